@@ -1,0 +1,97 @@
+/**
+ * The normalized event union: what every parser produces and every detector reads.
+ * A JSON Schema of the serialized form lives beside this file (event.schema.json).
+ */
+
+/** Where an event came from: the file as given on the command line and the 1-based line number in it. */
+export interface SourceRef {
+  file: string;
+  line: number;
+}
+
+export type PacketAction = "drop" | "reject" | "accept" | "audit" | "unknown";
+export type Direction = "in" | "out" | "forward" | "unknown";
+export type Proto = "tcp" | "udp" | "icmp" | "icmpv6" | number;
+
+/** Which TCP options a packet carried, decoded from the kernel's `OPT (hex)` dump. */
+export interface TcpOptions {
+  mss?: number;
+  wscale?: number;
+  sackPermitted?: boolean;
+  timestamps?: boolean;
+  /** Option kinds in wire order, e.g. [2, 4, 8, 1, 3]. */
+  kinds: number[];
+}
+
+interface EventBase {
+  /** Event time, ISO 8601 with offset, from the log line. */
+  ts: string;
+  /** Event time in epoch milliseconds (the same instant as `ts`). */
+  ms: number;
+  /** The host that wrote the log line. */
+  host: string;
+  source: SourceRef;
+}
+
+export interface PacketEvent extends EventBase {
+  type: "packet";
+  src: string;
+  dst: string;
+  proto: Proto;
+  sport?: number;
+  dport?: number;
+  /** Upper-case TCP flag names present; an empty array is a NULL packet. Absent for non-TCP. */
+  flags?: string[];
+  action: PacketAction;
+  direction: Direction;
+  prefix?: string;
+  in?: string;
+  out?: string;
+  len?: number;
+  ttl?: number;
+  id?: number;
+  df?: boolean;
+  window?: number;
+  tcpOptions?: TcpOptions;
+  icmpType?: number;
+  icmpCode?: number;
+  icmpId?: number;
+  icmpSeq?: number;
+  mark?: string;
+  uid?: number;
+  gid?: number;
+}
+
+export type AuthKind =
+  | "failure"
+  | "invalid-user"
+  | "success"
+  | "preauth-close"
+  | "no-ident"
+  | "negotiation-failure"
+  | "refused"
+  | "connect"
+  | "timeout"
+  | "max-auth";
+
+export interface AuthEvent extends EventBase {
+  type: "auth";
+  service: "sshd";
+  kind: AuthKind;
+  src: string;
+  sport?: number;
+  user?: string;
+  /** Authentication method for failure/success lines (password, publickey, ...). */
+  method?: string;
+}
+
+/**
+ * The kernel said it dropped log messages (`net_ratelimit: N callbacks suppressed`,
+ * `kernel: [..] N callbacks suppressed`): counts seen in this window are lower bounds.
+ */
+export interface SuppressedEvent extends EventBase {
+  type: "suppressed";
+  count: number;
+}
+
+export type Event = PacketEvent | AuthEvent | SuppressedEvent;
