@@ -1,0 +1,212 @@
+import type { Diagnostics } from "../diagnostics.js";
+import { HyperLogLog } from "./hll.js";
+import {
+  bucketMs,
+  DEFAULT_MAX_MEMBERS,
+  MAX_SAMPLES,
+  type EscalateResult,
+  type SetState,
+  type WindowSnapshot,
+  type WindowStore,
+  type WindowUpdate,
+} from "./window-store.js";
+
+interface MemSet {
+  /** member → last seen; kept roughly in time order (re-inserted on update) for cheap trimming. */
+  members: Map<string, number>;
+  /** Set when the exact bound overflowed: per-bucket HLLs and when the overflow last happened. */
+  hll?: Map<number, HyperLogLog>;
+  overflowAt?: number;
+}
+
+interface MemKey {
+  windowMs: number;
+  clock: number;
+  firstSeen: number;
+  buckets: Map<number, number>;
+  sets: Map<string, MemSet>;
+  tags: Record<string, number>;
+  samples: string[];
+}
+
+interface Incident {
+  id: string;
+  level: number;
+  expires: number;
+}
+
+export interface MemoryStoreOptions {
+  /** Most keys tracked at once; past it the stalest key is evicted (counted). */
+  maxKeys?: number;
+  maxMembers?: number;
+  diagnostics?: Diagnostics;
+}
+
+/** The embedded store: the WindowStore semantics in process memory, bounded in keys. */
+export class MemoryStore implements WindowStore {
+  readonly kind = "memory" as const;
+  private readonly keys = new Map<string, MemKey>();
+  private readonly incidents = new Map<string, Incident>();
+  private readonly maxKeys: number;
+  private readonly maxMembers: number;
+  private evicted = 0;
+
+  constructor(private readonly opts: MemoryStoreOptions = {}) {
+    this.maxKeys = opts.maxKeys ?? 200_000;
+    this.maxMembers = opts.maxMembers ?? DEFAULT_MAX_MEMBERS;
+    if (!(this.maxKeys > 0) || !(this.maxMembers > 0)) throw new RangeError("maxKeys and maxMembers must be > 0");
+  }
+
+  get evictions(): number {
+    return this.evicted;
+  }
+
+  async observe(updates: WindowUpdate[]): Promise<WindowSnapshot[]> {
+    return updates.map((u) => this.apply(u));
+  }
+
+  private apply(u: WindowUpdate): WindowSnapshot {
+    let k = this.keys.get(u.key);
+    if (k && u.ts - k.clock > k.windowMs) k = undefined; // quiet for a whole window: start over
+    if (k) {
+      // Touch: move to the end so the front of the map is always the stalest key.
+      this.keys.delete(u.key);
+    } else {
+      k = { windowMs: u.windowMs, clock: u.ts, firstSeen: u.firstTs, buckets: new Map(), sets: new Map(), tags: {}, samples: [] };
+    }
+    this.keys.set(u.key, k);
+    if (this.keys.size > this.maxKeys) this.evictStalest();
+
+    k.windowMs = u.windowMs;
+    if (u.ts > k.clock) k.clock = u.ts;
+    if (u.firstTs < k.firstSeen) k.firstSeen = u.firstTs;
+    const bms = bucketMs(u.windowMs);
+    const cutoff = k.clock - u.windowMs;
+    const oldestBucket = Math.floor(cutoff / bms);
+    if (u.count > 0) {
+      const b = Math.floor(u.ts / bms);
+      k.buckets.set(b, (k.buckets.get(b) ?? 0) + u.count);
+    }
+    let events = 0;
+    for (const [b, n] of k.buckets) {
+      if (b <= oldestBucket) k.buckets.delete(b);
+      else events += n;
+    }
+    if (u.tags) for (const t in u.tags) k.tags[t] = (k.tags[t] ?? 0) + (u.tags[t] ?? 0);
+    if (u.samples) for (const s of u.samples) if (k.samples.length < MAX_SAMPLES) k.samples.push(s);
+
+    const sets: Record<string, SetState> = {};
+    if (u.sets) {
+      for (const dim in u.sets) {
+        const add = u.sets[dim] as Map<string, number>;
+        let s = k.sets.get(dim);
+        if (!s) k.sets.set(dim, (s = { members: new Map() }));
+        for (const [m, t] of add) {
+          if (t <= cutoff) continue;
+          s.members.delete(m);
+          s.members.set(m, t);
+          if (s.hll) hllFor(s, Math.floor(t / bms)).add(m);
+        }
+        sets[dim] = this.trimSet(s, cutoff, bms, oldestBucket, k.clock);
+      }
+    }
+    for (const [dim, s] of k.sets) if (!(dim in sets)) sets[dim] = this.trimSet(s, cutoff, bms, oldestBucket, k.clock);
+    return { events, firstSeen: k.firstSeen, lastSeen: k.clock, sets, tags: { ...k.tags } };
+  }
+
+  private trimSet(s: MemSet, cutoff: number, bms: number, oldestBucket: number, clock: number): SetState {
+    for (const [m, t] of s.members) {
+      if (t > cutoff) break;
+      s.members.delete(m);
+    }
+    // Members are not strictly time-ordered (out-of-order events): a second pass is cheap only
+    // when something is left to find, so it runs on overflow only.
+    if (s.members.size > this.maxMembers) {
+      if (!s.hll) {
+        s.hll = new Map();
+        const h = hllFor(s, Math.floor(clock / bms));
+        for (const m of s.members.keys()) h.add(m);
+      }
+      s.overflowAt = clock;
+      let excess = s.members.size - this.maxMembers;
+      for (const m of s.members.keys()) {
+        if (excess-- <= 0) break;
+        s.members.delete(m);
+      }
+    }
+    if (s.hll) {
+      for (const b of s.hll.keys()) if (b <= oldestBucket) s.hll.delete(b);
+      if ((s.overflowAt ?? 0) > cutoff) {
+        return { count: Math.max(HyperLogLog.union([...s.hll.values()]), s.members.size), estimate: true };
+      }
+      delete s.hll;
+      delete s.overflowAt;
+    }
+    return { count: s.members.size, estimate: false };
+  }
+
+  private evictStalest(): void {
+    const first = this.keys.keys().next();
+    if (first.done) return;
+    this.keys.delete(first.value);
+    this.evicted++;
+    this.opts.diagnostics?.count("scanwatch_store_evictions_total");
+  }
+
+  async members(key: string, dim: string, limit: number): Promise<string[]> {
+    const k = this.keys.get(key);
+    const s = k?.sets.get(dim);
+    if (!k || !s) return [];
+    const cutoff = k.clock - k.windowMs;
+    const out: string[] = [];
+    for (const [m, t] of s.members) if (t > cutoff) out.push(m);
+    return sortMembers(out).slice(0, limit);
+  }
+
+  async samples(key: string): Promise<string[]> {
+    return [...(this.keys.get(key)?.samples ?? [])];
+  }
+
+  async escalate(incident: string, level: number, ttlMs: number, idCandidate: string, nowMs: number): Promise<EscalateResult> {
+    let inc = this.incidents.get(incident);
+    if (inc && inc.expires <= nowMs) {
+      this.incidents.delete(incident);
+      inc = undefined;
+    }
+    if (this.incidents.size > this.maxKeys) {
+      for (const [k, v] of this.incidents) if (v.expires <= nowMs) this.incidents.delete(k);
+    }
+    if (!inc) {
+      this.incidents.set(incident, { id: idCandidate, level, expires: nowMs + ttlMs });
+      return { raised: true, id: idCandidate, level, created: true };
+    }
+    if (level > inc.level) {
+      inc.level = level;
+      inc.expires = nowMs + ttlMs;
+      return { raised: true, id: inc.id, level, created: false };
+    }
+    inc.expires = Math.max(inc.expires, nowMs + ttlMs);
+    return { raised: false, id: inc.id, level: inc.level, created: false };
+  }
+
+  async size(): Promise<number> {
+    return this.keys.size;
+  }
+
+  async close(): Promise<void> {
+    this.keys.clear();
+    this.incidents.clear();
+  }
+}
+
+function hllFor(s: MemSet, bucket: number): HyperLogLog {
+  let h = s.hll!.get(bucket);
+  if (!h) s.hll!.set(bucket, (h = new HyperLogLog()));
+  return h;
+}
+
+/** Members sort numerically when they are all numbers (ports), else as strings. */
+export function sortMembers(xs: string[]): string[] {
+  if (xs.every((x) => /^\d+$/.test(x))) return xs.sort((a, b) => Number(a) - Number(b));
+  return xs.sort();
+}

@@ -1,0 +1,102 @@
+import type { Event, PacketAction } from "../events/event.js";
+import { compileActionMap, DEFAULT_ACTION_MAP, type ActionMapEntry } from "./action-map.js";
+import { parseNetfilter, findNetfilterStart } from "./netfilter.js";
+import { parseSshd } from "./sshd.js";
+import { parseHeader, type HeaderFormat } from "./syslog-header.js";
+import { StampResolver, type TimeContext } from "./time-context.js";
+
+export type ParseOutcome =
+  | { ok: true; event: Event; parser: string; format: HeaderFormat }
+  | { ok: false; reason: string; format?: HeaderFormat; parser?: string };
+
+export interface LineParserOptions {
+  time: TimeContext;
+  actionMap?: readonly ActionMapEntry[];
+}
+
+const SSHD_PROGRAMS = new Set(["sshd", "sshd-session", "sshd-auth"]);
+
+/**
+ * Parses whole log lines of one file into events. Holds only per-file context (the year/zone
+ * resolver and its cache); `parse` is total: every string yields an event or a reason.
+ */
+export class LineParser {
+  private readonly stamps: StampResolver;
+  private readonly zone: string;
+  private readonly actionOf: (prefix: string | undefined) => PacketAction;
+
+  constructor(opts: LineParserOptions) {
+    this.stamps = new StampResolver(opts.time);
+    this.zone = opts.time.zone;
+    this.actionOf = compileActionMap(opts.actionMap ?? DEFAULT_ACTION_MAP);
+  }
+
+  parse(text: string, file: string, line: number): ParseOutcome {
+    if (text.length === 0) return { ok: false, reason: "empty" };
+    if (text.indexOf("\0") >= 0) return { ok: false, reason: "binary" };
+    const h = parseHeader(text, this.stamps, this.zone);
+    if (!h.ok) return { ok: false, reason: h.reason };
+    const { header } = h;
+    let msg = header.message;
+    const base = { ts: header.iso, ms: header.ms, host: header.host, source: { file, line } };
+
+    if (SSHD_PROGRAMS.has(header.program)) {
+      const r = parseSshd(msg);
+      if (!r.ok) {
+        const out: ParseOutcome = { ok: false, reason: r.reason, format: header.format, parser: "sshd" };
+        return out;
+      }
+      return {
+        ok: true,
+        event: { type: "auth", ...base, service: "sshd", ...r.fields },
+        parser: `sshd/${r.pattern}`,
+        format: header.format,
+      };
+    }
+
+    // Kernel messages, and ulogd2 LOGEMU lines that carry no program tag at all.
+    if (header.program === "kernel" || header.program === "") {
+      msg = stripUptime(msg);
+      if (header.program === "kernel") {
+        const n = suppressedCount(msg);
+        if (n !== undefined) {
+          return { ok: true, event: { type: "suppressed", ...base, count: n }, parser: "kernel/suppressed", format: header.format };
+        }
+      }
+      if (findNetfilterStart(msg) < 0) {
+        return { ok: false, reason: header.program === "" ? "unknown-program" : "kernel-other", format: header.format };
+      }
+      const r = parseNetfilter(msg, this.actionOf);
+      if (!r.ok) return { ok: false, reason: r.reason, format: header.format, parser: "netfilter" };
+      return {
+        ok: true,
+        event: { type: "packet", ...base, ...r.fields },
+        parser: header.program === "" ? "netfilter/ulogd" : "netfilter",
+        format: header.format,
+      };
+    }
+    return { ok: false, reason: "other-program", format: header.format };
+  }
+}
+
+/** Removes a leading kernel uptime stamp `[ 5214.735771] `. */
+function stripUptime(msg: string): string {
+  if (msg.charCodeAt(0) !== 91) return msg;
+  const close = msg.indexOf("]");
+  if (close < 0 || close > 24) return msg;
+  for (let i = 1; i < close; i++) {
+    const c = msg.charCodeAt(i);
+    if (c !== 32 && c !== 46 && (c < 48 || c > 57)) return msg;
+  }
+  return msg.charCodeAt(close + 1) === 32 ? msg.slice(close + 2) : msg.slice(close + 1);
+}
+
+/** `net_ratelimit: 123 callbacks suppressed`, `nf_log: 5 callbacks suppressed`, `12 callbacks suppressed`. */
+function suppressedCount(msg: string): number | undefined {
+  const at = msg.indexOf(" callbacks suppressed");
+  if (at < 0 || at + 21 !== msg.length) return undefined;
+  let i = at - 1;
+  while (i >= 0 && msg.charCodeAt(i) >= 48 && msg.charCodeAt(i) <= 57) i--;
+  if (i === at - 1 || at - i > 10) return undefined;
+  return Number(msg.slice(i + 1, at));
+}

@@ -1,0 +1,82 @@
+import { open, type FileHandle } from "node:fs/promises";
+import type { Alert } from "../events/alert.js";
+import type { Diagnostics } from "../diagnostics.js";
+import type { Sink } from "./sink.js";
+
+export interface FileSinkOptions {
+  /** The NDJSON file alerts are appended to; created if missing, never truncated. */
+  path: string;
+  diagnostics: Diagnostics;
+}
+
+/**
+ * Appends one JSON line per alert to a file.
+ *
+ * Each write is awaited but not fsynced: an alert is in the kernel's page cache when `write`
+ * resolves, which survives a crash of scanwatch but not of the machine. That is the same promise
+ * the firewall log it was read from makes, and an fsync per alert would cap a scan burst at the
+ * disk's sync rate.
+ *
+ * A failed open or write (full disk, permission denied) is reported as `sink_file_error` and
+ * counted; `write` never throws. The next write reopens the file, so an operator who frees space
+ * or fixes the permission needs no restart.
+ */
+export class FileSink implements Sink {
+  readonly name = "file";
+  private readonly path: string;
+  private readonly diagnostics: Diagnostics;
+  private handle: Promise<FileHandle> | undefined;
+  // Writes run one after another: two concurrent appends of one handle may interleave their bytes
+  // when the kernel writes either of them in more than one piece.
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(options: FileSinkOptions) {
+    if (typeof options.path !== "string" || options.path === "") {
+      throw Object.assign(new Error(`file sink: "path" must be a non-empty file path`), {
+        code: "ERR_FILE_SINK_PATH",
+      });
+    }
+    this.path = options.path;
+    this.diagnostics = options.diagnostics;
+  }
+
+  write(alert: Alert): Promise<void> {
+    const line = JSON.stringify(alert) + "\n";
+    const run = this.queue.then(() => this.append(line));
+    this.queue = run;
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    const handle = this.handle;
+    this.handle = undefined;
+    if (!handle) return;
+    try {
+      await (await handle).close();
+    } catch (err) {
+      this.fail("close", err, "earlier lines are written");
+    }
+  }
+
+  private async append(line: string): Promise<void> {
+    try {
+      this.handle ??= open(this.path, "a");
+      const fh = await this.handle;
+      await fh.appendFile(line, "utf8");
+      this.diagnostics.count("scanwatch_file_sink_writes_total", { result: "ok" });
+    } catch (err) {
+      this.diagnostics.count("scanwatch_file_sink_writes_total", { result: "error" });
+      this.fail("write", err, "this alert is lost; check free space and permissions");
+      const broken = this.handle;
+      this.handle = undefined;
+      // Drop the handle so the next write reopens; closing a handle whose open failed rejects again.
+      void broken?.then((fh) => fh.close()).catch(() => undefined);
+    }
+  }
+
+  private fail(op: string, err: unknown, consequence: string): void {
+    const code = (err as NodeJS.ErrnoException | undefined)?.code ?? "unknown";
+    this.diagnostics.report("error", "sink_file_error", `file sink: ${op} ${this.path} failed (${code}); ${consequence}`);
+  }
+}
