@@ -77,6 +77,10 @@ export class FileSink implements Sink {
 
   private fail(op: string, err: unknown, consequence: string): void {
     const code = (err as NodeJS.ErrnoException | undefined)?.code ?? "unknown";
-    this.diagnostics.report("error", "sink_file_error", `file sink: ${op} ${this.path} failed (${code}); ${consequence}`);
+    this.diagnostics.report(
+      "error",
+      "sink_file_error",
+      `file sink: ${op} ${this.path} failed (${code}); ${consequence}`,
+    );
   }
 }

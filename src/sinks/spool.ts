@@ -365,7 +365,8 @@ function hint(err: unknown): string {
 }
 
 function positiveInt(name: string, v: number): number {
-  if (!Number.isInteger(v) || v <= 0) throw optionError(`spool: "${name}" must be a positive integer, got ${v}`);
+  if (!Number.isInteger(v) || v <= 0)
+    throw optionError(`spool: "${name}" must be a positive integer, got ${v}`);
   return v;
 }
 

@@ -122,7 +122,9 @@ export class WebhookSink implements Sink {
     this.authorization = target.authorization;
     this.shownUrl = redactUrl(options.url);
     if (options.secret !== undefined && (typeof options.secret !== "string" || options.secret === "")) {
-      throw optionError(`webhook ${this.shownUrl}: "secret" is empty; leave it unset to send unsigned requests`);
+      throw optionError(
+        `webhook ${this.shownUrl}: "secret" is empty; leave it unset to send unsigned requests`,
+      );
     }
     this.secret = options.secret;
     this.timeoutMs = positive(this.shownUrl, "timeoutMs", options.timeoutMs ?? DEFAULTS.timeoutMs);
@@ -132,8 +134,16 @@ export class WebhookSink implements Sink {
         `webhook ${this.shownUrl}: "maxRetries" must be a non-negative integer or Infinity, got ${this.maxRetries}`,
       );
     }
-    this.backoffBaseMs = positive(this.shownUrl, "backoffBaseMs", options.backoffBaseMs ?? DEFAULTS.backoffBaseMs);
-    this.backoffCapMs = positive(this.shownUrl, "backoffCapMs", options.backoffCapMs ?? DEFAULTS.backoffCapMs);
+    this.backoffBaseMs = positive(
+      this.shownUrl,
+      "backoffBaseMs",
+      options.backoffBaseMs ?? DEFAULTS.backoffBaseMs,
+    );
+    this.backoffCapMs = positive(
+      this.shownUrl,
+      "backoffCapMs",
+      options.backoffCapMs ?? DEFAULTS.backoffCapMs,
+    );
     if (this.backoffCapMs < this.backoffBaseMs) {
       throw optionError(`webhook ${this.shownUrl}: "backoffCapMs" must be at least "backoffBaseMs"`);
     }
@@ -144,7 +154,9 @@ export class WebhookSink implements Sink {
     );
     const format = options.format ?? "json";
     if (format !== "json" && format !== "slack") {
-      throw optionError(`webhook ${this.shownUrl}: "format" must be "json" or "slack", got ${String(format)}`);
+      throw optionError(
+        `webhook ${this.shownUrl}: "format" must be "json" or "slack", got ${String(format)}`,
+      );
     }
     this.format = format;
     if (typeof options.spoolDir !== "string" || options.spoolDir === "") {
@@ -446,8 +458,9 @@ export function redactUrl(url: string): string {
  * `<alert.id>:<status>:<severity>`: the same for every retry and restart of one alert message,
  * and different for the `new` alert of an incident and for each `update` that changes its
  * severity. An endpoint that keeps the keys it has seen can drop re-sends without dropping news.
- * Two updates of one incident at the same severity share a key: detectors emit an update when
- * the severity changes, which is what the key encodes.
+ * This makes it unique per alert message as long as an incident's updates each change its
+ * severity; two updates at the same severity share a key, and an endpoint that dedupes strictly on
+ * it keeps only the first of them.
  */
 export function idempotencyKey(alert: Pick<Alert, "id" | "status" | "severity">): string {
   return `${alert.id}:${alert.status}:${alert.severity}`;
@@ -525,7 +538,8 @@ function parseStoredAlert(body: string): Alert | undefined {
   if (typeof v !== "object" || v === null) return undefined;
   const r = v as Record<string, unknown>;
   // The spool holds what `write` put there; this guards against a hand-edited or foreign file.
-  if (typeof r.id !== "string" || typeof r.status !== "string" || !Array.isArray(r.evidence)) return undefined;
+  if (typeof r.id !== "string" || typeof r.status !== "string" || !Array.isArray(r.evidence))
+    return undefined;
   return v as Alert;
 }
 

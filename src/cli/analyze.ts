@@ -1,0 +1,131 @@
+import { parseArgs } from "node:util";
+import { Diagnostics } from "../diagnostics.js";
+import { Engine } from "../detect/engine.js";
+import { isRedisSpec, openStore, storeSpecFrom } from "../detect/open-store.js";
+import type { Alert } from "../events/alert.js";
+import { ParseStats } from "../parsers/parse-stats.js";
+import { parseFiles } from "../pipeline.js";
+import { loadRules, RuleError, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
+import { openBatchFiles, SourceError } from "../sources/file-batch.js";
+import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
+import { Progress } from "./progress.js";
+import { buildSinks, SINK_OPTIONS, SINK_HELP } from "./sinks.js";
+import { renderParseSummary } from "./summary.js";
+import { RuntimeError, UsageError } from "./usage-error.js";
+
+export const ANALYZE_HELP = `scanwatch analyze [options] FILE... | -
+
+Detects scans, floods and brute force in archived logs (plain or gzip, any number of files,
+merged into one timeline by event time). Alerts go to stdout; a summary goes to stderr.
+
+  --store memory|redis://HOST:PORT/DB   window store (default: $REDIS_URL, else memory)
+  --key-prefix PREFIX     Redis key prefix (default scanwatch:)
+  --rules DIR             rules folder (default: the shipped rules/)
+  --since TIME --until TIME   only events in [since, until) (ISO 8601, e.g. 2026-11-28T15:00:00Z)
+  --year YYYY --tz ZONE   year and zone for stamps that lack them (default: file mtime, machine zone)
+  --disorder SECONDS      tolerated time disorder between merged files (default 5)
+  --format ndjson|table   alert format on stdout (default: table on a terminal, else ndjson)
+  --quiet                 no progress bar and no summary
+${SINK_HELP}`;
+
+export async function analyzeCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      ...TIME_OPTIONS,
+      ...SINK_OPTIONS,
+      store: { type: "string" },
+      "key-prefix": { type: "string" },
+      rules: { type: "string" },
+      since: { type: "string" },
+      until: { type: "string" },
+      disorder: { type: "string" },
+      format: { type: "string" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(ANALYZE_HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError("analyze: give at least one FILE (or - for stdin)");
+  const time = resolveTime(values);
+  const format = formatOption(values.format, process.stdout.isTTY === true);
+  const since = timeBound(values.since, "--since");
+  const until = timeBound(values.until, "--until");
+  const disorderMs = values.disorder !== undefined ? seconds(values.disorder, "--disorder") : 5000;
+  const storeSpec = storeSpecFrom(values.store);
+  if (storeSpec !== "memory" && !isRedisSpec(storeSpec)) throw new UsageError(`--store: expected "memory" or a redis:// URL, got "${storeSpec}"`);
+
+  let rules;
+  try {
+    rules = await loadRules(values.rules ?? SHIPPED_RULES_DIR);
+  } catch (e) {
+    if (e instanceof RuleError) throw new RuntimeError(e.message, e.code);
+    throw e;
+  }
+  let files;
+  try {
+    files = await openBatchFiles(positionals);
+  } catch (e) {
+    if (e instanceof SourceError) throw new RuntimeError(e.message, e.code);
+    throw e;
+  }
+
+  const diagnostics = new Diagnostics();
+  diagnostics.onReport((m) => process.stderr.write(`\rscanwatch: ${m.level}: ${m.message}\x1b[K\n`));
+  const store = await openStore({ store: storeSpec, keyPrefix: values["key-prefix"] }, diagnostics);
+  const sinks = await buildSinks(values, format, diagnostics);
+  const engine = new Engine(rules, store, { diagnostics, disorderMs });
+  const stats = new ParseStats();
+  const showProgress = !values.quiet && process.stderr.isTTY === true;
+  const progress = showProgress ? new Progress(files.reduce((n, f) => n + f.size, 0)) : undefined;
+  const started = performance.now();
+  const alertsByType = new Map<string, number>();
+  const emit = async (alerts: Alert[]) => {
+    for (const a of alerts) {
+      alertsByType.set(a.type, (alertsByType.get(a.type) ?? 0) + 1);
+      for (const s of sinks) await s.write(a);
+    }
+  };
+  let failed = false;
+  try {
+    for await (const batch of parseFiles(files, { ...time, onBytes: progress ? (n) => progress.add(n) : undefined }, stats, diagnostics)) {
+      if (progress) progress.lines = stats.lines;
+      const events = since === undefined && until === undefined ? batch : batch.filter((e) => (since === undefined || e.ms >= since) && (until === undefined || e.ms < until));
+      await emit(await engine.process(events));
+    }
+  } catch (e) {
+    failed = true;
+    progress?.clear();
+    process.stderr.write(`scanwatch: ${(e as Error).message}\n`);
+  } finally {
+    progress?.clear();
+    for (const s of sinks) await s.close();
+    await store.close();
+  }
+  if (!values.quiet) {
+    const secs = (performance.now() - started) / 1000;
+    let text = renderParseSummary(stats, diagnostics);
+    const alerts = [...alertsByType].map(([k, v]) => `${k} ${v}`).join(", ");
+    text += `alerts: ${engine.stats.alerts}${alerts ? ` (${alerts})` : ""}   store: ${store.kind}   ${secs.toFixed(2)} s, ${Math.round(stats.lines / Math.max(secs, 0.001)).toLocaleString("en-US")} lines/s\n`;
+    if (engine.stats.stragglers) text += `  events later than the ${disorderMs / 1000} s disorder bound: ${engine.stats.stragglers}\n`;
+    process.stderr.write(text);
+  }
+  return failed || diagnostics.get("scanwatch_read_errors_total") > 0 ? 1 : 0;
+}
+
+function timeBound(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = Date.parse(v);
+  if (!Number.isFinite(ms)) throw new UsageError(`${flag}: expected an ISO 8601 time like 2026-11-28T15:00:00Z, got "${v}"`);
+  return ms;
+}
+
+function seconds(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 86400) throw new UsageError(`${flag}: expected seconds between 0 and 86400, got "${v}"`);
+  return n * 1000;
+}

@@ -1,0 +1,39 @@
+/** A one-line progress bar on a terminal's stderr, redrawn at most 5 times a second. */
+export class Progress {
+  private done = 0;
+  private last = 0;
+  private readonly started = performance.now();
+  lines = 0;
+
+  constructor(
+    private readonly total: number,
+    private readonly out: NodeJS.WriteStream = process.stderr,
+  ) {}
+
+  add(bytes: number): void {
+    this.done += bytes;
+    const now = performance.now();
+    if (now - this.last < 200) return;
+    this.last = now;
+    this.draw(now);
+  }
+
+  private draw(now: number): void {
+    const secs = (now - this.started) / 1000;
+    const frac = this.total > 0 ? Math.min(1, this.done / this.total) : 0;
+    const width = 24;
+    const bar = "█".repeat(Math.round(frac * width)).padEnd(width, "░");
+    const rate = secs > 0 ? Math.round(this.lines / secs) : 0;
+    const eta = frac > 0 && frac < 1 ? ` eta ${Math.round((secs / frac) * (1 - frac))}s` : "";
+    const pct = this.total > 0 ? `${(frac * 100).toFixed(0).padStart(3)}% ` : "";
+    this.out.write(`\r${bar} ${pct}${mb(this.done)}${this.total ? "/" + mb(this.total) : ""} ${rate.toLocaleString("en-US")} lines/s${eta}\x1b[K`);
+  }
+
+  clear(): void {
+    this.out.write("\r\x1b[K");
+  }
+}
+
+function mb(n: number): string {
+  return `${(n / 1048576).toFixed(1)} MB`;
+}

@@ -1,0 +1,26 @@
+import type { Diagnostics } from "../diagnostics.js";
+import { MemoryStore } from "./memory-store.js";
+import type { WindowStore } from "./window-store.js";
+
+export interface StoreSpec {
+  /** "memory" or a redis:// / rediss:// URL. */
+  store: string;
+  keyPrefix?: string;
+  maxKeys?: number;
+}
+
+/** Where the store spec comes from: --store, else REDIS_URL, else the embedded memory store. */
+export function storeSpecFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return flag ?? env.REDIS_URL ?? "memory";
+}
+
+export function isRedisSpec(s: string): boolean {
+  return s.startsWith("redis://") || s.startsWith("rediss://") || s.startsWith("unix://");
+}
+
+/** Opens the store; a Redis store is connected and its scripts loaded before this resolves. */
+export async function openStore(spec: StoreSpec, diagnostics: Diagnostics): Promise<WindowStore> {
+  if (spec.store === "memory") return new MemoryStore({ diagnostics, maxKeys: spec.maxKeys });
+  const { RedisStore } = await import("./redis-store.js");
+  return RedisStore.open({ url: spec.store, keyPrefix: spec.keyPrefix, diagnostics });
+}

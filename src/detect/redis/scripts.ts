@@ -1,0 +1,310 @@
+/**
+ * The Lua behind RedisStore, kept as string constants rather than `.lua` files because `tsc`
+ * copies no assets into dist/: a script read from disk next to the compiled JS would be missing
+ * from the published package. ioredis sends each one with EVAL the first time on a connection and
+ * with EVALSHA after that (see `defineCommand`), so they cost one round trip, never two.
+ *
+ * Key layout for a logical key K (escaped so it holds no braces) under prefix P. All of them carry
+ * the hash tag `{K}`, so they live in one Cluster slot and one script may touch them all, including
+ * the ones it derives from `base` instead of receiving them in KEYS (dimension sets, HLL buckets):
+ *   P{K}:m          hash  w (window ms), c (clock = max ts), f (first seen), b:<bucket> → count,
+ *                         d:<dim> → "" or "<overflowAt>|<hll bucket>,<hll bucket>..."
+ *   P{K}:t          hash  tags
+ *   P{K}:s          list  evidence samples (capped)
+ *   P{K}:z:<dim>    zset  member → last seen (event time)
+ *   P{K}:h:<dim>:<bucket>  HyperLogLog of the members seen in that bucket, only after an overflow
+ *   P{I}:i          hash  incident I: id, l (level), e (expiry, event time)
+ * Every key gets a PEXPIRE of 2 × window + slack each time it is written: a memory bound only,
+ * the window itself slides on event time.
+ *
+ * Numbers travel as strings formatted with %.17g: Lua's own tostring keeps 14 digits, which is
+ * only one digit of headroom above epoch milliseconds.
+ */
+
+/**
+ * Applies, in order, the updates of ONE logical key and returns its state after each.
+ * KEYS: meta, tags, samples. ARGV: base ("P{K}"), maxMembers, maxSamples, ttl slack ms, then a
+ * JSON array of updates `[windowMs, ts, firstTs, count, [[dim, [member, t, member, t...]]...],
+ * [tag, n, tag, n...], [sample...]]`.
+ * Returns one `{events, firstSeen, lastSeen, {dim, count, estimate(0|1)...}, {tag, value...}}`
+ * per update, numbers as strings.
+ * Mirrors MemoryStore.apply/trimSet step for step; read those for the reasoning.
+ */
+export const OBSERVE_LUA = `
+local metaKey, tagsKey, samplesKey = KEYS[1], KEYS[2], KEYS[3]
+local base = ARGV[1]
+local maxMembers = tonumber(ARGV[2])
+local maxSamples = tonumber(ARGV[3])
+local slack = tonumber(ARGV[4])
+local updates = cjson.decode(ARGV[5])
+-- unpack() is bounded by the Lua C stack (about 8000 values): send members in chunks.
+local CHUNK = 500
+
+local function num(x) return string.format('%.17g', x) end
+local function zkey(dim) return base .. ':z:' .. dim end
+local function hkey(dim, b) return base .. ':h:' .. dim .. ':' .. num(b) end
+
+local function fresh(w, ts, firstTs)
+  return { w = w, c = ts, f = firstTs, buckets = {}, dims = {}, dimList = {}, tags = {}, tagList = {}, nsamples = 0 }
+end
+
+local function load()
+  local flat = redis.call('HGETALL', metaKey)
+  if #flat == 0 then
+    -- No meta: new, or expired by TTL. Stray tags or samples cannot outlive it, but be sure.
+    redis.call('DEL', tagsKey, samplesKey)
+    return nil
+  end
+  local s = fresh(0, 0, 0)
+  for i = 1, #flat, 2 do
+    local f, v = flat[i], flat[i + 1]
+    if f == 'w' then s.w = tonumber(v)
+    elseif f == 'c' then s.c = tonumber(v)
+    elseif f == 'f' then s.f = tonumber(v)
+    else
+      local kind, rest = string.sub(f, 1, 2), string.sub(f, 3)
+      if kind == 'b:' then
+        s.buckets[tonumber(rest)] = tonumber(v)
+      elseif kind == 'd:' then
+        local d = { hll = {} }
+        if v ~= '' then
+          local bar = string.find(v, '|', 1, true)
+          d.over = tonumber(string.sub(v, 1, bar - 1))
+          for b in string.gmatch(string.sub(v, bar + 1), '[^,]+') do d.hll[tonumber(b)] = true end
+        end
+        s.dims[rest] = d
+        s.dimList[#s.dimList + 1] = rest
+      end
+    end
+  end
+  local tags = redis.call('HGETALL', tagsKey)
+  for i = 1, #tags, 2 do
+    s.tags[tags[i]] = tags[i + 1]
+    s.tagList[#s.tagList + 1] = tags[i]
+  end
+  s.nsamples = redis.call('LLEN', samplesKey)
+  return s
+end
+
+local function wipe(s)
+  redis.call('DEL', metaKey, tagsKey, samplesKey)
+  for _, dim in ipairs(s.dimList) do
+    redis.call('DEL', zkey(dim))
+    for b in pairs(s.dims[dim].hll) do redis.call('DEL', hkey(dim, b)) end
+  end
+end
+
+local function trimSet(dim, d, cutoff, bms, oldest, clock)
+  local z = zkey(dim)
+  redis.call('ZREMRANGEBYSCORE', z, '-inf', num(cutoff))
+  local n = redis.call('ZCARD', z)
+  if n > maxMembers then
+    if not d.over then
+      -- First overflow: seed the HLL with every member still held, like the memory store.
+      local b = math.floor(clock / bms)
+      local hk = hkey(dim, b)
+      for start = 0, n - 1, CHUNK do
+        redis.call('PFADD', hk, unpack(redis.call('ZRANGE', z, start, start + CHUNK - 1)))
+      end
+      d.hll[b] = true
+    end
+    d.over = clock
+    -- Keep the most recently seen members.
+    redis.call('ZREMRANGEBYRANK', z, 0, n - maxMembers - 1)
+    n = maxMembers
+  end
+  if d.over then
+    for b in pairs(d.hll) do
+      if b <= oldest then
+        redis.call('DEL', hkey(dim, b))
+        d.hll[b] = nil
+      end
+    end
+    if d.over > cutoff then
+      local keys = {}
+      for b in pairs(d.hll) do keys[#keys + 1] = hkey(dim, b) end
+      local est = n
+      if #keys > 0 then est = math.max(redis.call('PFCOUNT', unpack(keys)), n) end
+      return est, 1
+    end
+    for b in pairs(d.hll) do redis.call('DEL', hkey(dim, b)) end
+    d.hll = {}
+    d.over = nil
+  end
+  return n, 0
+end
+
+local s = load()
+local out = {}
+for i = 1, #updates do
+  local u = updates[i]
+  local w, ts, firstTs, count, sets, tags, samples = u[1], u[2], u[3], u[4], u[5], u[6], u[7]
+  if s and ts - s.c > s.w then
+    -- Quiet for a whole window: start over.
+    wipe(s)
+    s = nil
+  end
+  if not s then s = fresh(w, ts, firstTs) end
+  s.w = w
+  if ts > s.c then s.c = ts end
+  if firstTs < s.f then s.f = firstTs end
+  local bms = math.max(100, math.floor(w / 10))
+  local cutoff = s.c - w
+  local oldest = math.floor(cutoff / bms)
+  if count > 0 then
+    local b = math.floor(ts / bms)
+    s.buckets[b] = (s.buckets[b] or 0) + count
+  end
+  local events = 0
+  for b, n in pairs(s.buckets) do
+    if b <= oldest then s.buckets[b] = nil else events = events + n end
+  end
+
+  for j = 1, #tags, 2 do
+    local name = tags[j]
+    if s.tags[name] == nil then s.tagList[#s.tagList + 1] = name end
+    s.tags[name] = redis.call('HINCRBYFLOAT', tagsKey, name, num(tags[j + 1]))
+  end
+  for j = 1, #samples do
+    if s.nsamples < maxSamples then
+      redis.call('RPUSH', samplesKey, samples[j])
+      s.nsamples = s.nsamples + 1
+    end
+  end
+
+  local setsOut = {}
+  local touched = {}
+  for j = 1, #sets do
+    local dim, pairsOf = sets[j][1], sets[j][2]
+    local d = s.dims[dim]
+    if not d then
+      d = { hll = {} }
+      s.dims[dim] = d
+      s.dimList[#s.dimList + 1] = dim
+    end
+    local z = zkey(dim)
+    local args = {}
+    local byBucket = {}
+    for p = 1, #pairsOf, 2 do
+      local m, t = pairsOf[p], pairsOf[p + 1]
+      if t > cutoff then
+        args[#args + 1] = num(t)
+        args[#args + 1] = m
+        if #args >= 2 * CHUNK then
+          -- GT: a late, out-of-order sighting never moves a member's last-seen time back.
+          redis.call('ZADD', z, 'GT', unpack(args))
+          args = {}
+        end
+        if d.over then
+          local b = math.floor(t / bms)
+          local l = byBucket[b]
+          if not l then l = {}; byBucket[b] = l end
+          l[#l + 1] = m
+        end
+      end
+    end
+    if #args > 0 then redis.call('ZADD', z, 'GT', unpack(args)) end
+    for b, ms in pairs(byBucket) do
+      local hk = hkey(dim, b)
+      for start = 1, #ms, CHUNK do
+        redis.call('PFADD', hk, unpack(ms, start, math.min(start + CHUNK - 1, #ms)))
+      end
+      d.hll[b] = true
+    end
+    if not touched[dim] then
+      touched[dim] = true
+      setsOut[#setsOut + 1] = dim
+    end
+  end
+  for _, dim in ipairs(s.dimList) do
+    if not touched[dim] then setsOut[#setsOut + 1] = dim end
+  end
+  local setsFlat = {}
+  for _, dim in ipairs(setsOut) do
+    local n, est = trimSet(dim, s.dims[dim], cutoff, bms, oldest, s.c)
+    setsFlat[#setsFlat + 1] = dim
+    setsFlat[#setsFlat + 1] = num(n)
+    setsFlat[#setsFlat + 1] = est
+  end
+  local tagsFlat = {}
+  for _, name in ipairs(s.tagList) do
+    tagsFlat[#tagsFlat + 1] = name
+    tagsFlat[#tagsFlat + 1] = s.tags[name]
+  end
+  out[i] = { num(events), num(s.f), num(s.c), setsFlat, tagsFlat }
+end
+
+-- Save the meta hash whole (stale bucket fields go with the DEL) and bound every key's life.
+redis.call('DEL', metaKey)
+local flat = { 'w', num(s.w), 'c', num(s.c), 'f', num(s.f) }
+for b, n in pairs(s.buckets) do
+  flat[#flat + 1] = 'b:' .. num(b)
+  flat[#flat + 1] = num(n)
+end
+for _, dim in ipairs(s.dimList) do
+  local d = s.dims[dim]
+  local v = ''
+  if d.over then
+    local bs = {}
+    for b in pairs(d.hll) do bs[#bs + 1] = num(b) end
+    v = num(d.over) .. '|' .. table.concat(bs, ',')
+  end
+  flat[#flat + 1] = 'd:' .. dim
+  flat[#flat + 1] = v
+end
+redis.call('HSET', metaKey, unpack(flat))
+local ttl = math.ceil(2 * s.w + slack)
+redis.call('PEXPIRE', metaKey, ttl)
+redis.call('PEXPIRE', tagsKey, ttl)
+redis.call('PEXPIRE', samplesKey, ttl)
+for _, dim in ipairs(s.dimList) do
+  redis.call('PEXPIRE', zkey(dim), ttl)
+  for b in pairs(s.dims[dim].hll) do redis.call('PEXPIRE', hkey(dim, b), ttl) end
+end
+return out
+`;
+
+/**
+ * Members of one dimension still inside the key's window (score > clock - window), unsorted.
+ * KEYS: meta, zset.
+ */
+export const MEMBERS_LUA = `
+local m = redis.call('HMGET', KEYS[1], 'c', 'w')
+if not m[1] or not m[2] then return {} end
+local cutoff = tonumber(m[1]) - tonumber(m[2])
+return redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. string.format('%.17g', cutoff), '+inf')
+`;
+
+/**
+ * Raises an incident to a level atomically, on event time, like MemoryStore.escalate.
+ * KEYS: incident hash. ARGV: level, ttlMs, idCandidate, nowMs, slackMs.
+ * Returns {raised(0|1), id, level, created(0|1)}. The hash also gets a real PEXPIRE of its
+ * remaining event-time life plus slack, so a forgotten incident leaves Redis on its own.
+ */
+export const ESCALATE_LUA = `
+local key = KEYS[1]
+local level = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[2])
+local candidate = ARGV[3]
+local now = tonumber(ARGV[4])
+local slack = tonumber(ARGV[5])
+local function num(x) return string.format('%.17g', x) end
+local cur = redis.call('HMGET', key, 'id', 'l', 'e')
+local id, cl, ce = cur[1], tonumber(cur[2]), tonumber(cur[3])
+if id and (not cl or not ce or ce <= now) then id = false end
+if not id then
+  redis.call('DEL', key)
+  redis.call('HSET', key, 'id', candidate, 'l', num(level), 'e', num(now + ttl))
+  redis.call('PEXPIRE', key, math.ceil(ttl + slack))
+  return { 1, candidate, num(level), 1 }
+end
+if level > cl then
+  redis.call('HSET', key, 'l', num(level), 'e', num(now + ttl))
+  redis.call('PEXPIRE', key, math.ceil(ttl + slack))
+  return { 1, id, num(level), 0 }
+end
+local e = math.max(ce, now + ttl)
+redis.call('HSET', key, 'e', num(e))
+redis.call('PEXPIRE', key, math.ceil(e - now + slack))
+return { 0, id, num(cl), 0 }
+`;

@@ -1,0 +1,39 @@
+import type { Event } from "../events/event.js";
+import type { ParseOutcome } from "./line-parser.js";
+
+/** What `parse` and `analyze` report at the end: lines read, events by type, rejections by reason. */
+export class ParseStats {
+  lines = 0;
+  events = 0;
+  /** Lines whose time is earlier than the previous line's in the same file (kept, counted). */
+  backwards = 0;
+  readonly byType = new Map<string, number>();
+  readonly rejected = new Map<string, number>();
+  readonly byFormat = new Map<string, number>();
+
+  record(o: ParseOutcome): void {
+    this.lines++;
+    if (o.ok) {
+      this.events++;
+      bump(this.byType, typeKey(o.event));
+      bump(this.byFormat, o.format);
+    } else {
+      bump(this.rejected, o.reason);
+      if (o.format) bump(this.byFormat, o.format);
+    }
+  }
+
+  get rejectedTotal(): number {
+    let n = 0;
+    for (const v of this.rejected.values()) n += v;
+    return n;
+  }
+}
+
+export function typeKey(e: Event): string {
+  return e.type === "auth" ? `auth/${e.kind}` : e.type === "packet" ? `packet/${typeof e.proto === "number" ? e.proto : e.proto}` : e.type;
+}
+
+function bump(m: Map<string, number>, k: string): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
+}

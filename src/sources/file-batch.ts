@@ -1,0 +1,95 @@
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { createGunzip } from "node:zlib";
+import { Readable } from "node:stream";
+import type { Diagnostics } from "../diagnostics.js";
+import { LineSplitter } from "./line-splitter.js";
+import type { RawLine } from "./line.js";
+
+export interface BatchFile {
+  /** The path as given ("-" for stdin). */
+  path: string;
+  /** Modification time, epoch ms (now for stdin): the reference for year-less stamps. */
+  mtimeMs: number;
+  size: number;
+}
+
+/** Checks each path up front so a missing or unreadable file is a clear error before any work. */
+export async function openBatchFiles(paths: string[]): Promise<BatchFile[]> {
+  const out: BatchFile[] = [];
+  for (const p of paths) {
+    if (p === "-") {
+      out.push({ path: p, mtimeMs: Date.now(), size: 0 });
+      continue;
+    }
+    let st;
+    try {
+      st = await stat(p);
+    } catch (e) {
+      throw new SourceError(`cannot read ${p}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+    }
+    if (!st.isFile()) throw new SourceError(`cannot read ${p}: not a regular file`);
+    out.push({ path: p, mtimeMs: st.mtimeMs, size: st.size });
+  }
+  return out;
+}
+
+export class SourceError extends Error {
+  readonly code = "SOURCE_UNREADABLE";
+}
+
+/**
+ * Reads one file (plain or gzip, told apart by the magic bytes 1f 8b, not by the name) or stdin,
+ * as batches of lines. Pull-driven: the next chunk is read only when the consumer asks, so
+ * memory stays bounded whatever the file size. `onBytes` reports compressed bytes read (progress).
+ */
+export async function* readLines(
+  file: BatchFile,
+  diagnostics: Diagnostics,
+  onBytes?: (n: number) => void,
+): AsyncGenerator<RawLine[]> {
+  const raw: Readable = file.path === "-" ? process.stdin : createReadStream(file.path, { highWaterMark: 256 * 1024 });
+  const splitter = new LineSplitter();
+  let lineNo = 0;
+  const toBatch = (texts: string[]): RawLine[] => texts.map((text) => ({ text, file: file.path, line: ++lineNo }));
+  try {
+    for await (const chunk of decompressed(raw, onBytes)) {
+      const lines = splitter.push(chunk);
+      if (lines.length) yield toBatch(lines);
+    }
+    const last = splitter.end();
+    if (last.length) yield toBatch(last);
+  } catch (e) {
+    diagnostics.report("error", "read_error", `error reading ${file.path} after line ${lineNo}: ${(e as Error).message}`);
+    diagnostics.count("scanwatch_read_errors_total");
+  } finally {
+    if (splitter.tooLong) diagnostics.count("scanwatch_lines_rejected_total", { reason: "too-long" }, splitter.tooLong);
+    if (raw !== process.stdin) raw.destroy();
+  }
+}
+
+async function* decompressed(raw: Readable, onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
+  const it = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const first = await it.next();
+  if (first.done) return;
+  const head = first.value;
+  const counted = async function* (): AsyncGenerator<Buffer> {
+    onBytes?.(head.length);
+    yield head;
+    for (;;) {
+      const n = await it.next();
+      if (n.done) return;
+      onBytes?.(n.value.length);
+      yield n.value;
+    }
+  };
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    const gunzip = createGunzip();
+    const src = Readable.from(counted());
+    src.on("error", (e) => gunzip.destroy(e));
+    src.pipe(gunzip);
+    yield* gunzip as AsyncIterable<Buffer>;
+  } else {
+    yield* counted();
+  }
+}

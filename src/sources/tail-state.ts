@@ -1,0 +1,256 @@
+import { randomBytes } from "node:crypto";
+import { accessSync, constants, statSync } from "node:fs";
+import { copyFile, mkdir, open, readFile, rename, rm, type FileHandle } from "node:fs/promises";
+import { homedir } from "node:os";
+import { basename, dirname, isAbsolute, join } from "node:path";
+import type { Diagnostics } from "../diagnostics.js";
+
+/**
+ * Where `scanwatch tail` stopped in one followed path.
+ *
+ * `dev` and `ino` are decimal strings because inode numbers can exceed 2^53 (XFS, btrfs, NFS)
+ * and a JSON number would round them. `firstLineHash` is the sha256 (hex) of the file's first
+ * line without its newline, cut at 4096 bytes; when the file has no newline yet it is the hash
+ * of what is there (at most 4096 bytes). `offset` is the byte where the next unread line
+ * starts; `line` is how many lines of this file identity come before `offset`, so the next
+ * line read is number `line + 1`.
+ */
+export interface TailEntry {
+  dev: string;
+  ino: string;
+  firstLineHash: string;
+  offset: number;
+  line: number;
+}
+
+/** Bytes of the first line that go into `firstLineHash`. */
+export const FIRST_LINE_HASH_BYTES = 4096;
+
+const FORMAT_VERSION = 1;
+
+/**
+ * The positions of followed files, kept in memory and saved as one JSON file:
+ * `{"version": 1, "files": {"/var/log/ufw.log": TailEntry, ...}}`.
+ *
+ * Contract: `save()` never throws and never leaves a half-written state file. It writes a
+ * temporary file in the same directory, fsyncs it and renames it over the old one, so a crash
+ * or a full disk at any moment leaves either the old or the new content. A failed save is
+ * reported as `state_write_failed` (once per run of failures) and the next save tries again.
+ */
+export class TailState {
+  private readonly entries = new Map<string, TailEntry>();
+  private saving: Promise<boolean> = Promise.resolve(true);
+  private failing = false;
+
+  private constructor(
+    /** The state file. */
+    readonly path: string,
+    private readonly diagnostics: Diagnostics,
+  ) {}
+
+  /** A state with no positions that will save to `path`. */
+  static empty(path: string, diagnostics: Diagnostics): TailState {
+    return new TailState(path, diagnostics);
+  }
+
+  /**
+   * Reads `path`. A missing file gives an empty state. A file that is not a valid state is
+   * reported as `state_corrupt`, copied to `<path>.corrupt` for inspection, and the run starts
+   * empty (files are then read as if seen for the first time). Never throws.
+   */
+  static async load(path: string, diagnostics: Diagnostics): Promise<TailState> {
+    const state = new TailState(path, diagnostics);
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (err) {
+      if (errCode(err) !== "ENOENT") {
+        diagnostics.report(
+          "warn",
+          "state_read_failed",
+          `${path}: cannot read the tail state (${describe(err)}); starting without saved positions. ` +
+            `Fix the permissions or point --state elsewhere.`,
+        );
+      }
+      return state;
+    }
+    const parsed = parseState(text);
+    if (typeof parsed === "string") {
+      let kept = ` A copy is kept at ${path}.corrupt.`;
+      try {
+        await copyFile(path, `${path}.corrupt`);
+      } catch (err) {
+        kept = ` Keeping a copy at ${path}.corrupt failed (${describe(err)}).`;
+      }
+      diagnostics.report(
+        "warn",
+        "state_corrupt",
+        `${path}: not a valid tail state (${parsed}); starting without saved positions.${kept}`,
+      );
+      return state;
+    }
+    for (const [file, entry] of parsed) state.entries.set(file, entry);
+    return state;
+  }
+
+  get(file: string): TailEntry | undefined {
+    const e = this.entries.get(file);
+    return e && { ...e };
+  }
+
+  set(file: string, entry: TailEntry): void {
+    this.entries.set(file, { ...entry });
+  }
+
+  /** All positions, keyed by followed path. */
+  toJSON(): Record<string, TailEntry> {
+    const out: Record<string, TailEntry> = {};
+    for (const [k, v] of this.entries) out[k] = { ...v };
+    return out;
+  }
+
+  /**
+   * Writes the positions as they are now. Resolves to `false` when the write failed (reported
+   * as `state_write_failed`; the previous file is untouched). Saves run one at a time in call
+   * order, so the last call's content is what ends up on disk.
+   */
+  save(): Promise<boolean> {
+    const body = JSON.stringify({ version: FORMAT_VERSION, files: this.toJSON() }, null, 2) + "\n";
+    const run = this.saving.then(() => this.write(body));
+    this.saving = run;
+    return run;
+  }
+
+  private async write(body: string): Promise<boolean> {
+    const dir = dirname(this.path);
+    const tmp = join(dir, `.${basename(this.path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+    let fh: FileHandle | undefined;
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o750 });
+      fh = await open(tmp, "wx", 0o640);
+      await fh.writeFile(body, "utf8");
+      // Without the fsync a crash right after rename can leave an empty file on ext4/xfs.
+      await fh.sync();
+      await fh.close();
+      fh = undefined;
+      await rename(tmp, this.path);
+    } catch (err) {
+      await fh?.close().catch(() => undefined);
+      await rm(tmp, { force: true }).catch(() => undefined);
+      this.diagnostics.count("scanwatch_state_save_failures_total");
+      if (!this.failing) {
+        this.failing = true;
+        this.diagnostics.report(
+          "error",
+          "state_write_failed",
+          `${this.path}: cannot save tail positions (${describe(err)}); still running, positions are ` +
+            `kept in memory and saving is retried. Free disk space or make ${dir} writable, ` +
+            `or set STATE_DIRECTORY.`,
+        );
+      }
+      return false;
+    }
+    this.failing = false;
+    await syncDir(dir);
+    return true;
+  }
+}
+
+/**
+ * The default state file: `$STATE_DIRECTORY/scanwatch/state.json` when STATE_DIRECTORY is set
+ * (systemd may list several directories separated by ':'; the first is used), else
+ * `/var/lib/scanwatch/state.json` when that directory (or /var/lib, to create it) is writable,
+ * else `${XDG_STATE_HOME:-~/.local/state}/scanwatch/state.json`. `canWrite` is for tests.
+ */
+export function defaultStatePath(
+  env: NodeJS.ProcessEnv = process.env,
+  canWrite: (dir: string) => boolean = isWritableDir,
+): string {
+  const stateDir = env["STATE_DIRECTORY"]?.split(":")[0];
+  if (stateDir) return join(stateDir, "scanwatch", "state.json");
+  const varLib = "/var/lib/scanwatch";
+  if (canWrite(varLib) || (!exists(varLib) && canWrite("/var/lib"))) return join(varLib, "state.json");
+  // The XDG spec says a relative XDG_STATE_HOME is invalid and must be ignored.
+  const xdg = env["XDG_STATE_HOME"];
+  const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), ".local", "state");
+  return join(base, "scanwatch", "state.json");
+}
+
+function isWritableDir(dir: string): boolean {
+  try {
+    if (!statSync(dir).isDirectory()) return false;
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function exists(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Makes the rename durable; some filesystems refuse fsync on a directory, which is fine. */
+async function syncDir(dir: string): Promise<void> {
+  let d: FileHandle | undefined;
+  try {
+    d = await open(dir, "r");
+    await d.sync();
+  } catch {
+    // best effort
+  } finally {
+    await d?.close().catch(() => undefined);
+  }
+}
+
+/** The entries of a state file, or a string saying what is wrong with it. */
+function parseState(text: string): Map<string, TailEntry> | string {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    return `invalid JSON: ${describe(err)}`;
+  }
+  if (!isRecord(doc)) return "top level is not an object";
+  if (doc["version"] !== FORMAT_VERSION) return `/version: expected ${FORMAT_VERSION}`;
+  const files = doc["files"];
+  if (!isRecord(files)) return "/files: expected an object";
+  const out = new Map<string, TailEntry>();
+  for (const [file, raw] of Object.entries(files)) {
+    const where = `/files/${JSON.stringify(file)}`;
+    if (!isRecord(raw)) return `${where}: expected an object`;
+    const { dev, ino, firstLineHash, offset, line } = raw;
+    if (typeof dev !== "string" || !/^\d+$/.test(dev)) return `${where}/dev: expected a decimal string`;
+    if (typeof ino !== "string" || !/^\d+$/.test(ino)) return `${where}/ino: expected a decimal string`;
+    if (typeof firstLineHash !== "string" || !/^[0-9a-f]{64}$/.test(firstLineHash)) {
+      return `${where}/firstLineHash: expected 64 hex digits`;
+    }
+    if (!isCount(offset)) return `${where}/offset: expected an integer >= 0`;
+    if (!isCount(line)) return `${where}/line: expected an integer >= 0`;
+    out.set(file, { dev, ino, firstLineHash, offset, line });
+  }
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+}
+
+function errCode(err: unknown): string | undefined {
+  return isRecord(err) && typeof err["code"] === "string" ? err["code"] : undefined;
+}
+
+function describe(err: unknown): string {
+  const code = errCode(err);
+  const msg = err instanceof Error ? err.message : String(err);
+  return code && !msg.startsWith(code) ? `${code}: ${msg}` : msg;
+}

@@ -1,0 +1,283 @@
+import { createServer, Socket, type AddressInfo } from "node:net";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { MemoryStore } from "../../src/detect/memory-store.js";
+import { RedisStore, StoreError, TTL_SLACK_MS, type RedisStoreOptions } from "../../src/detect/redis-store.js";
+import type { WindowUpdate } from "../../src/detect/window-store.js";
+import { closedPort, uniquePrefix } from "../redis-server.js";
+import { describeWindowStore } from "./window-store.contract.js";
+
+const url = inject("redisUrl");
+const prefixes: string[] = [];
+let admin: Redis;
+
+beforeAll(async () => {
+  admin = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await admin.connect();
+});
+
+afterAll(async () => {
+  // The server may be shared (SCANWATCH_TEST_REDIS_URL): leave nothing behind.
+  for (const p of prefixes) {
+    const keys = await keysUnder(p);
+    if (keys.length) await admin.unlink(...keys);
+  }
+  await admin.quit();
+});
+
+async function open(opts: Partial<RedisStoreOptions> = {}): Promise<RedisStore> {
+  const keyPrefix = uniquePrefix();
+  prefixes.push(keyPrefix);
+  return RedisStore.open({ url, keyPrefix, ...opts });
+}
+
+async function keysUnder(prefix: string): Promise<string[]> {
+  const out = new Set<string>();
+  let cursor = "0";
+  do {
+    const [next, keys] = await admin.scan(cursor, "MATCH", `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`, "COUNT", 1000);
+    for (const k of keys) out.add(k);
+    cursor = next;
+  } while (cursor !== "0");
+  return [...out].sort();
+}
+
+describeWindowStore("redis", ({ maxMembers }) => open({ maxMembers }));
+
+const W = 10_000;
+const T0 = Date.UTC(2026, 10, 28, 15, 0, 0);
+const upd = (key: string, ts: number, opts: Partial<WindowUpdate> = {}): WindowUpdate => ({
+  key,
+  windowMs: W,
+  ts,
+  firstTs: ts,
+  count: 1,
+  ...opts,
+});
+
+describe("redis-store/keys", () => {
+  it("redis-store/every key written has a TTL longer than the window", async () => {
+    const store = await open({ maxMembers: 20 });
+    try {
+      const many = new Map<string, number>();
+      for (let i = 0; i < 100; i++) many.set(`m${i}`, T0 + 500);
+      await store.observe([
+        upd("a", T0, { tags: { syn: 1 }, samples: ["f:1"], sets: { port: new Map([["22", T0]]) } }),
+        upd("b", T0 + 500, { sets: { src: many, port: new Map([["80", T0 + 500]]) } }),
+      ]);
+      await store.escalate("inc", 1, 30_000, "id-1", T0);
+      const keys = await keysUnder(store.keyPrefix);
+      // a: meta, tags, samples, 1 zset; b: meta, 2 zsets, 1 HLL (overflowed); the incident.
+      expect(keys.length).toBe(9);
+      expect(keys.some((k) => k.includes(":h:src:"))).toBe(true);
+      for (const k of keys) {
+        const ttl = await admin.pttl(k);
+        expect(ttl, k).toBeGreaterThan(0);
+        expect(ttl, k).toBeLessThanOrEqual(Math.max(2 * W, 30_000) + TTL_SLACK_MS);
+        if (!k.endsWith(":i")) expect(ttl, k).toBeGreaterThan(W);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("redis-store/all keys of one logical key share a hash slot", async () => {
+    // CLUSTER KEYSLOT answers only with cluster support enabled, so compute the slot here.
+    expect(keySlot("foo")).toBe(12182); // reference values from a cluster-enabled redis-server 7
+    expect(keySlot("a{foo}b")).toBe(12182);
+    const store = await open({ maxMembers: 5 });
+    try {
+      const members = new Map<string, number>();
+      for (let i = 0; i < 10; i++) members.set(`x${i}`, T0);
+      const logical = ["10.0.0.1", "weird {key} with %7D}", "{", "}{"];
+      await store.observe(
+        logical.map((k) => upd(k, T0, { tags: { t: 1 }, samples: ["s"], sets: { "d{im}": members, port: members } })),
+      );
+      const keys = await keysUnder(store.keyPrefix);
+      const slotsByLogical = new Map<string, Set<number>>();
+      for (const k of keys) {
+        const tag = /^[^{]*\{([^}]*)\}/.exec(k)?.[1];
+        expect(tag, k).toBeDefined();
+        const slots = slotsByLogical.get(tag!) ?? new Set();
+        slots.add(keySlot(k));
+        slotsByLogical.set(tag!, slots);
+      }
+      expect(slotsByLogical.size).toBe(logical.length); // one tag per logical key, no collisions
+      for (const [tag, slots] of slotsByLogical) expect([...slots], tag).toHaveLength(1);
+      // Odd characters survive the escaping both ways.
+      // Past the bound the most recently seen stay; ties on time go by member order, as ZSETs do.
+      expect(await store.members("weird {key} with %7D}", "d{im}", 3)).toEqual(["x5", "x6", "x7"]);
+      expect(await store.size()).toBe(logical.length);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("redis-store/rejects a key prefix that would change the hash slot", () => {
+    expect(() => new RedisStore({ url, keyPrefix: "a{b}:" })).toThrow(expect.objectContaining({ code: "STORE_BAD_OPTION" }));
+    expect(() => new RedisStore({ url: "http://x" })).toThrow(expect.objectContaining({ code: "STORE_BAD_OPTION" }));
+  });
+});
+
+describe("redis-store/batching", () => {
+  it("redis-store/one observe of 1000 updates is one round trip", async () => {
+    const store = await open();
+    const writes = vi.spyOn(Socket.prototype, "write");
+    try {
+      const updates: WindowUpdate[] = [];
+      for (let i = 0; i < 1000; i++) {
+        const k = `src${i % 200}`; // 5 updates per key: grouped into one script call each
+        updates.push(upd(k, T0 + i, { sets: { port: new Map([[String(i), T0 + i]]) }, tags: { n: 1 } }));
+      }
+      const before = store.roundTrips;
+      writes.mockClear();
+      const out = await store.observe(updates);
+      expect(store.roundTrips - before).toBe(1);
+      expect(writes).toHaveBeenCalledTimes(1); // one socket write carries the whole pipeline
+      expect(out).toHaveLength(1000);
+      // The fifth update of each key sees the four before it, in batch order.
+      expect(out[0]!.sets.port!.count).toBe(1);
+      expect(out[800]!.sets.port!.count).toBe(5);
+      expect(out[800]!.events).toBe(5);
+      expect(out[800]!.tags.n).toBe(5);
+    } finally {
+      writes.mockRestore();
+      await store.close();
+    }
+  });
+
+  it("redis-store/agrees with the memory store on a mixed workload", async () => {
+    const store = await open({ maxMembers: 40 });
+    const mem = new MemoryStore({ maxMembers: 40 });
+    try {
+      let seed = 7;
+      const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+      let t = T0;
+      for (let batch = 0; batch < 40; batch++) {
+        const updates: WindowUpdate[] = [];
+        for (let i = 0; i < 25; i++) {
+          t += rnd(400);
+          const ports = new Map<string, number>();
+          for (let j = rnd(6); j > 0; j--) ports.set(String(rnd(30)), t); // below the bound: HLLs differ
+          updates.push(
+            upd(`k${rnd(4)}`, t, {
+              count: rnd(3),
+              sets: rnd(5) ? { port: ports } : {},
+              tags: { syn: rnd(2) },
+              samples: [`f:${batch}:${i}`],
+            }),
+          );
+        }
+        if (batch === 20) t += W + 1; // everybody goes quiet for a window
+        const [r, m] = [await store.observe(updates), await mem.observe(updates)];
+        expect(r).toEqual(m);
+      }
+      for (let k = 0; k < 4; k++) {
+        expect(await store.members(`k${k}`, "port", 100)).toEqual(await mem.members(`k${k}`, "port", 100));
+        expect(await store.samples(`k${k}`)).toEqual(await mem.samples(`k${k}`));
+      }
+    } finally {
+      await store.close();
+      await mem.close();
+    }
+  });
+});
+
+describe("redis-store/bounds", () => {
+  it("redis-store/a flood of 50 000 distinct members stays bounded with a close estimate", async () => {
+    const maxMembers = 1000;
+    const store = await open({ maxMembers });
+    try {
+      const window = 60_000;
+      let last;
+      for (let b = 0; b < 50; b++) {
+        const members = new Map<string, number>();
+        for (let i = 0; i < 1000; i++) {
+          const n = b * 1000 + i;
+          members.set(`10.${n >> 16}.${(n >> 8) & 255}.${n & 255}`, T0 + b * 100);
+        }
+        [last] = await store.observe([
+          { key: "flood", windowMs: window, ts: T0 + b * 100, firstTs: T0 + b * 100, count: 1000, sets: { src: members } },
+        ]);
+      }
+      expect(last!.events).toBe(50_000);
+      expect(last!.sets.src!.estimate).toBe(true);
+      expect(Math.abs(last!.sets.src!.count - 50_000)).toBeLessThan(50_000 * 0.05);
+      const keys = await keysUnder(store.keyPrefix);
+      const zset = keys.find((k) => k.endsWith(":z:src"))!;
+      expect(await admin.zcard(zset)).toBeLessThanOrEqual(maxMembers);
+      expect(keys.filter((k) => k.includes(":h:src:")).length).toBeLessThanOrEqual(11);
+      expect((await store.members("flood", "src", 5000)).length).toBeLessThanOrEqual(maxMembers);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("redis-store/an incident key disappears on its own", async () => {
+    const store = await open();
+    try {
+      await store.escalate("gone", 1, 1, "id-g", T0);
+      const [k] = await keysUnder(store.keyPrefix);
+      expect(await admin.pttl(k!)).toBeLessThanOrEqual(1 + TTL_SLACK_MS);
+      expect(await admin.pttl(k!)).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("redis-store/connection", () => {
+  it("redis-store/unreachable URL fails fast naming the URL and the fix", async () => {
+    const port = await closedPort();
+    const started = Date.now();
+    const store = new RedisStore({ url: `redis://:hunter2@127.0.0.1:${port}/3`, connectTimeoutMs: 2_000 });
+    const err = await store.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err).toMatchObject({ code: "STORE_UNREACHABLE" });
+    const msg = (err as Error).message;
+    expect(msg).toContain(`redis://127.0.0.1:${port}/3`);
+    expect(msg).not.toContain("hunter2");
+    expect(msg).toMatch(/redis-server/);
+    expect(msg).toMatch(/--store memory/);
+    // The first call without connect() fails the same way, and again on the next try.
+    await expect(store.observe([upd("k", T0)])).rejects.toMatchObject({ code: "STORE_UNREACHABLE" });
+    await expect(store.size()).rejects.toMatchObject({ code: "STORE_UNREACHABLE" });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await store.close();
+  });
+
+  it("redis-store/a server that accepts but never answers fails within the timeouts", async () => {
+    // E.g. a URL pointing at some other service: the handshake must not wait forever.
+    const silent = createServer((sock) => sock.on("data", () => undefined));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+    const port = (silent.address() as AddressInfo).port;
+    const started = Date.now();
+    const store = new RedisStore({ url: `redis://127.0.0.1:${port}/0`, connectTimeoutMs: 500, commandTimeoutMs: 500 });
+    try {
+      await expect(store.connect()).rejects.toMatchObject({ code: "STORE_UNREACHABLE" });
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      await store.close();
+      silent.close();
+    }
+  });
+});
+
+/** Redis Cluster's HASH_SLOT: CRC16/XMODEM of the hash tag (or the whole key) mod 16384. */
+function keySlot(key: string): number {
+  let k = Buffer.from(key);
+  const open = k.indexOf("{");
+  if (open >= 0) {
+    const close = k.indexOf("}", open + 1);
+    if (close > open + 1) k = k.subarray(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of k) {
+    crc ^= byte << 8;
+    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}
