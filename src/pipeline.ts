@@ -48,6 +48,11 @@ export async function* parseFile(
 }
 
 /** All files parsed and merged into one timeline. */
-export function parseFiles(files: BatchFile[], opts: ParseOptions, stats: ParseStats, diagnostics: Diagnostics): AsyncGenerator<Event[]> {
+export function parseFiles(
+  files: BatchFile[],
+  opts: ParseOptions,
+  stats: ParseStats,
+  diagnostics: Diagnostics,
+): AsyncGenerator<Event[]> {
   return mergeByTime(files.map((f) => parseFile(f, opts, stats, diagnostics)[Symbol.asyncIterator]()));
 }

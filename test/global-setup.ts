@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { startTestRedis } from "./redis-server.js";
+import { startRedis } from "./redis-server.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -10,7 +10,7 @@ declare module "vitest" {
 
 /** Starts ONE Redis for the whole run; tests read its URL with `inject("redisUrl")`. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const redis = await startTestRedis();
+  const redis = await startRedis();
   project.provide("redisUrl", redis.url);
   return () => redis.stop();
 }

@@ -23,18 +23,38 @@ const HOW_TO_GET_REDIS =
   "install it (Debian/Ubuntu: `apt install redis-server`; macOS: `brew install redis`) so that " +
   `\`redis-server\` is on PATH, or set ${TEST_REDIS_ENV}=redis://host:port/db to use a Redis you already run`;
 
-export async function startTestRedis(): Promise<TestRedis> {
+export async function startRedis(): Promise<TestRedis> {
   const external = process.env[TEST_REDIS_ENV];
   if (external) {
     const u = new URL(external);
-    await waitForPing(u.hostname, Number(u.port || 6379), 5_000, () => undefined);
+    try {
+      await waitForPing(u.hostname, Number(u.port || 6379), 5_000, () => undefined);
+    } catch (e) {
+      throw new Error(
+        `${TEST_REDIS_ENV}=${u.host}: ${(e as Error).message}; start that server or unset the variable`,
+        { cause: e },
+      );
+    }
     return { url: external, external: true, stop: async () => {} };
   }
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "scanwatch-redis-"));
   const child = spawn(
     "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no"],
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      "--daemonize",
+      "no",
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
@@ -87,9 +107,14 @@ async function freePort(): Promise<number> {
 /** A port nothing listens on (freshly freed), for "unreachable" tests. */
 export const closedPort = freePort;
 
-async function waitForPing(host: string, port: number, timeoutMs: number, failed: () => string | undefined): Promise<void> {
+async function waitForPing(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  failed: () => string | undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last = "no answer";
+  let last: string;
   for (;;) {
     const why = failed();
     if (why) throw new Error(why);
@@ -99,7 +124,8 @@ async function waitForPing(host: string, port: number, timeoutMs: number, failed
     } catch (e) {
       last = (e as Error).message;
     }
-    if (Date.now() > deadline) throw new Error(`Redis at ${host}:${port} did not answer PING within ${timeoutMs} ms (${last})`);
+    if (Date.now() > deadline)
+      throw new Error(`Redis at ${host}:${port} did not answer PING within ${timeoutMs} ms (${last})`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -115,7 +141,7 @@ function ping(host: string, port: number): Promise<boolean> {
       buf += d.toString();
       if (buf.includes("\r\n")) {
         sock.end();
-        resolve(buf.startsWith("+PONG"));
+        resolve(buf.startsWith("+PONG") || buf.startsWith("-NOAUTH")); // alive, wants a password
       }
     });
   });

@@ -57,7 +57,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const until = timeBound(values.until, "--until");
   const disorderMs = values.disorder !== undefined ? seconds(values.disorder, "--disorder") : 5000;
   const storeSpec = storeSpecFrom(values.store);
-  if (storeSpec !== "memory" && !isRedisSpec(storeSpec)) throw new UsageError(`--store: expected "memory" or a redis:// URL, got "${storeSpec}"`);
+  if (storeSpec !== "memory" && !isRedisSpec(storeSpec))
+    throw new UsageError(`--store: expected "memory" or a redis:// URL, got "${storeSpec}"`);
 
   let rules;
   try {
@@ -92,9 +93,19 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   };
   let failed = false;
   try {
-    for await (const batch of parseFiles(files, { ...time, onBytes: progress ? (n) => progress.add(n) : undefined }, stats, diagnostics)) {
+    for await (const batch of parseFiles(
+      files,
+      { ...time, onBytes: progress ? (n) => progress.add(n) : undefined },
+      stats,
+      diagnostics,
+    )) {
       if (progress) progress.lines = stats.lines;
-      const events = since === undefined && until === undefined ? batch : batch.filter((e) => (since === undefined || e.ms >= since) && (until === undefined || e.ms < until));
+      const events =
+        since === undefined && until === undefined
+          ? batch
+          : batch.filter(
+              (e) => (since === undefined || e.ms >= since) && (until === undefined || e.ms < until),
+            );
       await emit(await engine.process(events));
     }
   } catch (e) {
@@ -111,7 +122,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     let text = renderParseSummary(stats, diagnostics);
     const alerts = [...alertsByType].map(([k, v]) => `${k} ${v}`).join(", ");
     text += `alerts: ${engine.stats.alerts}${alerts ? ` (${alerts})` : ""}   store: ${store.kind}   ${secs.toFixed(2)} s, ${Math.round(stats.lines / Math.max(secs, 0.001)).toLocaleString("en-US")} lines/s\n`;
-    if (engine.stats.stragglers) text += `  events later than the ${disorderMs / 1000} s disorder bound: ${engine.stats.stragglers}\n`;
+    if (engine.stats.stragglers)
+      text += `  events later than the ${disorderMs / 1000} s disorder bound: ${engine.stats.stragglers}\n`;
     process.stderr.write(text);
   }
   return failed || diagnostics.get("scanwatch_read_errors_total") > 0 ? 1 : 0;
@@ -120,12 +132,14 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
 function timeBound(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
   const ms = Date.parse(v);
-  if (!Number.isFinite(ms)) throw new UsageError(`${flag}: expected an ISO 8601 time like 2026-11-28T15:00:00Z, got "${v}"`);
+  if (!Number.isFinite(ms))
+    throw new UsageError(`${flag}: expected an ISO 8601 time like 2026-11-28T15:00:00Z, got "${v}"`);
   return ms;
 }
 
 function seconds(v: string, flag: string): number {
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n > 86400) throw new UsageError(`${flag}: expected seconds between 0 and 86400, got "${v}"`);
+  if (!Number.isFinite(n) || n < 0 || n > 86400)
+    throw new UsageError(`${flag}: expected seconds between 0 and 86400, got "${v}"`);
   return n * 1000;
 }

@@ -19,14 +19,16 @@ export function resolveTime(flags: TimeFlags): { zone: string; year?: number } {
   let year: number | undefined;
   if (flags.year !== undefined) {
     year = Number(flags.year);
-    if (!Number.isInteger(year) || year < 1970 || year > 9999) throw new UsageError(`--year: expected a year like 2026, got "${flags.year}"`);
+    if (!Number.isInteger(year) || year < 1970 || year > 9999)
+      throw new UsageError(`--year: expected a year like 2026, got "${flags.year}"`);
   }
   return { zone, year };
 }
 
 export function formatOption(value: string | undefined, isTty: boolean): "ndjson" | "table" {
   if (value === undefined) return isTty ? "table" : "ndjson";
-  if (value !== "ndjson" && value !== "table" && value !== "text") throw new UsageError(`--format: expected ndjson or table, got "${value}"`);
+  if (value !== "ndjson" && value !== "table" && value !== "text")
+    throw new UsageError(`--format: expected ndjson or table, got "${value}"`);
   return value === "ndjson" ? "ndjson" : "table";
 }
 

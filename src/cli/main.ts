@@ -45,8 +45,15 @@ export async function main(argv: string[]): Promise<number> {
     if (!cmd) throw new UsageError(`unknown command "${name}"`);
     return await cmd(rest);
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" || (e as { code?: string }).code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" || (e as { code?: string }).code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-      process.stderr.write(`scanwatch: ${(e as Error).message}\n${name === "parse" ? PARSE_HELP : 'Run "scanwatch --help" for usage.\n'}`);
+    if (
+      e instanceof UsageError ||
+      (e as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ||
+      (e as { code?: string }).code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ||
+      (e as { code?: string }).code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL"
+    ) {
+      process.stderr.write(
+        `scanwatch: ${(e as Error).message}\n${name === "parse" ? PARSE_HELP : 'Run "scanwatch --help" for usage.\n'}`,
+      );
       return 2;
     }
     if (e instanceof RuntimeError || (e as { code?: string }).code !== undefined) {

@@ -22,7 +22,12 @@ export async function parseCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...TIME_OPTIONS, format: { type: "string" }, explain: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: {
+      ...TIME_OPTIONS,
+      format: { type: "string" },
+      explain: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help) {
     process.stdout.write(PARSE_HELP);
@@ -44,9 +49,14 @@ export async function parseCommand(argv: string[]): Promise<number> {
   const out = process.stdout;
   const explain = values.explain === true;
   const onOutcome = explain
-    ? (raw: { file: string; line: number; text: string }, o: import("../parsers/line-parser.js").ParseOutcome) => {
+    ? (
+        raw: { file: string; line: number; text: string },
+        o: import("../parsers/line-parser.js").ParseOutcome,
+      ) => {
         const where = `${raw.file}:${raw.line}`;
-        const verdict = o.ok ? `${o.parser} (${o.format}) → ${o.event.type}${o.event.type === "auth" ? "/" + o.event.kind : ""}` : `rejected: ${o.reason}${o.format ? ` (${o.format})` : ""}`;
+        const verdict = o.ok
+          ? `${o.parser} (${o.format}) → ${o.event.type}${o.event.type === "auth" ? "/" + o.event.kind : ""}`
+          : `rejected: ${o.reason}${o.format ? ` (${o.format})` : ""}`;
         out.write(`${where}\t${verdict}\t${raw.text.slice(0, 160)}\n`);
       }
     : undefined;
@@ -73,7 +83,11 @@ function tableRow(e: Event): string {
     return `${e.ts.padEnd(29)} ${"packet".padEnd(20)} ${(e.src + (e.sport !== undefined ? ":" + e.sport : "")).padEnd(24)} ${e.dst.padEnd(24)} ${detail}\n`;
   }
   if (e.type === "auth") {
-    return `${e.ts.padEnd(29)} ${("auth/" + e.kind).padEnd(20)} ${(e.src + (e.sport !== undefined ? ":" + e.sport : "")).padEnd(24)} ${JSON.stringify(e.user ?? "").slice(0, 24).padEnd(24)} ${e.method ?? ""}\n`;
+    return `${e.ts.padEnd(29)} ${("auth/" + e.kind).padEnd(20)} ${(e.src + (e.sport !== undefined ? ":" + e.sport : "")).padEnd(24)} ${JSON.stringify(
+      e.user ?? "",
+    )
+      .slice(0, 24)
+      .padEnd(24)} ${e.method ?? ""}\n`;
   }
   return `${e.ts.padEnd(29)} ${"suppressed".padEnd(20)} ${"".padEnd(24)} ${"".padEnd(24)} ${e.count} kernel messages dropped\n`;
 }

@@ -26,7 +26,9 @@ export class Progress {
     const rate = secs > 0 ? Math.round(this.lines / secs) : 0;
     const eta = frac > 0 && frac < 1 ? ` eta ${Math.round((secs / frac) * (1 - frac))}s` : "";
     const pct = this.total > 0 ? `${(frac * 100).toFixed(0).padStart(3)}% ` : "";
-    this.out.write(`\r${bar} ${pct}${mb(this.done)}${this.total ? "/" + mb(this.total) : ""} ${rate.toLocaleString("en-US")} lines/s${eta}\x1b[K`);
+    this.out.write(
+      `\r${bar} ${pct}${mb(this.done)}${this.total ? "/" + mb(this.total) : ""} ${rate.toLocaleString("en-US")} lines/s${eta}\x1b[K`,
+    );
   }
 
   clear(): void {

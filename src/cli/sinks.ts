@@ -46,22 +46,30 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Builds stdout, file and webhook sinks from flags. Secrets come from the environment or a file only. */
-export async function buildSinks(flags: SinkFlags, format: "ndjson" | "table", diagnostics: Diagnostics): Promise<Sink[]> {
+export async function buildSinks(
+  flags: SinkFlags,
+  format: "ndjson" | "table",
+  diagnostics: Diagnostics,
+): Promise<Sink[]> {
   const sinks: Sink[] = [];
   if (!flags["no-stdout"]) sinks.push(new StdoutSink(format));
   if (flags.out) sinks.push(new FileSink({ path: flags.out, diagnostics }));
   const hooks = flags.webhook ?? [];
   if (hooks.length) {
     const wf = flags["webhook-format"] ?? "json";
-    if (wf !== "json" && wf !== "slack") throw new UsageError(`--webhook-format: expected json or slack, got "${wf}"`);
+    if (wf !== "json" && wf !== "slack")
+      throw new UsageError(`--webhook-format: expected json or slack, got "${wf}"`);
     const timeout = flags["webhook-timeout"] !== undefined ? Number(flags["webhook-timeout"]) : 5;
-    if (!(timeout > 0 && timeout <= 300)) throw new UsageError(`--webhook-timeout: expected seconds between 0 and 300`);
+    if (!(timeout > 0 && timeout <= 300))
+      throw new UsageError(`--webhook-timeout: expected seconds between 0 and 300`);
     let secret = process.env.SCANWATCH_WEBHOOK_SECRET || undefined;
     if (flags["webhook-secret-file"]) {
       try {
         secret = (await readFile(flags["webhook-secret-file"], "utf8")).trim();
       } catch (e) {
-        throw new UsageError(`--webhook-secret-file: cannot read ${flags["webhook-secret-file"]} (${(e as NodeJS.ErrnoException).code})`);
+        throw new UsageError(
+          `--webhook-secret-file: cannot read ${flags["webhook-secret-file"]} (${(e as NodeJS.ErrnoException).code})`,
+        );
       }
       if (!secret) throw new UsageError(`--webhook-secret-file: ${flags["webhook-secret-file"]} is empty`);
     }

@@ -6,10 +6,30 @@ const fmt = (n: number) => n.toLocaleString("en-US");
 /** The end-of-run summary on stderr: what was read, what became events, what was skipped and why. */
 export function renderParseSummary(stats: ParseStats, diagnostics: Diagnostics): string {
   const lines: string[] = [];
-  lines.push(`lines read: ${fmt(stats.lines)}   events: ${fmt(stats.events)}   not recognized: ${fmt(stats.rejectedTotal)}`);
-  if (stats.byType.size) lines.push("  events by type: " + sorted(stats.byType).map(([k, v]) => `${k} ${fmt(v)}`).join(", "));
-  if (stats.rejected.size) lines.push("  not recognized by reason: " + sorted(stats.rejected).map(([k, v]) => `${k} ${fmt(v)}`).join(", "));
-  if (stats.byFormat.size) lines.push("  header formats: " + sorted(stats.byFormat).map(([k, v]) => `${k} ${fmt(v)}`).join(", "));
+  lines.push(
+    `lines read: ${fmt(stats.lines)}   events: ${fmt(stats.events)}   not recognized: ${fmt(stats.rejectedTotal)}`,
+  );
+  if (stats.byType.size)
+    lines.push(
+      "  events by type: " +
+        sorted(stats.byType)
+          .map(([k, v]) => `${k} ${fmt(v)}`)
+          .join(", "),
+    );
+  if (stats.rejected.size)
+    lines.push(
+      "  not recognized by reason: " +
+        sorted(stats.rejected)
+          .map(([k, v]) => `${k} ${fmt(v)}`)
+          .join(", "),
+    );
+  if (stats.byFormat.size)
+    lines.push(
+      "  header formats: " +
+        sorted(stats.byFormat)
+          .map(([k, v]) => `${k} ${fmt(v)}`)
+          .join(", "),
+    );
   const tooLong = diagnostics.get("scanwatch_lines_rejected_total", { reason: "too-long" });
   if (tooLong) lines.push(`  lines over 64 KiB skipped: ${fmt(tooLong)}`);
   if (stats.backwards) lines.push(`  lines whose time went backwards (kept): ${fmt(stats.backwards)}`);

@@ -1,4 +1,228 @@
-export async function tailCommand(_argv: string[]): Promise<number> {
-  process.stderr.write("scanwatch tail: not available yet\n");
-  return 1;
+import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { Diagnostics } from "../diagnostics.js";
+import { Engine } from "../detect/engine.js";
+import { FallbackStore } from "../detect/fallback-store.js";
+import { isRedisSpec, openStore, storeSpecFrom } from "../detect/open-store.js";
+import type { WindowStore } from "../detect/window-store.js";
+import type { Event } from "../events/event.js";
+import { MetricsServer } from "../metrics.js";
+import { LineParser } from "../parsers/line-parser.js";
+import { loadRules, RuleError, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
+import { tailFiles } from "../sources/file-tail.js";
+import { followJournal } from "../sources/journal.js";
+import type { RawLine } from "../sources/line.js";
+import { defaultStatePath, TailState } from "../sources/tail-state.js";
+import type { Sink } from "../sinks/sink.js";
+import { WebhookSink } from "../sinks/webhook.js";
+import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
+import { loadConfig, mergeConfig } from "./config.js";
+import { buildSinks, SINK_HELP, SINK_OPTIONS } from "./sinks.js";
+import { RuntimeError, UsageError } from "./usage-error.js";
+
+export const DEFAULT_FILES = [
+  "/var/log/kern.log",
+  "/var/log/ufw.log",
+  "/var/log/auth.log",
+  "/var/log/secure",
+  "/var/log/messages",
+];
+
+export const TAIL_HELP = `scanwatch tail [options] [FILE...]
+
+Follows firewall and sshd logs as they grow and alerts within a second. Survives rotation
+(rename+create, copytruncate) and restarts (positions saved in a state file).
+Default files: the ones of ${DEFAULT_FILES.join(", ")} that exist.
+
+  --journal               read the systemd journal (journalctl -f -o json) instead of files
+  --state FILE            position state file (default: $STATE_DIRECTORY, /var/lib/scanwatch or ~/.local/state)
+  --from-start            read existing content first (default: start at the end)
+  --store memory|redis://HOST:PORT/DB   window store (default: $REDIS_URL, else memory);
+                          while Redis is unreachable, detection goes on in memory
+  --key-prefix PREFIX     Redis key prefix (default scanwatch:)
+  --rules DIR             rules folder (default: the shipped rules/); SIGHUP reloads it
+  --year YYYY --tz ZONE   year and zone for stamps that lack them
+  --format ndjson|table   alert format on stdout
+  --metrics HOST:PORT     serve Prometheus /metrics and /healthz (e.g. 127.0.0.1:9464)
+  --config FILE           JSON file with any of these options by name; flags override it
+  --verbose               also log informational messages (rotations, resumes)
+${SINK_HELP}
+Signals: SIGTERM/SIGINT stop, flush and save positions (exit 0); SIGHUP reloads rules.
+`;
+
+const OPTIONS = {
+  ...TIME_OPTIONS,
+  ...SINK_OPTIONS,
+  journal: { type: "boolean" },
+  state: { type: "string" },
+  "from-start": { type: "boolean" },
+  store: { type: "string" },
+  "key-prefix": { type: "string" },
+  rules: { type: "string" },
+  format: { type: "string" },
+  metrics: { type: "string" },
+  config: { type: "string" },
+  disorder: { type: "string" },
+  verbose: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export async function tailCommand(argv: string[]): Promise<number> {
+  const parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  if (parsed.values.help) {
+    process.stdout.write(TAIL_HELP);
+    return 0;
+  }
+  const config = parsed.values.config ? await loadConfig(parsed.values.config) : {};
+  const values = mergeConfig(parsed.values as Record<string, unknown>, config) as typeof parsed.values & {
+    files?: string[];
+  };
+  const time = resolveTime(values);
+  const format = formatOption(values.format, process.stdout.isTTY === true);
+  const storeSpec = storeSpecFrom(values.store);
+  if (storeSpec !== "memory" && !isRedisSpec(storeSpec))
+    throw new UsageError(`--store: expected "memory" or a redis:// URL`);
+
+  const diagnostics = new Diagnostics();
+  const verbose = values.verbose === true;
+  diagnostics.onReport((m) => {
+    if (m.level !== "info" || verbose) process.stderr.write(`scanwatch: ${m.level}: ${m.message}\n`);
+  });
+
+  let files: string[] = [];
+  if (!values.journal) {
+    files = parsed.positionals.length
+      ? parsed.positionals
+      : (values.files ?? DEFAULT_FILES.filter((f) => existsSync(f)));
+    if (files.length === 0)
+      throw new RuntimeError(
+        `tail: none of the default log files exist (${DEFAULT_FILES.join(", ")}); give FILEs or use --journal`,
+      );
+    process.stderr.write(`scanwatch: following ${files.join(", ")}\n`);
+  } else process.stderr.write("scanwatch: following the systemd journal (kernel and sshd)\n");
+
+  const rulesDir = values.rules ?? SHIPPED_RULES_DIR;
+  let rules;
+  try {
+    rules = await loadRules(rulesDir);
+  } catch (e) {
+    if (e instanceof RuleError) throw new RuntimeError(e.message, e.code);
+    throw e;
+  }
+
+  let store: WindowStore;
+  if (storeSpec === "memory") store = await openStore({ store: "memory" }, diagnostics);
+  else {
+    const primary = await openStore({ store: storeSpec, keyPrefix: values["key-prefix"] }, diagnostics);
+    store = new FallbackStore(primary, diagnostics);
+  }
+  const sinks: Sink[] = await buildSinks(values, format, diagnostics);
+  const engine = new Engine(rules, store, {
+    diagnostics,
+    disorderMs: values.disorder !== undefined ? Number(values.disorder) * 1000 : 5000,
+  });
+
+  const statePath = values.state ?? defaultStatePath();
+  const state = await TailState.load(statePath, diagnostics);
+  const journal = values.journal
+    ? followJournal({ fromStart: values["from-start"] === true, diagnostics })
+    : undefined;
+  const source = journal
+    ? undefined
+    : tailFiles(files, { fromStart: values["from-start"] === true, state, diagnostics, saveEveryMs: 250 });
+  const lines: AsyncIterable<RawLine[]> = journal ? journal.lines : source!;
+
+  let metrics: MetricsServer | undefined;
+  if (values.metrics) {
+    metrics = new MetricsServer(diagnostics, () => {
+      const checks: Record<string, string> = {
+        store: diagnostics.get("scanwatch_store_fallback") ? "fallback to memory (Redis unreachable)" : "ok",
+        sinks:
+          sinks.some((s) => s instanceof WebhookSink) &&
+          diagnostics.series("scanwatch_spool_depth").some(([, v]) => v > 1000)
+            ? "webhook backlog"
+            : "ok",
+        sources: "ok",
+      };
+      return { ok: checks.store === "ok" && checks.sinks === "ok", checks };
+    });
+    try {
+      const at = await metrics.listen(values.metrics);
+      process.stderr.write(`scanwatch: metrics on http://${at}/metrics\n`);
+    } catch (e) {
+      throw new RuntimeError(`--metrics ${values.metrics}: cannot listen (${(e as Error).message})`);
+    }
+  }
+
+  const parsers = new Map<string, LineParser>();
+  const parserFor = (file: string) => {
+    let p = parsers.get(file);
+    if (!p) parsers.set(file, (p = new LineParser({ time: { ...time, referenceMs: Date.now() } })));
+    return p;
+  };
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    if (verbose) process.stderr.write(`scanwatch: ${signal}: stopping\n`);
+    // Hard deadline: whatever happens, exit within 5 s of the signal.
+    setTimeout(() => process.exit(0), 4500).unref();
+    void source?.stop();
+    journal?.stop();
+  };
+  const onTerm = () => stop("SIGTERM");
+  const onInt = () => stop("SIGINT");
+  const onHup = () => {
+    loadRules(rulesDir).then(
+      (r) => {
+        engine.setRules(r);
+        diagnostics.report("warn", "rules_reloaded", `rules reloaded from ${rulesDir} (${r.length} rules)`);
+      },
+      (e: Error) =>
+        diagnostics.report(
+          "error",
+          "rules_reload_failed",
+          `rules not reloaded, keeping the old ones: ${e.message}`,
+        ),
+    );
+  };
+  process.on("SIGTERM", onTerm);
+  process.on("SIGINT", onInt);
+  process.on("SIGHUP", onHup);
+
+  let status = 0;
+  try {
+    for await (const batch of lines) {
+      const events: Event[] = [];
+      for (const raw of batch) {
+        // Year inference for live logs: the reference is "now", not a file mtime.
+        const o = parserFor(raw.file).parse(raw.text, raw.file, raw.line);
+        diagnostics.count("scanwatch_lines_read_total", { source: journal ? "journal" : "file" });
+        if (o.ok) {
+          events.push(o.event);
+          diagnostics.count("scanwatch_events_total", { type: o.event.type });
+        } else diagnostics.count("scanwatch_lines_rejected_total", { reason: o.reason });
+      }
+      const alerts = await engine.process(events);
+      for (const a of alerts) for (const s of sinks) await s.write(a);
+      source?.commit();
+      if (stopping) break;
+    }
+  } catch (e) {
+    status = 1;
+    process.stderr.write(`scanwatch: ${(e as Error).message}\n`);
+  } finally {
+    await source?.stop();
+    journal?.stop();
+    await Promise.allSettled(
+      sinks.map((s) => (s instanceof WebhookSink ? s.close({ drainMs: 2000 }) : s.close())),
+    );
+    await store.close();
+    await metrics?.close();
+    process.off("SIGTERM", onTerm);
+    process.off("SIGINT", onInt);
+    process.off("SIGHUP", onHup);
+  }
+  return status;
 }

@@ -32,20 +32,34 @@ const SAMPLES_PER_BATCH = 2;
 export class Aggregator {
   readonly keys = new Map<string, KeyAgg>();
 
-  /** The key's aggregate, created on first use; `count` events are added at `e`'s time. */
-  add(key: string, e: Event, info: () => Omit<KeyInfo, "offset">, count = 1): KeyAgg {
+  /**
+   * The key's aggregate, created on first use with the given identity; `count` events are added
+   * at `e`'s time. (Plain arguments rather than an object: this runs once per event per rule.)
+   */
+  add(
+    key: string,
+    e: Event,
+    src: string | null,
+    dst: string | null,
+    proto: string,
+    count = 1,
+    technique?: string,
+  ): KeyAgg {
     let a = this.keys.get(key);
     if (!a) {
-      a = { key, count: 0, firstTs: e.ms, ts: e.ms, sets: {}, tags: {}, samples: [], info: { ...info(), offset: offsetOf(e.ts) } };
+      const info: KeyInfo = { src, dst, proto, host: e.host, offset: offsetOf(e.ts) };
+      if (technique !== undefined) info.technique = technique;
+      a = { key, count: 0, firstTs: e.ms, ts: e.ms, sets: {}, tags: {}, samples: [], info };
       this.keys.set(key, a);
     }
     a.count += count;
     if (e.ms < a.firstTs) a.firstTs = e.ms;
-    if (e.ms >= a.ts) {
+    if (e.ms > a.ts) {
       a.ts = e.ms;
       a.info.offset = offsetOf(e.ts);
     }
-    if (count > 0 && a.samples.length < SAMPLES_PER_BATCH) a.samples.push(`${e.source.file}:${e.source.line}`);
+    if (count > 0 && a.samples.length < SAMPLES_PER_BATCH)
+      a.samples.push(`${e.source.file}:${e.source.line}`);
     return a;
   }
 }

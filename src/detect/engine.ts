@@ -62,7 +62,10 @@ export class Engine {
       if (e.ms > this.watermark) this.watermark = e.ms;
       if (e.type === "suppressed") {
         const prev = this.suppressed.get(e.host);
-        this.suppressed.set(e.host, { ms: e.ms, count: (prev && e.ms - prev.ms < 3_600_000 ? prev.count : 0) + e.count });
+        this.suppressed.set(e.host, {
+          ms: e.ms,
+          count: (prev && e.ms - prev.ms < 3_600_000 ? prev.count : 0) + e.count,
+        });
       }
     }
     const ctx: BatchContext = { srcPorts: new Map(), tcpScanThreshold: this.tcpScanThreshold() };
@@ -83,7 +86,11 @@ export class Engine {
       if (updates.length === 0) continue;
       const t0 = performance.now();
       const snaps = await this.store.observe(updates);
-      this.opts.diagnostics.count("scanwatch_store_seconds_total", { store: this.store.kind }, (performance.now() - t0) / 1000);
+      this.opts.diagnostics.count(
+        "scanwatch_store_seconds_total",
+        { store: this.store.kind },
+        (performance.now() - t0) / 1000,
+      );
       for (let i = 0; i < owners.length; i++) {
         const { d, a } = owners[i]!;
         const s = snaps[i]!;
@@ -104,7 +111,8 @@ export class Engine {
 
   private tcpScanThreshold(): number {
     let t = Infinity;
-    for (const d of this.detectors) if (d.rule.detector === "tcp-scan" && !d.rule.slow) t = Math.min(t, d.rule.threshold);
+    for (const d of this.detectors)
+      if (d.rule.detector === "tcp-scan" && !d.rule.slow) t = Math.min(t, d.rule.threshold);
     return t;
   }
 
@@ -113,7 +121,12 @@ export class Engine {
     const r = d.rule;
     for (const e of events) {
       if (e.type === "packet") {
-        if (!r.matches(e) || (r.allowSrc.size && r.allowSrc.has(e.src)) || (r.allowDst.size && r.allowDst.has(e.dst))) continue;
+        if (
+          !r.matches(e) ||
+          (r.allowSrc.size && r.allowSrc.has(e.src)) ||
+          (r.allowDst.size && r.allowDst.has(e.dst))
+        )
+          continue;
       } else if (e.type === "auth") {
         if (r.allowSrc.size && r.allowSrc.has(e.src)) continue;
       } else continue;
@@ -122,7 +135,12 @@ export class Engine {
     return agg;
   }
 
-  private async escalate(rule: CompiledRule, a: KeyAgg, s: WindowSnapshot, v: Verdict): Promise<Alert | undefined> {
+  private async escalate(
+    rule: CompiledRule,
+    a: KeyAgg,
+    s: WindowSnapshot,
+    v: Verdict,
+  ): Promise<Alert | undefined> {
     let level = -1;
     rule.ladder.forEach((step, i) => {
       if (v.measure >= step.at) level = i;
@@ -135,7 +153,15 @@ export class Engine {
     return this.buildAlert(rule, a, s, v, r.id, r.created ? "new" : "update", level);
   }
 
-  private async buildAlert(rule: CompiledRule, a: KeyAgg, s: WindowSnapshot, v: Verdict, id: string, status: "new" | "update", level: number): Promise<Alert> {
+  private async buildAlert(
+    rule: CompiledRule,
+    a: KeyAgg,
+    s: WindowSnapshot,
+    v: Verdict,
+    id: string,
+    status: "new" | "update",
+    level: number,
+  ): Promise<Alert> {
     const storeKey = `${rule.id}|${a.key}`;
     const dimCount = (dim: string | undefined) => (dim ? (s.sets[dim]?.count ?? 0) : 0);
     const dimEstimate = (dim: string | undefined) => (dim ? s.sets[dim]?.estimate === true : false);
@@ -148,16 +174,21 @@ export class Engine {
     const info = a.info;
     const evidence = [...v.evidence];
     const sup = this.suppressed.get(info.host);
-    const lowerBound = sup !== undefined && sup.ms >= s.firstSeen - rule.windowMs && sup.ms <= s.lastSeen + rule.windowMs;
-    if (lowerBound) evidence.push(`the kernel dropped ${sup!.count} log message(s) ("callbacks suppressed") around this time: counts are lower bounds`);
-    if (this.store.kind === "memory" && this.fallbackNote) evidence.push(this.fallbackNote);
+    const lowerBound =
+      sup !== undefined && sup.ms >= s.firstSeen - rule.windowMs && sup.ms <= s.lastSeen + rule.windowMs;
+    if (lowerBound)
+      evidence.push(
+        `the kernel dropped ${sup!.count} log message(s) ("callbacks suppressed") around this time: counts are lower bounds`,
+      );
+    const note = (this.store as { note?: string }).note;
+    if (note) evidence.push(note);
     const portList = v.ports ?? ports.map(Number).filter((p) => Number.isInteger(p));
     const alert: Alert = {
       schemaVersion: 1,
       id,
       status,
       type: v.type,
-      ...(v.technique ?? info.technique ? { technique: v.technique ?? info.technique } : {}),
+      ...((v.technique ?? info.technique) ? { technique: v.technique ?? info.technique } : {}),
       ...(rule.slow ? { slow: true } : {}),
       rule: rule.id,
       severity: rule.ladder[level]!.severity,
@@ -165,7 +196,8 @@ export class Engine {
       src: info.src,
       ...(info.src === null && sources.length ? { sources } : {}),
       distinctSources: info.src !== null ? 1 : dimCount(v.dims.sources),
-      dst: info.dst !== null && dimCount(v.dims.hosts) <= 1 ? info.dst : hosts.length === 1 ? hosts[0]! : null,
+      dst:
+        info.dst !== null && dimCount(v.dims.hosts) <= 1 ? info.dst : hosts.length === 1 ? hosts[0]! : null,
       ...(hosts.length > 1 ? { targets: hosts } : {}),
       distinctHosts: v.dims.hosts ? dimCount(v.dims.hosts) : info.dst !== null ? 1 : 0,
       proto: info.proto,
@@ -183,13 +215,16 @@ export class Engine {
     };
     return alert;
   }
-
-  /** Set while the engine runs on the memory fallback because Redis is unreachable. */
-  fallbackNote: string | undefined;
 }
 
 function toUpdate(rule: CompiledRule, a: KeyAgg): WindowUpdate {
-  const u: WindowUpdate = { key: `${rule.id}|${a.key}`, windowMs: rule.windowMs, ts: a.ts, firstTs: a.firstTs, count: a.count };
+  const u: WindowUpdate = {
+    key: `${rule.id}|${a.key}`,
+    windowMs: rule.windowMs,
+    ts: a.ts,
+    firstTs: a.firstTs,
+    count: a.count,
+  };
   if (Object.keys(a.sets).length) u.sets = a.sets;
   if (Object.keys(a.tags).length) u.tags = a.tags;
   if (a.samples.length) u.samples = a.samples;

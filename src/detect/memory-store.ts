@@ -54,7 +54,8 @@ export class MemoryStore implements WindowStore {
   constructor(private readonly opts: MemoryStoreOptions = {}) {
     this.maxKeys = opts.maxKeys ?? 200_000;
     this.maxMembers = opts.maxMembers ?? DEFAULT_MAX_MEMBERS;
-    if (!(this.maxKeys > 0) || !(this.maxMembers > 0)) throw new RangeError("maxKeys and maxMembers must be > 0");
+    if (!(this.maxKeys > 0) || !(this.maxMembers > 0))
+      throw new RangeError("maxKeys and maxMembers must be > 0");
   }
 
   get evictions(): number {
@@ -72,7 +73,15 @@ export class MemoryStore implements WindowStore {
       // Touch: move to the end so the front of the map is always the stalest key.
       this.keys.delete(u.key);
     } else {
-      k = { windowMs: u.windowMs, clock: u.ts, firstSeen: u.firstTs, buckets: new Map(), sets: new Map(), tags: {}, samples: [] };
+      k = {
+        windowMs: u.windowMs,
+        clock: u.ts,
+        firstSeen: u.firstTs,
+        buckets: new Map(),
+        sets: new Map(),
+        tags: {},
+        samples: [],
+      };
     }
     this.keys.set(u.key, k);
     if (this.keys.size > this.maxKeys) this.evictStalest();
@@ -110,8 +119,10 @@ export class MemoryStore implements WindowStore {
         sets[dim] = this.trimSet(s, cutoff, bms, oldestBucket, k.clock);
       }
     }
-    for (const [dim, s] of k.sets) if (!(dim in sets)) sets[dim] = this.trimSet(s, cutoff, bms, oldestBucket, k.clock);
-    return { events, firstSeen: k.firstSeen, lastSeen: k.clock, sets, tags: { ...k.tags } };
+    for (const [dim, s] of k.sets)
+      if (!(dim in sets)) sets[dim] = this.trimSet(s, cutoff, bms, oldestBucket, k.clock);
+    // The tags object is shared, not copied: a snapshot is read before the next observe() call.
+    return { events, firstSeen: k.firstSeen, lastSeen: k.clock, sets, tags: k.tags };
   }
 
   private trimSet(s: MemSet, cutoff: number, bms: number, oldestBucket: number, clock: number): SetState {
@@ -167,7 +178,13 @@ export class MemoryStore implements WindowStore {
     return [...(this.keys.get(key)?.samples ?? [])];
   }
 
-  async escalate(incident: string, level: number, ttlMs: number, idCandidate: string, nowMs: number): Promise<EscalateResult> {
+  async escalate(
+    incident: string,
+    level: number,
+    ttlMs: number,
+    idCandidate: string,
+    nowMs: number,
+  ): Promise<EscalateResult> {
     let inc = this.incidents.get(incident);
     if (inc && inc.expires <= nowMs) {
       this.incidents.delete(incident);

@@ -86,7 +86,10 @@ export const TTL_SLACK_MS = 60_000;
  * - `enableOfflineQueue: false` and `autoResendUnfulfilledCommands: false`: while the link is
  *   down a call fails at once instead of queueing without bound, and a batch whose reply was lost
  *   is not resent, because resending a non-idempotent update could count events twice (a false
- *   alert) whereas a failed batch is visible to the caller, which may retry or drop it.
+ *   alert) whereas a failed batch is visible to the caller, which may retry or drop it. A failed
+ *   batch may still have been applied (it reached Redis, its reply did not come back).
+ * - `maxRetriesPerRequest: 0`: with auto-resend off, ioredis would otherwise keep the commands in
+ *   flight at a disconnect unsettled until `commandTimeout`; 0 rejects them as the link drops.
  * - `retryStrategy`: no retry before the first successful connect (fail fast at startup); after
  *   it, reconnect in the background with backoff capped at 2 s, reported through diagnostics.
  * - `commandTimeout`: a hung server fails the call instead of hanging ingestion.
@@ -134,7 +137,7 @@ export class RedisStore implements WindowStore {
       commandTimeout,
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 1,
+      maxRetriesPerRequest: 0,
       retryStrategy: (times) => (this.everReady && !this.closed ? Math.min(times * 200, 2_000) : null),
     });
     this.redis.defineCommand("scanwatchObserve", { numberOfKeys: 3, lua: OBSERVE_LUA });
@@ -181,7 +184,8 @@ export class RedisStore implements WindowStore {
    * about `connectTimeoutMs` when Redis cannot be reached; a later call tries again.
    */
   connect(): Promise<void> {
-    if (this.closed) return Promise.reject(new StoreError(`RedisStore for ${this.displayUrl} is closed`, "STORE_ERROR"));
+    if (this.closed)
+      return Promise.reject(new StoreError(`RedisStore for ${this.displayUrl} is closed`, "STORE_ERROR"));
     this.connecting ??= this.doConnect().catch((e: unknown) => {
       this.connecting = undefined;
       throw e;
@@ -197,23 +201,30 @@ export class RedisStore implements WindowStore {
       throw this.unreachable(e);
     }
     this.everReady = true;
-    // Check the server once up front: ZADD GT needs 6.2, and a script that does not compile
-    // should fail here, naming the URL, rather than on the first batch.
-    let replies;
     try {
-      this.trips++;
-      replies = await this.redis
+      await this.checkServer();
+    } catch (e) {
+      // Unusable server: drop the link so the next call checks again instead of running on it.
+      this.everReady = false;
+      this.redis.disconnect();
+      throw e;
+    }
+  }
+
+  /**
+   * Checks the server once up front: ZADD GT needs 6.2, and a script that does not compile
+   * should fail here, naming the URL, rather than on the first batch.
+   */
+  private async checkServer(): Promise<void> {
+    const replies = await this.exec(
+      this.redis
         .pipeline()
         .info("server")
         .script("LOAD", OBSERVE_LUA)
         .script("LOAD", MEMBERS_LUA)
-        .script("LOAD", ESCALATE_LUA)
-        .exec();
-    } catch (e) {
-      throw this.failure(e);
-    }
-    for (const [err] of replies ?? []) if (err) throw this.failure(err);
-    const info = replies?.[0]?.[1];
+        .script("LOAD", ESCALATE_LUA),
+    );
+    const info = replies[0];
     const version = typeof info === "string" ? /redis_version:(\d+)\.(\d+)/.exec(info) : null;
     if (version && Number(version[1]) * 100 + Number(version[2]) < 602) {
       throw new StoreError(
@@ -263,7 +274,9 @@ export class RedisStore implements WindowStore {
   async members(key: string, dim: string, limit: number): Promise<string[]> {
     await this.ready();
     const base = this.base(key);
-    const reply = await this.send(() => this.redis.scanwatchMembers(`${base}:m`, `${base}:z:${escapePart(dim)}`));
+    const reply = await this.send(() =>
+      this.redis.scanwatchMembers(`${base}:m`, `${base}:z:${escapePart(dim)}`),
+    );
     if (!isStringArray(reply)) throw badReply("members", reply);
     return sortMembers(reply).slice(0, Math.max(0, limit));
   }
@@ -273,11 +286,19 @@ export class RedisStore implements WindowStore {
     return this.send(() => this.redis.lrange(`${this.base(key)}:s`, 0, -1));
   }
 
-  async escalate(incident: string, level: number, ttlMs: number, idCandidate: string, nowMs: number): Promise<EscalateResult> {
+  async escalate(
+    incident: string,
+    level: number,
+    ttlMs: number,
+    idCandidate: string,
+    nowMs: number,
+  ): Promise<EscalateResult> {
     if (!(ttlMs >= 0)) throw new StoreError(`escalate ttlMs ${ttlMs}: must be >= 0`, "STORE_BAD_OPTION");
     await this.ready();
     const key = `${this.keyPrefix}{${escapePart(incident)}}:i`;
-    const r = await this.send(() => this.redis.scanwatchEscalate(key, level, ttlMs, idCandidate, nowMs, TTL_SLACK_MS));
+    const r = await this.send(() =>
+      this.redis.scanwatchEscalate(key, level, ttlMs, idCandidate, nowMs, TTL_SLACK_MS),
+    );
     if (!Array.isArray(r) || r.length !== 4 || typeof r[1] !== "string") throw badReply("escalate", r);
     return { raised: Number(r[0]) === 1, id: r[1], level: Number(r[2]), created: Number(r[3]) === 1 };
   }
@@ -349,7 +370,10 @@ export class RedisStore implements WindowStore {
   private failure(e: unknown): StoreError {
     if (e instanceof StoreError) return e;
     const msg = e instanceof Error ? e.message : String(e);
-    if (this.redis.status !== "ready" || /Connection is closed|isn't writeable|timed out|MaxRetriesPerRequest/i.test(msg)) {
+    if (
+      this.redis.status !== "ready" ||
+      /Connection is closed|isn't writeable|timed out|MaxRetriesPerRequest/i.test(msg)
+    ) {
       return this.unreachable(e);
     }
     return new StoreError(`Redis at ${this.displayUrl} failed: ${msg}`, "STORE_ERROR", { cause: e });
@@ -418,11 +442,20 @@ function parseSnapshot(r: unknown): WindowSnapshot {
   if (!isStringOrNumberArray(setsFlat) || !isStringOrNumberArray(tagsFlat)) throw badReply("observe", r);
   const sets: Record<string, SetState> = {};
   for (let i = 0; i + 2 < setsFlat.length; i += 3) {
-    sets[unescapePart(String(setsFlat[i]))] = { count: toNumber(setsFlat[i + 1]), estimate: Number(setsFlat[i + 2]) === 1 };
+    sets[unescapePart(String(setsFlat[i]))] = {
+      count: toNumber(setsFlat[i + 1]),
+      estimate: Number(setsFlat[i + 2]) === 1,
+    };
   }
   const tags: Record<string, number> = {};
   for (let i = 0; i + 1 < tagsFlat.length; i += 2) tags[String(tagsFlat[i])] = toNumber(tagsFlat[i + 1]);
-  return { events: toNumber(events), firstSeen: toNumber(firstSeen), lastSeen: toNumber(lastSeen), sets, tags };
+  return {
+    events: toNumber(events),
+    firstSeen: toNumber(firstSeen),
+    lastSeen: toNumber(lastSeen),
+    sets,
+    tags,
+  };
 }
 
 function toNumber(v: unknown): number {
@@ -440,5 +473,8 @@ function isStringOrNumberArray(v: unknown): v is (string | number)[] {
 }
 
 function badReply(what: string, r: unknown): StoreError {
-  return new StoreError(`unexpected Redis reply to ${what}: ${JSON.stringify(r)?.slice(0, 200)}`, "STORE_ERROR");
+  return new StoreError(
+    `unexpected Redis reply to ${what}: ${JSON.stringify(r)?.slice(0, 200)}`,
+    "STORE_ERROR",
+  );
 }

@@ -68,7 +68,13 @@ export interface WindowStore {
    * `ttlMs` after its last escalation (the rule's cooldown); `idCandidate` becomes its id when new.
    * `nowMs` is event time.
    */
-  escalate(incident: string, level: number, ttlMs: number, idCandidate: string, nowMs: number): Promise<EscalateResult>;
+  escalate(
+    incident: string,
+    level: number,
+    ttlMs: number,
+    idCandidate: string,
+    nowMs: number,
+  ): Promise<EscalateResult>;
   /** Keys tracked right now (for bounds checks and metrics). */
   size(): Promise<number>;
   close(): Promise<void>;

@@ -24,7 +24,9 @@ export const DEFAULT_ACTION_MAP: readonly ActionMapEntry[] = [
   { match: "ACCEPT", action: "accept" },
 ];
 
-export function compileActionMap(entries: readonly ActionMapEntry[]): (prefix: string | undefined) => PacketAction {
+export function compileActionMap(
+  entries: readonly ActionMapEntry[],
+): (prefix: string | undefined) => PacketAction {
   const table = entries.map((e) => ({ match: e.match.toUpperCase(), action: e.action }));
   const cache = new Map<string, PacketAction>();
   return (prefix) => {

@@ -14,7 +14,14 @@ export function canonicalIp(s: string): string | undefined {
   const groups = parseV6(addr);
   if (!groups) return undefined;
   // ::ffff:a.b.c.d is an IPv4 peer seen through an IPv6 socket.
-  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
+  if (
+    groups[0] === 0 &&
+    groups[1] === 0 &&
+    groups[2] === 0 &&
+    groups[3] === 0 &&
+    groups[4] === 0 &&
+    groups[5] === 0xffff
+  ) {
     const g6 = groups[6] ?? 0;
     const g7 = groups[7] ?? 0;
     return `${g6 >> 8}.${g6 & 255}.${g7 >> 8}.${g7 & 255}`;
@@ -57,6 +64,8 @@ export function parseV6(s: string): number[] | undefined {
   if (dbl >= 0 && s.indexOf("::", dbl + 1) >= 0) return undefined;
   const head = dbl >= 0 ? s.slice(0, dbl) : s;
   const tail = dbl >= 0 ? s.slice(dbl + 2) : "";
+  // A dotted IPv4 part may only end the address: "1.2.3.4::" is not one.
+  if (dbl >= 0 && head.indexOf(".") >= 0) return undefined;
   const h = head.length ? groupsOf(head) : [];
   const t = tail.length ? groupsOf(tail) : [];
   if (!h || !t) return undefined;
@@ -86,7 +95,7 @@ function groupsOf(s: string): number[] | undefined {
 function formatV6(g: number[]): string {
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;

@@ -54,23 +54,41 @@ export class LineParser {
       };
     }
 
+    // ulogd2 LOGEMU writes `host PREFIX IN=...` with no tag: a prefix ending in ":" ("FW-IN: ")
+    // reads as one. A tag without a pid followed directly by `IN=` is such a prefix.
+    if (
+      header.program !== "" &&
+      header.program !== "kernel" &&
+      header.pid === undefined &&
+      findNetfilterStart(msg) === 0
+    ) {
+      msg = `${header.program}: ${msg}`;
+      header.program = "";
+    }
     // Kernel messages, and ulogd2 LOGEMU lines that carry no program tag at all.
     if (header.program === "kernel" || header.program === "") {
       msg = stripUptime(msg);
-      if (header.program === "kernel") {
-        const n = suppressedCount(msg);
-        if (n !== undefined) {
-          return { ok: true, event: { type: "suppressed", ...base, count: n }, parser: "kernel/suppressed", format: header.format };
-        }
-      }
       if (findNetfilterStart(msg) < 0) {
-        return { ok: false, reason: header.program === "" ? "unknown-program" : "kernel-other", format: header.format };
+        const n = header.program === "kernel" ? suppressedCount(msg) : undefined;
+        if (n !== undefined) {
+          return {
+            ok: true,
+            event: { type: "suppressed", ...base, count: n },
+            parser: "kernel/suppressed",
+            format: header.format,
+          };
+        }
+        return {
+          ok: false,
+          reason: header.program === "" ? "unknown-program" : "kernel-other",
+          format: header.format,
+        };
       }
-      const r = parseNetfilter(msg, this.actionOf);
+      const r = parseNetfilter(msg, this.actionOf, header.iso, header.ms, header.host, { file, line });
       if (!r.ok) return { ok: false, reason: r.reason, format: header.format, parser: "netfilter" };
       return {
         ok: true,
-        event: { type: "packet", ...base, ...r.fields },
+        event: r.fields,
         parser: header.program === "" ? "netfilter/ulogd" : "netfilter",
         format: header.format,
       };

@@ -5,7 +5,9 @@ import { decodeTcpOptions } from "./tcp-options.js";
 /** The fields a netfilter LOG message carries, before time, host and source are attached. */
 export type NetfilterFields = Omit<PacketEvent, "ts" | "ms" | "host" | "source" | "type">;
 
-export type NetfilterResult = { ok: true; fields: NetfilterFields } | { ok: false; reason: string };
+export type NetfilterResult = { ok: true; fields: PacketEvent } | { ok: false; reason: string };
+
+const NO_SOURCE = { file: "", line: 0 };
 
 const PROTO_NAMES: Record<string, Proto> = {
   TCP: "tcp",
@@ -37,7 +39,14 @@ export function findNetfilterStart(msg: string): number {
  * ICMP errors quote the offending packet in brackets (`[SRC=.. DST=.. PROTO=UDP ..]`): tokens inside
  * brackets never overwrite the outer packet's fields.
  */
-export function parseNetfilter(msg: string, actionOf: (prefix: string | undefined) => PacketAction): NetfilterResult {
+export function parseNetfilter(
+  msg: string,
+  actionOf: (prefix: string | undefined) => PacketAction,
+  ts = "",
+  ms = 0,
+  host = "",
+  source: PacketEvent["source"] = NO_SOURCE,
+): NetfilterResult {
   const start = findNetfilterStart(msg);
   if (start < 0) return { ok: false, reason: "netfilter-no-fields" };
   const rawPrefix = msg.slice(0, start).trim();
@@ -96,74 +105,68 @@ export function parseNetfilter(msg: string, actionOf: (prefix: string | undefine
         continue;
       }
     }
-    const eq = msg.indexOf("=", pos);
-    if (eq < 0 || eq >= end) {
-      const word = msg.slice(pos, end);
-      if (word === "DF") df = true;
-      else if (word === "OPT") expectOpt = true;
-      else if (protoText === "TCP" && TCP_FLAGS.has(word)) (flags ??= []).push(word);
+    // Keys are short: look for "=" within the first 9 characters only.
+    let eq = -1;
+    const lim = end < pos + 9 ? end : pos + 9;
+    for (let k = pos + 1; k < lim; k++) {
+      if (msg.charCodeAt(k) === 61) {
+        eq = k;
+        break;
+      }
+    }
+    if (eq < 0) {
+      const wl = end - pos;
+      if (wl === 2 && first === 68 && msg.charCodeAt(pos + 1) === 70)
+        df = true; // DF
+      else if (wl === 3 && first === 79 && msg.startsWith("OPT", pos)) expectOpt = true;
+      else if (flags !== undefined && wl === 3) {
+        const word = msg.slice(pos, end);
+        if (TCP_FLAGS.has(word)) flags.push(word);
+      }
       pos = end + 1;
       continue;
     }
-    const key = msg.slice(pos, eq);
-    const val = msg.slice(eq + 1, end);
-    switch (key) {
-      case "IN":
-        inIf = val;
+    const vs = eq + 1;
+    switch (eq - pos) {
+      case 2:
+        if (first === 73 && msg.charCodeAt(pos + 1) === 78)
+          inIf = msg.slice(vs, end); // IN
+        else if (first === 73 && msg.charCodeAt(pos + 1) === 68) {
+          // ID: the IP ID before PROTO=, an ICMP echo's ID after TYPE=.
+          if (protoText === undefined) id = intAt(msg, vs, end);
+          else if (icmpType !== undefined && icmpId === undefined) icmpId = intAt(msg, vs, end);
+        }
         break;
-      case "OUT":
-        outIf = val;
+      case 3:
+        if (first === 83) {
+          if (msg.startsWith("SRC", pos)) src ??= msg.slice(vs, end);
+          else if (msg.startsWith("SPT", pos)) sport ??= intAt(msg, vs, end);
+          else if (msg.startsWith("SEQ", pos) && icmpType !== undefined) icmpSeq ??= intAt(msg, vs, end);
+        } else if (first === 68) {
+          if (msg.startsWith("DST", pos)) dst ??= msg.slice(vs, end);
+          else if (msg.startsWith("DPT", pos)) dport ??= intAt(msg, vs, end);
+        } else if (first === 79 && msg.startsWith("OUT", pos)) outIf = msg.slice(vs, end);
+        else if (first === 76 && msg.startsWith("LEN", pos)) len ??= intAt(msg, vs, end);
+        else if (first === 84 && msg.startsWith("TTL", pos)) ttl ??= intAt(msg, vs, end);
+        else if (first === 85 && msg.startsWith("UID", pos)) uid = intAt(msg, vs, end);
+        else if (first === 71 && msg.startsWith("GID", pos)) gid = intAt(msg, vs, end);
         break;
-      case "SRC":
-        if (src === undefined) src = val;
+      case 4:
+        if (first === 84 && msg.startsWith("TYPE", pos)) icmpType ??= intAt(msg, vs, end);
+        else if (first === 67 && msg.startsWith("CODE", pos)) icmpCode ??= intAt(msg, vs, end);
+        else if (first === 77 && msg.startsWith("MARK", pos)) mark = msg.slice(vs, end);
         break;
-      case "DST":
-        if (dst === undefined) dst = val;
-        break;
-      case "PROTO":
-        if (protoText === undefined) {
-          protoText = val.toUpperCase();
+      case 5:
+        if (first === 80 && msg.startsWith("PROTO", pos) && protoText === undefined) {
+          protoText = msg.slice(vs, end).toUpperCase();
           if (protoText === "TCP") flags = [];
         }
         break;
-      case "SPT":
-        if (sport === undefined) sport = toInt(val);
+      case 6:
+        if (first === 87 && msg.startsWith("WINDOW", pos)) window ??= intAt(msg, vs, end);
         break;
-      case "DPT":
-        if (dport === undefined) dport = toInt(val);
-        break;
-      case "LEN":
-        if (len === undefined) len = toInt(val);
-        break;
-      case "TTL":
-      case "HOPLIMIT":
-        if (ttl === undefined) ttl = toInt(val);
-        break;
-      case "ID":
-        // ICMP echo carries its own ID= after PROTO=ICMP TYPE= CODE=.
-        if (protoText === undefined) id = toInt(val);
-        else if (icmpType !== undefined && icmpId === undefined) icmpId = toInt(val);
-        break;
-      case "WINDOW":
-        if (window === undefined) window = toInt(val);
-        break;
-      case "TYPE":
-        if (icmpType === undefined) icmpType = toInt(val);
-        break;
-      case "CODE":
-        if (icmpCode === undefined) icmpCode = toInt(val);
-        break;
-      case "SEQ":
-        if (icmpType !== undefined && icmpSeq === undefined) icmpSeq = toInt(val);
-        break;
-      case "MARK":
-        mark = val;
-        break;
-      case "UID":
-        uid = toInt(val);
-        break;
-      case "GID":
-        gid = toInt(val);
+      case 8:
+        if (first === 72 && msg.startsWith("HOPLIMIT", pos)) ttl ??= intAt(msg, vs, end);
         break;
       default:
         break;
@@ -180,18 +183,25 @@ export function parseNetfilter(msg: string, actionOf: (prefix: string | undefine
   const proto = protoOf(protoText);
   if (proto === undefined) return { ok: false, reason: "netfilter-bad-proto" };
 
-  const fields: NetfilterFields = {
+  // One object literal in a fixed key order: fast to build and readable as NDJSON.
+  const fields: PacketEvent = {
+    type: "packet",
+    ts,
+    ms,
+    host,
     src: s,
     dst: d,
     proto,
     action: actionOf(prefix),
     direction: inIf && outIf ? "forward" : inIf ? "in" : outIf ? "out" : "unknown",
+    source,
   };
   if (prefix !== undefined) fields.prefix = prefix;
   if (inIf) fields.in = inIf;
   if (outIf) fields.out = outIf;
-  if (sport !== undefined) fields.sport = sport;
-  if (dport !== undefined) fields.dport = dport;
+  // A corrupted line ("SPT=99999") drops the field rather than emit a port no packet can carry.
+  if (sport !== undefined && sport <= 65535) fields.sport = sport;
+  if (dport !== undefined && dport <= 65535) fields.dport = dport;
   if (flags !== undefined) fields.flags = flags;
   if (len !== undefined) fields.len = len;
   if (ttl !== undefined) fields.ttl = ttl;
@@ -200,14 +210,15 @@ export function parseNetfilter(msg: string, actionOf: (prefix: string | undefine
   if (window !== undefined) fields.window = window;
   if (optHex !== undefined && proto === "tcp") fields.tcpOptions = decodeTcpOptions(optHex);
   if (proto === "icmp" || proto === "icmpv6") {
-    if (icmpType !== undefined) fields.icmpType = icmpType;
-    if (icmpCode !== undefined) fields.icmpCode = icmpCode;
+    if (icmpType !== undefined && icmpType <= 255) fields.icmpType = icmpType;
+    if (icmpCode !== undefined && icmpCode <= 255) fields.icmpCode = icmpCode;
     if (icmpId !== undefined) fields.icmpId = icmpId;
     if (icmpSeq !== undefined) fields.icmpSeq = icmpSeq;
   }
   if (mark !== undefined) fields.mark = mark;
   if (uid !== undefined) fields.uid = uid;
   if (gid !== undefined) fields.gid = gid;
+  fields.source = source;
   return { ok: true, fields };
 }
 
@@ -217,6 +228,18 @@ function protoOf(text: string): Proto | undefined {
   const num = toInt(text);
   if (num === undefined || num > 255) return undefined;
   return PROTO_NUMBERS[num] ?? num;
+}
+
+/** Decimal integer in s[from, to), without allocating; undefined when not all digits or too long. */
+function intAt(s: string, from: number, to: number): number | undefined {
+  if (to <= from || to - from > 12) return from < to ? toInt(s.slice(from, to)) : undefined;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return toInt(s.slice(from, to));
+    v = v * 10 + c;
+  }
+  return v;
 }
 
 /** Decimal (or 0x hex) non-negative integer, or undefined; bounded length so it never loops long. */

@@ -31,7 +31,11 @@ export class ParseStats {
 }
 
 export function typeKey(e: Event): string {
-  return e.type === "auth" ? `auth/${e.kind}` : e.type === "packet" ? `packet/${typeof e.proto === "number" ? e.proto : e.proto}` : e.type;
+  return e.type === "auth"
+    ? `auth/${e.kind}`
+    : e.type === "packet"
+      ? `packet/${typeof e.proto === "number" ? e.proto : e.proto}`
+      : e.type;
 }
 
 function bump(m: Map<string, number>, k: string): void {

@@ -11,8 +11,7 @@ export interface SshdFields {
 }
 
 export type SshdResult =
-  | { ok: true; fields: SshdFields; pattern: string }
-  | { ok: false; reason: string; pattern?: string };
+  { ok: true; fields: SshdFields; pattern: string } | { ok: false; reason: string; pattern?: string };
 
 /**
  * One sshd message shape. `re` is anchored at both ends; the address is always taken from the
@@ -25,7 +24,9 @@ export interface SshdPattern {
   name: string;
   re: RegExp;
   /** Maps the match to fields, or to null for a recognized message that carries no event. */
-  map: (m: RegExpExecArray) => Omit<SshdFields, "src" | "sport"> & { addr: string; port?: string | undefined } | null;
+  map: (
+    m: RegExpExecArray,
+  ) => (Omit<SshdFields, "src" | "sport"> & { addr: string; port?: string | undefined }) | null;
 }
 
 const U = "(.*)";
@@ -49,7 +50,9 @@ export const SSHD_PATTERNS: readonly SshdPattern[] = [
   },
   {
     name: "closed-preauth",
-    re: new RegExp(`^Connection (?:closed|reset) by (?:(?:authenticating|invalid) user ${U} )?${A} port (\\d+)(?: \\[preauth\\])?$`),
+    re: new RegExp(
+      `^Connection (?:closed|reset) by (?:(?:authenticating|invalid) user ${U} )?${A} port (\\d+)(?: \\[preauth\\])?$`,
+    ),
     map: (m) => ({ kind: "preauth-close", user: m[1], addr: m[2]!, port: m[3] }),
   },
   {
@@ -60,7 +63,9 @@ export const SSHD_PATTERNS: readonly SshdPattern[] = [
   },
   {
     name: "disconnected-preauth",
-    re: new RegExp(`^Disconnected from (?:(?:authenticating|invalid) user ${U} )?${A} port (\\d+) \\[preauth\\]$`),
+    re: new RegExp(
+      `^Disconnected from (?:(?:authenticating|invalid) user ${U} )?${A} port (\\d+) \\[preauth\\]$`,
+    ),
     map: (m) => ({ kind: "preauth-close", user: m[1], addr: m[2]!, port: m[3] }),
   },
   {
@@ -90,12 +95,16 @@ export const SSHD_PATTERNS: readonly SshdPattern[] = [
   },
   {
     name: "max-auth-exceeded",
-    re: new RegExp(`^maximum authentication attempts exceeded for (?:invalid user )?${U} from ${A} port (\\d+) ssh2(?: \\[preauth\\])?$`),
+    re: new RegExp(
+      `^maximum authentication attempts exceeded for (?:invalid user )?${U} from ${A} port (\\d+) ssh2(?: \\[preauth\\])?$`,
+    ),
     map: (m) => ({ kind: "max-auth", user: m[1], addr: m[2]!, port: m[3] }),
   },
   {
     name: "too-many-failures",
-    re: new RegExp(`^Disconnecting (?:(?:authenticating|invalid) user ${U} )?${A} port (\\d+): Too many authentication failures(?: \\[preauth\\])?$`),
+    re: new RegExp(
+      `^Disconnecting (?:(?:authenticating|invalid) user ${U} )?${A} port (\\d+): Too many authentication failures(?: \\[preauth\\])?$`,
+    ),
     map: (m) => ({ kind: "max-auth", user: m[1], addr: m[2]!, port: m[3] }),
   },
   {
@@ -115,7 +124,9 @@ export const SSHD_PATTERNS: readonly SshdPattern[] = [
   },
   {
     name: "not-allowed",
-    re: new RegExp(`^User ${U} from ${A} not allowed because (?:not listed in|listed in|none of|not in|shell|account|a group) .*$`),
+    re: new RegExp(
+      `^User ${U} from ${A} not allowed because (?:not listed in|listed in|none of|not in|shell|account|a group) .*$`,
+    ),
     map: (m) => ({ kind: "refused", user: m[1], addr: m[2]! }),
   },
   {

@@ -127,7 +127,14 @@ function parse5424(s: string, at: number): HeaderResult {
   if (s.charCodeAt(pos) === 32) pos++;
   let message = s.slice(pos);
   if (message.charCodeAt(0) === 0xfeff) message = message.slice(1);
-  const header: Header = { ms: t.ms, iso: t.iso, host: host === "-" ? "" : host, program: app === "-" ? "" : app, message, format: "rfc5424" };
+  const header: Header = {
+    ms: t.ms,
+    iso: t.iso,
+    host: host === "-" ? "" : host,
+    program: app === "-" ? "" : app,
+    message,
+    format: "rfc5424",
+  };
   const pid = Number(procid);
   if (procid !== "-" && Number.isInteger(pid)) header.pid = pid;
   return { ok: true, header };
@@ -144,8 +151,13 @@ function parseJournalJson(s: string, zone: string): HeaderResult {
   if (typeof o !== "object" || o === null || Array.isArray(o)) return { ok: false, reason: "bad-json" };
   const rec = o as Record<string, unknown>;
   const us = rec["__REALTIME_TIMESTAMP"];
-  const usNum = typeof us === "string" && /^\d{1,20}$/.test(us) ? Number(us) : typeof us === "number" ? us : NaN;
-  if (!Number.isFinite(usNum)) return { ok: false, reason: "bad-timestamp" };
+  const usNum =
+    typeof us === "string" && /^\d{1,20}$/.test(us) ? Number(us) : typeof us === "number" ? us : NaN;
+  // Before 1970 or from year 10000 on (a negative or 20-digit stamp) is no journal time, and
+  // has no ISO 8601 text with a 4-digit year.
+  if (!Number.isFinite(usNum) || usNum < 0 || usNum >= 253_402_300_800_000_000) {
+    return { ok: false, reason: "bad-timestamp" };
+  }
   const ms = Math.floor(usNum / 1000);
   const msg = rec["MESSAGE"];
   let message: string;

@@ -24,6 +24,8 @@ export function decodeTcpOptions(hex: string): TcpOptions {
     }
     const len = byteAt(hex, i + 1);
     if (len < 2 || i + len > n) break;
+    // A corrupted dump ("0204ZZB4") stops here rather than decoding -1 bytes into an mss of -76.
+    if (!hexBytes(hex, i + 2, i + len)) break;
     out.kinds.push(kind);
     if (kind === 2 && len === 4) out.mss = (byteAt(hex, i + 2) << 8) | byteAt(hex, i + 3);
     else if (kind === 3 && len === 3) out.wscale = byteAt(hex, i + 2);
@@ -32,6 +34,11 @@ export function decodeTcpOptions(hex: string): TcpOptions {
     i += len;
   }
   return out;
+}
+
+function hexBytes(hex: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (byteAt(hex, k) < 0) return false;
+  return true;
 }
 
 function byteAt(hex: string, i: number): number {

@@ -20,12 +20,25 @@ export interface Instant {
 }
 
 const MONTHS: Record<string, number> = {
-  Jan: 1, Feb: 2, Mar: 3, Apr: 4, May: 5, Jun: 6, Jul: 7, Aug: 8, Sep: 9, Oct: 10, Nov: 11, Dec: 12,
+  Jan: 1,
+  Feb: 2,
+  Mar: 3,
+  Apr: 4,
+  May: 5,
+  Jun: 6,
+  Jul: 7,
+  Aug: 8,
+  Sep: 9,
+  Oct: 10,
+  Nov: 11,
+  Dec: 12,
 };
 
 /** Validates a zone name; returns an error message or undefined. */
 export function checkZone(zone: string): string | undefined {
-  return zoneOf(zone).isValid ? undefined : `unknown time zone "${zone}" (use an IANA name like Europe/Paris, or UTC, or +02:00)`;
+  return zoneOf(zone).isValid
+    ? undefined
+    : `unknown time zone "${zone}" (use an IANA name like Europe/Paris, or UTC, or +02:00)`;
 }
 
 export function machineZone(): string {
@@ -69,7 +82,10 @@ export class StampResolver {
     if (base === null) return undefined;
     if (frac.length === 0) return base;
     const ms = Number((frac + "00").slice(0, 3));
-    return { ms: base.ms + ms, iso: base.iso.slice(0, 19) + "." + (frac + "00").slice(0, 3) + base.iso.slice(23) };
+    return {
+      ms: base.ms + ms,
+      iso: base.iso.slice(0, 19) + "." + (frac + "00").slice(0, 3) + base.iso.slice(23),
+    };
   }
 
   private compute(mon: string, day: number, hms: string): Instant | null {
@@ -95,7 +111,10 @@ export class StampResolver {
 }
 
 function isoOf(dt: DateTime): string {
-  return dt.toISO({ suppressMilliseconds: false, includeOffset: true }) ?? "";
+  const iso = dt.toISO({ suppressMilliseconds: false, includeOffset: true }) ?? "";
+  // luxon writes "Z" for the fixed UTC zone (`--tz UTC`); events always carry "+00:00", as
+  // parseIsoStamp does and as event.schema.json's ts pattern requires.
+  return iso.endsWith("Z") ? iso.slice(0, -1) + "+00:00" : iso;
 }
 
 /**
@@ -113,7 +132,19 @@ export function parseIsoStamp(s: string): Instant | undefined {
   const hour = digits(s, 11, 2);
   const minute = digits(s, 14, 2);
   const second = digits(s, 17, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) {
+  if (
+    year < 0 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > 31 ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 60
+  ) {
     return undefined;
   }
   let i = 19;

@@ -43,7 +43,7 @@ export function compileAddressSet(items: readonly string[]): AddressSet | string
     has(a: string): boolean {
       if (v4.length && isIpv4(a)) {
         const x = v4Int(a);
-        for (const n of v4) if (((x & n.mask) >>> 0) === n.base) return true;
+        for (const n of v4) if ((x & n.mask) >>> 0 === n.base) return true;
         return false;
       }
       if (v6.length && a.indexOf(":") >= 0) {

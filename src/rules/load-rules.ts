@@ -38,7 +38,9 @@ export async function loadRules(dir: string): Promise<CompiledRule[]> {
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith(".json") && !n.endsWith(".schema.json")).sort();
   } catch (e) {
-    throw new RuleError([`${dir}: cannot read rules folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`]);
+    throw new RuleError([
+      `${dir}: cannot read rules folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    ]);
   }
   if (names.length === 0) throw new RuleError([`${dir}: no rule files (*.json)`]);
   const problems: string[] = [];
@@ -61,7 +63,8 @@ export async function loadRules(dir: string): Promise<CompiledRule[]> {
     const prev = seen.get(r.id);
     if (prev) problems.push(`${file}: /id: "${r.id}" is already used by ${prev}`);
     seen.set(r.id, file);
-    if (basename(file, ".json") !== r.id) problems.push(`${file}: /id: "${r.id}" must match the file name (${basename(file, ".json")})`);
+    if (basename(file, ".json") !== r.id)
+      problems.push(`${file}: /id: "${r.id}" must match the file name (${basename(file, ".json")})`);
     rules.push(r);
   }
   if (problems.length) throw new RuleError(problems);
@@ -111,16 +114,25 @@ export function compileRule(data: unknown, file: string): (CompiledRule & { enab
     const at = spec.severity[sev];
     if (at === undefined) continue;
     const prev = ladder[ladder.length - 1];
-    if (prev && at <= prev.at) problems.push(`${file}: /severity/${sev}: must be greater than ${prev.severity} (${prev.at})`);
+    if (prev && at <= prev.at)
+      problems.push(`${file}: /severity/${sev}: must be greater than ${prev.severity} (${prev.at})`);
     ladder.push({ severity: sev, at });
   }
-  if (spec.severity.low < spec.threshold) problems.push(`${file}: /severity/low: must be at least the threshold (${spec.threshold})`);
+  if (spec.severity.low < spec.threshold)
+    problems.push(`${file}: /severity/low: must be at least the threshold (${spec.threshold})`);
 
   const needs = (field: keyof RuleSpec, detectors: DetectorName[]) => {
-    if (detectors.includes(spec.detector) && spec[field] === undefined) problems.push(`${file}: /${field}: required by detector ${spec.detector}`);
-    if (!detectors.includes(spec.detector) && spec[field] !== undefined) problems.push(`${file}: /${field}: not used by detector ${spec.detector}`);
+    if (detectors.includes(spec.detector) && spec[field] === undefined)
+      problems.push(`${file}: /${field}: required by detector ${spec.detector}`);
+    if (!detectors.includes(spec.detector) && spec[field] !== undefined)
+      problems.push(`${file}: /${field}: not used by detector ${spec.detector}`);
   };
-  needs("minSources", ["distributed-scan", "ddos", "ssh-bruteforce"].filter((d) => d !== "ssh-bruteforce" || spec.groupBy === "user") as DetectorName[]);
+  needs(
+    "minSources",
+    ["distributed-scan", "ddos", "ssh-bruteforce"].filter(
+      (d) => d !== "ssh-bruteforce" || spec.groupBy === "user",
+    ) as DetectorName[],
+  );
   needs("maxPorts", ["flood"]);
   needs("packets", ["flood", "ddos"]);
   needs("techniques", ["stealth-scan"]);
@@ -172,7 +184,11 @@ function compilePorts(items: (number | string)[] | undefined, where: string, pro
   return (p) => ranges.some(([a, b]) => p >= a && p <= b);
 }
 
-function compileMatch(m: RuleSpec["match"], ports: PortTest, excluded: PortTest): (e: PacketEvent) => boolean {
+function compileMatch(
+  m: RuleSpec["match"],
+  ports: PortTest,
+  excluded: PortTest,
+): (e: PacketEvent) => boolean {
   const proto = m?.proto ? new Set<unknown>(m.proto) : undefined;
   const action = m?.action ? new Set<string>(m.action) : undefined;
   const direction = m?.direction ? new Set<string>(m.direction) : undefined;
@@ -193,7 +209,8 @@ function describe(e: ErrorObject): string {
     case "additionalProperties":
       return `${at}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
     case "pattern":
-      if (String((e.params as { pattern: string }).pattern).includes("ms|s|m|h")) return `${at}: must be a duration like "60s", "10m" or "1h"`;
+      if (String((e.params as { pattern: string }).pattern).includes("ms|s|m|h"))
+        return `${at}: must be a duration like "60s", "10m" or "1h"`;
       return `${at}: ${e.message}`;
     case "enum":
       return `${at}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((x) => JSON.stringify(x)).join(", ")}`;

@@ -6,9 +6,13 @@ const SEV_COLOR: Record<string, string> = { low: "36", medium: "33", high: "31",
 /** One readable block per alert for a person at a terminal. Pure. */
 export function formatAlertText(a: Alert, color: boolean): string {
   const paint = (code: string, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
-  const who = a.src ?? `${a.distinctSources}${a.estimate ? "~" : ""} sources${a.sources?.length ? ` (${a.sources.slice(0, 3).join(", ")}${a.distinctSources > 3 ? ", …" : ""})` : ""}`;
+  const who =
+    a.src ??
+    `${a.distinctSources}${a.estimate ? "~" : ""} sources${a.sources?.length ? ` (${a.sources.slice(0, 3).join(", ")}${a.distinctSources > 3 ? ", …" : ""})` : ""}`;
   const target = a.dst ?? (a.distinctHosts > 0 ? `${a.distinctHosts} hosts` : a.host);
-  const ports = a.ports.length ? ` ${a.distinctPorts} port${a.distinctPorts === 1 ? "" : "s"} (${a.ports.slice(0, 8).join(",")}${a.distinctPorts > 8 ? ",…" : ""})` : "";
+  const ports = a.ports.length
+    ? ` ${a.distinctPorts} port${a.distinctPorts === 1 ? "" : "s"} (${a.ports.slice(0, 8).join(",")}${a.distinctPorts > 8 ? ",…" : ""})`
+    : "";
   const kind = a.type + (a.technique ? `/${a.technique}` : "") + (a.slow ? " (slow)" : "");
   const conf = a.confidence !== undefined ? ` confidence ${a.confidence}` : "";
   const head =

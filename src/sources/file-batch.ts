@@ -26,7 +26,9 @@ export async function openBatchFiles(paths: string[]): Promise<BatchFile[]> {
     try {
       st = await stat(p);
     } catch (e) {
-      throw new SourceError(`cannot read ${p}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+      throw new SourceError(
+        `cannot read ${p}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`,
+      );
     }
     if (!st.isFile()) throw new SourceError(`cannot read ${p}: not a regular file`);
     out.push({ path: p, mtimeMs: st.mtimeMs, size: st.size });
@@ -48,10 +50,12 @@ export async function* readLines(
   diagnostics: Diagnostics,
   onBytes?: (n: number) => void,
 ): AsyncGenerator<RawLine[]> {
-  const raw: Readable = file.path === "-" ? process.stdin : createReadStream(file.path, { highWaterMark: 256 * 1024 });
+  const raw: Readable =
+    file.path === "-" ? process.stdin : createReadStream(file.path, { highWaterMark: 256 * 1024 });
   const splitter = new LineSplitter();
   let lineNo = 0;
-  const toBatch = (texts: string[]): RawLine[] => texts.map((text) => ({ text, file: file.path, line: ++lineNo }));
+  const toBatch = (texts: string[]): RawLine[] =>
+    texts.map((text) => ({ text, file: file.path, line: ++lineNo }));
   try {
     for await (const chunk of decompressed(raw, onBytes)) {
       const lines = splitter.push(chunk);
@@ -60,10 +64,15 @@ export async function* readLines(
     const last = splitter.end();
     if (last.length) yield toBatch(last);
   } catch (e) {
-    diagnostics.report("error", "read_error", `error reading ${file.path} after line ${lineNo}: ${(e as Error).message}`);
+    diagnostics.report(
+      "error",
+      "read_error",
+      `error reading ${file.path} after line ${lineNo}: ${(e as Error).message}`,
+    );
     diagnostics.count("scanwatch_read_errors_total");
   } finally {
-    if (splitter.tooLong) diagnostics.count("scanwatch_lines_rejected_total", { reason: "too-long" }, splitter.tooLong);
+    if (splitter.tooLong)
+      diagnostics.count("scanwatch_lines_rejected_total", { reason: "too-long" }, splitter.tooLong);
     if (raw !== process.stdin) raw.destroy();
   }
 }

@@ -35,7 +35,8 @@ export interface TailOptions {
  * Lines acknowledged before that save are never delivered again; lines delivered after it are
  * delivered again (at-least-once, the replay is bounded by `saveEveryMs`). No line is lost as
  * long as the file the position points into is still at its path or at a rotated name beside
- * it (`<name>.0`, `<name>.1`, `<name>-YYYYMMDD`) when we restart. After a clean `stop()` (the
+ * it (`<name>.0`, `<name>.1`, `<name>-YYYYMMDD`) when we restart, and it was rotated at most
+ * once while we were down (a file rotated in between is not read). After a clean `stop()` (the
  * consumer's loop ending through `next()`), nothing is repeated.
  *
  * Lines from one path arrive in file order; lines of different paths interleave by batch.
@@ -77,8 +78,12 @@ export function tailFiles(paths: readonly string[], opts: TailOptions): TailSour
   }
   for (const k of ["pollMs", "maxBatchLines", "saveEveryMs"] as const) {
     const v = opts[k];
-    if (v !== undefined && (!Number.isSafeInteger(v) || v < (k === "saveEveryMs" ? 0 : 1))) {
-      throw withCode(new RangeError(`tail: option ${k} must be a positive integer, got ${v}`), "ETAIL_OPTION");
+    const min = k === "saveEveryMs" ? 0 : 1;
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < min)) {
+      throw withCode(
+        new RangeError(`tail: option ${k} must be an integer >= ${min}, got ${v}`),
+        "ETAIL_OPTION",
+      );
     }
   }
   return new FileTail(paths, opts);
@@ -303,7 +308,7 @@ class Follower {
     const p = await this.probeQuietly(this.path);
     const e = this.saved;
     if (e) {
-      const strong = (q: Probe) => matchesEntry(q, e);
+      const strong = (q: Probe) => sameId(q.id, e) && matchesEntry(q, e);
       const rotated = await this.findRotated(e);
       const pick =
         (p && strong(p) && { file: this.path, probe: p }) ||
@@ -318,7 +323,11 @@ class Follower {
       if (pick) {
         const fh = await openSame(pick.file, pick.probe.id);
         if (fh) {
-          this.begin(new Segment(pick.probe.id, e.offset > 0 ? e.firstLineHash : undefined), e.offset, e.line);
+          this.begin(
+            new Segment(pick.probe.id, e.offset > 0 ? e.firstLineHash : undefined),
+            e.offset,
+            e.line,
+          );
           this.report(
             "info",
             "tail_resume_rotated",
@@ -372,7 +381,11 @@ class Follower {
       if (!reported) {
         reported = true;
         this.opts.diagnostics.gauge("scanwatch_tail_waiting", 1, { file: this.path });
-        this.report("info", "tail_waiting", `does not exist (yet); waiting for it, checking every ${this.opts.pollMs} ms`);
+        this.report(
+          "info",
+          "tail_waiting",
+          `does not exist (yet); waiting for it, checking every ${this.opts.pollMs} ms`,
+        );
       }
       await this.sleep(this.opts.pollMs);
     }
@@ -435,7 +448,11 @@ class Follower {
     const pushed = () => consumed + tail.readableLength;
     tail.on("readable", () => this.wake.notify());
     tail.on("renamed", () => {
-      boundaries.push({ at: pushed(), kind: "rename", id: statIdentity(this.path) ?? { dev: "0", ino: "0" } });
+      boundaries.push({
+        at: pushed(),
+        kind: "rename",
+        id: statIdentity(this.path) ?? { dev: "0", ino: "0" },
+      });
       this.wake.notify();
     });
     tail.on("truncated", () => {
@@ -475,7 +492,11 @@ class Follower {
         // Count it at once: a 'renamed' during the check below computes its boundary from it.
         const c0 = consumed;
         consumed += chunk.length;
-        if ((checkDue || Date.now() - lastCheck >= this.opts.pollMs) && boundaries.length === 0 && this.offset > 0) {
+        if (
+          (checkDue || Date.now() - lastCheck >= this.opts.pollMs) &&
+          boundaries.length === 0 &&
+          this.offset > 0
+        ) {
           // tail-file tells files apart by inode and size only. A file rewritten in place
           // (copytruncate, or opened with O_TRUNC) that grew past our offset before its next
           // poll looks merely grown and would be read from our old offset.
@@ -527,6 +548,7 @@ class Follower {
   // --- splitting -----------------------------------------------------------------------------
 
   private begin(seg: Segment, offset: number, line: number): void {
+    if (this.seg) this.onData(); // a waiting consumer commits the switch to the new file
     this.seg = seg;
     this.offset = offset;
     this.lineEnd = offset;
@@ -787,6 +809,9 @@ class FileTail implements TailSource {
       const batch = this.takeBatch();
       if (batch) return { done: false, value: batch };
       await this.dataSignal.wait();
+      // Still inside next(): everything delivered is processed, so positions that moved without
+      // new lines (a switch to a new, empty file; skipped over-long lines) can be committed.
+      this.commit();
     }
   }
 
@@ -871,7 +896,7 @@ async function lastLineStart(fh: FileHandle, size: number): Promise<{ start: num
 async function countNewlines(fh: FileHandle, end: number): Promise<number> {
   const buf = Buffer.alloc(1 << 20);
   let n = 0;
-  for (let pos = 0; pos < end; ) {
+  for (let pos = 0; pos < end;) {
     const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);
     if (bytesRead === 0) break;
     const view = buf.subarray(0, bytesRead);

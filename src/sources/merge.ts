@@ -6,14 +6,29 @@ import type { Event } from "../events/event.js";
  * history in whatever order they were given. Each input is pulled only when its head batch is
  * used up (bounded memory). Output batches are at most `batchSize` events.
  */
-export async function* mergeByTime(inputs: AsyncIterator<Event[]>[], batchSize = 2048): AsyncGenerator<Event[]> {
+export async function* mergeByTime(
+  inputs: AsyncIterator<Event[]>[],
+  batchSize = 16384,
+): AsyncGenerator<Event[]> {
   if (inputs.length === 1) {
+    // Re-batch: bigger batches let detectors aggregate more events per key per store call.
     const only = inputs[0]!;
+    let out: Event[] = [];
     for (;;) {
       const n = await only.next();
-      if (n.done) return;
-      if (n.value.length) yield n.value;
+      if (n.done) break;
+      if (out.length === 0 && n.value.length >= batchSize) {
+        yield n.value;
+        continue;
+      }
+      for (const e of n.value) out.push(e);
+      if (out.length >= batchSize) {
+        yield out;
+        out = [];
+      }
     }
+    if (out.length) yield out;
+    return;
   }
   const heads: { it: AsyncIterator<Event[]>; batch: Event[]; i: number }[] = [];
   for (const it of inputs) {

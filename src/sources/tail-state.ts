@@ -157,7 +157,7 @@ export class TailState {
 }
 
 /**
- * The default state file: `$STATE_DIRECTORY/scanwatch/state.json` when STATE_DIRECTORY is set
+ * The default state file: `$STATE_DIRECTORY/state.json` when STATE_DIRECTORY is set (systemd StateDirectory=)
  * (systemd may list several directories separated by ':'; the first is used), else
  * `/var/lib/scanwatch/state.json` when that directory (or /var/lib, to create it) is writable,
  * else `${XDG_STATE_HOME:-~/.local/state}/scanwatch/state.json`. `canWrite` is for tests.
@@ -167,7 +167,7 @@ export function defaultStatePath(
   canWrite: (dir: string) => boolean = isWritableDir,
 ): string {
   const stateDir = env["STATE_DIRECTORY"]?.split(":")[0];
-  if (stateDir) return join(stateDir, "scanwatch", "state.json");
+  if (stateDir) return join(stateDir, "state.json");
   const varLib = "/var/lib/scanwatch";
   if (canWrite(varLib) || (!exists(varLib) && canWrite("/var/lib"))) return join(varLib, "state.json");
   // The XDG spec says a relative XDG_STATE_HOME is invalid and must be ignored.

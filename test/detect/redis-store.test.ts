@@ -1,8 +1,14 @@
-import { createServer, Socket, type AddressInfo } from "node:net";
+import { createConnection, createServer, Socket, type AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { Diagnostics } from "../../src/diagnostics.js";
 import { MemoryStore } from "../../src/detect/memory-store.js";
-import { RedisStore, StoreError, TTL_SLACK_MS, type RedisStoreOptions } from "../../src/detect/redis-store.js";
+import {
+  RedisStore,
+  StoreError,
+  TTL_SLACK_MS,
+  type RedisStoreOptions,
+} from "../../src/detect/redis-store.js";
 import type { WindowUpdate } from "../../src/detect/window-store.js";
 import { closedPort, uniquePrefix } from "../redis-server.js";
 import { describeWindowStore } from "./window-store.contract.js";
@@ -35,7 +41,13 @@ async function keysUnder(prefix: string): Promise<string[]> {
   const out = new Set<string>();
   let cursor = "0";
   do {
-    const [next, keys] = await admin.scan(cursor, "MATCH", `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`, "COUNT", 1000);
+    const [next, keys] = await admin.scan(
+      cursor,
+      "MATCH",
+      `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`,
+      "COUNT",
+      1000,
+    );
     for (const k of keys) out.add(k);
     cursor = next;
   } while (cursor !== "0");
@@ -91,7 +103,9 @@ describe("redis-store/keys", () => {
       for (let i = 0; i < 10; i++) members.set(`x${i}`, T0);
       const logical = ["10.0.0.1", "weird {key} with %7D}", "{", "}{"];
       await store.observe(
-        logical.map((k) => upd(k, T0, { tags: { t: 1 }, samples: ["s"], sets: { "d{im}": members, port: members } })),
+        logical.map((k) =>
+          upd(k, T0, { tags: { t: 1 }, samples: ["s"], sets: { "d{im}": members, port: members } }),
+        ),
       );
       const keys = await keysUnder(store.keyPrefix);
       const slotsByLogical = new Map<string, Set<number>>();
@@ -114,8 +128,12 @@ describe("redis-store/keys", () => {
   });
 
   it("redis-store/rejects a key prefix that would change the hash slot", () => {
-    expect(() => new RedisStore({ url, keyPrefix: "a{b}:" })).toThrow(expect.objectContaining({ code: "STORE_BAD_OPTION" }));
-    expect(() => new RedisStore({ url: "http://x" })).toThrow(expect.objectContaining({ code: "STORE_BAD_OPTION" }));
+    expect(() => new RedisStore({ url, keyPrefix: "a{b}:" })).toThrow(
+      expect.objectContaining({ code: "STORE_BAD_OPTION" }),
+    );
+    expect(() => new RedisStore({ url: "http://x" })).toThrow(
+      expect.objectContaining({ code: "STORE_BAD_OPTION" }),
+    );
   });
 });
 
@@ -197,7 +215,14 @@ describe("redis-store/bounds", () => {
           members.set(`10.${n >> 16}.${(n >> 8) & 255}.${n & 255}`, T0 + b * 100);
         }
         [last] = await store.observe([
-          { key: "flood", windowMs: window, ts: T0 + b * 100, firstTs: T0 + b * 100, count: 1000, sets: { src: members } },
+          {
+            key: "flood",
+            windowMs: window,
+            ts: T0 + b * 100,
+            firstTs: T0 + b * 100,
+            count: 1000,
+            sets: { src: members },
+          },
         ]);
       }
       expect(last!.events).toBe(50_000);
@@ -249,13 +274,51 @@ describe("redis-store/connection", () => {
     await store.close();
   });
 
+  it("redis-store/a batch in flight when the link drops fails at once, and the store reconnects", async () => {
+    const proxy = await startProxy(new URL(url));
+    const diagnostics = new Diagnostics();
+    const reports: string[] = [];
+    diagnostics.onReport((m) => reports.push(m.code));
+    const keyPrefix = uniquePrefix();
+    prefixes.push(keyPrefix);
+    const store = await RedisStore.open({ url: proxy.url, keyPrefix, diagnostics });
+    try {
+      proxy.hold(true); // the server gets the batch, its reply never comes back
+      const started = Date.now();
+      const inFlight = store.observe([upd("k", T0)]);
+      await new Promise((r) => setTimeout(r, 100));
+      proxy.cut();
+      await expect(inFlight).rejects.toMatchObject({ code: "STORE_UNREACHABLE" });
+      expect(Date.now() - started).toBeLessThan(2_000); // not the 10 s command timeout
+      await expect(store.observe([upd("k", T0 + 1)])).rejects.toMatchObject({ code: "STORE_UNREACHABLE" });
+      proxy.hold(false);
+      let after;
+      await expect
+        .poll(async () => (after = await store.observe([upd("k", T0 + 2)]).catch(() => undefined)), {
+          timeout: 5_000,
+        })
+        .toBeDefined();
+      // A failed batch is "unknown", not "not applied": this one reached Redis before the cut.
+      // It is not resent (autoResendUnfulfilledCommands: false), so nothing counts twice.
+      expect(after![0]!.events).toBe(2);
+      expect(reports).toEqual(["STORE_RECONNECTING", "STORE_RECONNECTED"]);
+    } finally {
+      await store.close();
+      await proxy.close();
+    }
+  });
+
   it("redis-store/a server that accepts but never answers fails within the timeouts", async () => {
     // E.g. a URL pointing at some other service: the handshake must not wait forever.
     const silent = createServer((sock) => sock.on("data", () => undefined));
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
     const port = (silent.address() as AddressInfo).port;
     const started = Date.now();
-    const store = new RedisStore({ url: `redis://127.0.0.1:${port}/0`, connectTimeoutMs: 500, commandTimeoutMs: 500 });
+    const store = new RedisStore({
+      url: `redis://127.0.0.1:${port}/0`,
+      connectTimeoutMs: 500,
+      commandTimeoutMs: 500,
+    });
     try {
       await expect(store.connect()).rejects.toMatchObject({ code: "STORE_UNREACHABLE" });
       expect(Date.now() - started).toBeLessThan(3_000);
@@ -265,6 +328,43 @@ describe("redis-store/connection", () => {
     }
   });
 });
+
+/** A TCP proxy to the test Redis that can withhold replies and cut every connection. */
+async function startProxy(target: URL) {
+  const sockets = new Set<Socket>();
+  let holding = false;
+  const server = createServer((client) => {
+    const upstream = createConnection({ host: target.hostname, port: Number(target.port || 6379) });
+    const end = () => {
+      for (const s of [client, upstream]) {
+        s.destroy();
+        sockets.delete(s);
+      }
+    };
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("close", end);
+      s.on("error", end);
+    }
+    client.on("data", (d) => upstream.write(d));
+    upstream.on("data", (d) => holding || client.write(d));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const proxied = new URL(target.href);
+  proxied.hostname = "127.0.0.1";
+  proxied.port = String((server.address() as AddressInfo).port);
+  return {
+    url: proxied.href,
+    hold: (on: boolean) => (holding = on),
+    cut: () => {
+      for (const s of sockets) s.destroy();
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
 
 /** Redis Cluster's HASH_SLOT: CRC16/XMODEM of the hash tag (or the whole key) mod 16384. */
 function keySlot(key: string): number {

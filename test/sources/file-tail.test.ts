@@ -7,6 +7,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  statSync,
   truncateSync,
   unlinkSync,
   writeFileSync,
@@ -82,7 +83,9 @@ function run(paths: string[], extra: Partial<TailOptions> = {}): Run {
 }
 
 function reported(d: Diagnostics, code: string): number {
-  return d.series("scanwatch_diagnostics_total").reduce((n, [k, v]) => (k.includes(`"${code}"`) ? n + v : n), 0);
+  return d
+    .series("scanwatch_diagnostics_total")
+    .reduce((n, [k, v]) => (k.includes(`"${code}"`) ? n + v : n), 0);
 }
 
 describe("file-tail", () => {
@@ -164,6 +167,40 @@ describe("file-tail", () => {
     await settle();
     expect(r.texts()).toEqual(["a1", "a2", "a3-held", "b1"]);
     expect(r.lineNos()).toEqual([1, 2, 3, 1]);
+  });
+
+  it("tail/rename while the consumer lags behind", async () => {
+    const f = join(dir, "busy.log");
+    const n = 6000; // more than a follower queues: reading stops until the consumer catches up
+    writeFileSync(f, Array.from({ length: n }, (_, i) => `a${i + 1}\n`).join(""));
+    const diagnostics = new Diagnostics();
+    const src = tailFiles([f], { fromStart: true, pollMs: POLL, diagnostics, maxBatchLines: 1000 });
+    running.push(src);
+    const it = src[Symbol.asyncIterator]();
+    const got: RawLine[] = [...((await it.next()).value as RawLine[])];
+    const fd = openSync(f, "a");
+    renameSync(f, `${f}.1`);
+    writeSync(fd, "a-last\n");
+    closeSync(fd);
+    writeFileSync(f, "b1\nb2\n");
+    await settle(); // rotation noticed while lines still wait unread
+    while (!got.some((l) => l.text === "b2")) got.push(...((await it.next()).value as RawLine[]));
+    const texts = got.map((l) => l.text);
+    expect(texts).toHaveLength(n + 3);
+    expect(texts.slice(n - 1)).toEqual([`a${n}`, "a-last", "b1", "b2"]);
+    expect(got.slice(n).map((l) => l.line)).toEqual([n + 1, 1, 2]);
+  });
+
+  it("tail/switch to an empty new file is committed without new lines", async () => {
+    const f = join(dir, "ufw.log");
+    writeFileSync(f, "a1\n");
+    const r = run([f], { fromStart: true });
+    await until(() => r.got.length >= 1, "a1");
+    renameSync(f, `${f}.1`);
+    writeFileSync(f, "");
+    const newIno = String(statSync(f, { bigint: true }).ino);
+    await until(() => r.src.positions()[f]?.ino === newIno, "the position in the new file");
+    expect(r.src.positions()[f]).toMatchObject({ offset: 0, line: 0 });
   });
 
   it("tail/copytruncate", async () => {
@@ -251,7 +288,10 @@ describe("file-tail", () => {
     expect(first.value).toHaveLength(10);
     await settle(); // the follower reads ahead into its queue meanwhile
     src.commit();
-    expect(src.positions()[f]).toMatchObject({ line: 10, offset: "l1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nl10\n".length });
+    expect(src.positions()[f]).toMatchObject({
+      line: 10,
+      offset: "l1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nl10\n".length,
+    });
     await it.next(); // asking for the next batch acknowledges the first
     await it.next();
     expect(src.positions()[f]).toMatchObject({ line: 20 });
@@ -417,7 +457,13 @@ describe("file-tail", () => {
 });
 
 describe("tail-state", () => {
-  const entry = { dev: "2049", ino: "18446744073709551615", firstLineHash: "ab".repeat(32), offset: 42, line: 3 };
+  const entry = {
+    dev: "2049",
+    ino: "18446744073709551615",
+    firstLineHash: "ab".repeat(32),
+    offset: 42,
+    line: 3,
+  };
 
   it("tail/state save then load", async () => {
     const p = join(dir, "nested", "state.json");
@@ -484,7 +530,7 @@ describe("tail-state", () => {
   });
 
   it.each([
-    [{ STATE_DIRECTORY: "/run/sd/state:/other" }, false, "/run/sd/state/scanwatch/state.json"],
+    [{ STATE_DIRECTORY: "/run/sd/state:/other" }, false, "/run/sd/state/state.json"],
     [{}, true, "/var/lib/scanwatch/state.json"],
     [{ XDG_STATE_HOME: "/home/u/.st" }, false, "/home/u/.st/scanwatch/state.json"],
   ])("tail/default state path %j writable=%s", (env, writable, want) => {

@@ -20,7 +20,7 @@ export class Ddos implements Detector {
     if (this.rule.packets !== "any" && cls !== this.rule.packets) return;
     // Replies and established traffic are not a flood's signature: only count probes and datagrams.
     if (this.rule.packets === "any" && cls === "other") return;
-    const a = agg.add(e.dst, e, () => ({ src: null, dst: e.dst, proto: String(e.proto), host: e.host }));
+    const a = agg.add(e.dst, e, null, e.dst, String(e.proto));
     member(a, "src", e.src, e.ms);
     if (e.dport !== undefined) member(a, "port", String(e.dport), e.ms);
     tag(a, cls);
@@ -31,7 +31,14 @@ export class Ddos implements Detector {
     if (s.events < this.rule.threshold || sources < this.rule.minSources) return undefined;
     const classes = Object.entries(s.tags).sort((x, y) => y[1] - x[1]);
     const top = classes[0]?.[0] ?? "syn";
-    const technique = top === "syn" ? "syn-flood" : top === "udp" ? "udp-flood" : top === "icmp-echo" ? "icmp-flood" : "mixed";
+    const technique =
+      top === "syn"
+        ? "syn-flood"
+        : top === "udp"
+          ? "udp-flood"
+          : top === "icmp-echo"
+            ? "icmp-flood"
+            : "mixed";
     const approx = isEstimate(s, "src") ? "about " : "";
     return {
       measure: s.events,
@@ -40,7 +47,11 @@ export class Ddos implements Detector {
       evidence: [
         `${s.events} packets to one host within ${this.rule.windowMs / 1000} s (about ${Math.round(s.events / (this.rule.windowMs / 1000))}/s) from ${approx}${sources} distinct sources`,
         `by kind: ${classes.map(([k, v]) => `${k} ${v}`).join(", ")}`,
-        ...(isEstimate(s, "src") ? ["source count estimated (HyperLogLog): too many sources to track exactly, typical of spoofed random sources"] : []),
+        ...(isEstimate(s, "src")
+          ? [
+              "source count estimated (HyperLogLog): too many sources to track exactly, typical of spoofed random sources",
+            ]
+          : []),
       ],
       dims: { sources: "src", ports: "port" },
     };

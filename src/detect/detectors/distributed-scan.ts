@@ -17,7 +17,7 @@ export class DistributedScan implements Detector {
   collect(e: Event, agg: Aggregator, ctx: BatchContext): void {
     if (e.type !== "packet" || !isSyn(e) || e.dport === undefined) return;
     if ((ctx.srcPorts.get(e.src) ?? 0) >= ctx.tcpScanThreshold) return;
-    const a = agg.add(e.dst, e, () => ({ src: null, dst: e.dst, proto: "tcp", host: e.host }));
+    const a = agg.add(e.dst, e, null, e.dst, "tcp");
     member(a, "port", String(e.dport), e.ms);
     member(a, "src", e.src, e.ms);
   }

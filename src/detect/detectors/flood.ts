@@ -23,7 +23,7 @@ export class Flood implements Detector {
   collect(e: Event, agg: Aggregator): void {
     if (e.type !== "packet") return;
     if (this.rule.packets !== "any" && packetClass(e) !== this.rule.packets) return;
-    const a = agg.add(`${e.src}|${e.dst}`, e, () => ({ src: e.src, dst: e.dst, proto: String(e.proto), host: e.host }));
+    const a = agg.add(`${e.src}|${e.dst}`, e, e.src, e.dst, String(e.proto));
     if (e.dport !== undefined) member(a, "port", String(e.dport), e.ms);
   }
 

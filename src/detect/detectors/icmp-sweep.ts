@@ -5,7 +5,10 @@ import { count, type Detector, type Verdict } from "../detector.js";
 import type { WindowSnapshot } from "../window-store.js";
 
 export function isEchoRequest(e: Event): boolean {
-  return e.type === "packet" && ((e.proto === "icmp" && e.icmpType === 8) || (e.proto === "icmpv6" && e.icmpType === 128));
+  return (
+    e.type === "packet" &&
+    ((e.proto === "icmp" && e.icmpType === 8) || (e.proto === "icmpv6" && e.icmpType === 128))
+  );
 }
 
 /** Echo requests from one source to many hosts (ping sweep). */
@@ -15,7 +18,7 @@ export class IcmpSweep implements Detector {
 
   collect(e: Event, agg: Aggregator): void {
     if (e.type !== "packet" || !isEchoRequest(e)) return;
-    const a = agg.add(e.src, e, () => ({ src: e.src, dst: null, proto: String(e.proto), host: e.host }));
+    const a = agg.add(e.src, e, e.src, null, String(e.proto));
     member(a, "host", e.dst, e.ms);
   }
 
@@ -25,7 +28,9 @@ export class IcmpSweep implements Detector {
     return {
       measure: hosts,
       type: "icmp-sweep",
-      evidence: [`echo requests to ${hosts} distinct hosts from one source in ${this.rule.windowMs / 1000} s`],
+      evidence: [
+        `echo requests to ${hosts} distinct hosts from one source in ${this.rule.windowMs / 1000} s`,
+      ],
       dims: { hosts: "host" },
     };
   }

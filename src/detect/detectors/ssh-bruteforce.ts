@@ -28,13 +28,13 @@ export class SshBruteforce implements Detector {
     if (e.type !== "auth" || !isFailure(e)) return;
     const user = safeUser(e.user);
     if (this.rule.groupBy === "src") {
-      const a = agg.add(e.src, e, () => ({ src: e.src, dst: null, proto: "ssh", host: e.host, technique: "single-source" }));
+      const a = agg.add(e.src, e, e.src, null, "ssh", 1, "single-source");
       member(a, "user", user, e.ms);
       tag(a, e.kind);
     } else {
       if (e.user === undefined) return;
       const key = "u:" + createHash("sha256").update(user).digest("hex").slice(0, 32);
-      const a = agg.add(key, e, () => ({ src: null, dst: null, proto: "ssh", host: e.host, technique: "many-sources-one-account" }));
+      const a = agg.add(key, e, null, null, "ssh", 1, "many-sources-one-account");
       member(a, "src", e.src, e.ms);
       member(a, "user", user, e.ms);
       tag(a, e.kind);
@@ -51,7 +51,10 @@ export class SshBruteforce implements Detector {
         measure: s.events,
         type: "ssh-bruteforce",
         technique: "single-source",
-        evidence: [`${s.events} failed SSH authentications from one source in ${this.rule.windowMs / 60000} min (${kinds})`, `${count(s, "user")} distinct user name(s) tried`],
+        evidence: [
+          `${s.events} failed SSH authentications from one source in ${this.rule.windowMs / 60000} min (${kinds})`,
+          `${count(s, "user")} distinct user name(s) tried`,
+        ],
         dims: {},
       };
     }
@@ -61,7 +64,9 @@ export class SshBruteforce implements Detector {
       measure: s.events,
       type: "ssh-bruteforce",
       technique: "many-sources-one-account",
-      evidence: [`${s.events} failed SSH authentications for one account from ${sources} sources in ${this.rule.windowMs / 60000} min (${kinds})`],
+      evidence: [
+        `${s.events} failed SSH authentications for one account from ${sources} sources in ${this.rule.windowMs / 60000} min (${kinds})`,
+      ],
       dims: { sources: "src" },
     };
   }

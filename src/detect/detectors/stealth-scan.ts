@@ -24,7 +24,7 @@ export class StealthScan implements Detector {
     const t = stealthTechnique(e);
     if (t === undefined || !this.rule.techniques.has(t)) return;
     if ((t === "ack" || t === "maimon") && e.df) return;
-    const a = agg.add(`${e.src}|${t}`, e, () => ({ src: e.src, dst: e.dst, proto: "tcp", host: e.host, technique: t }));
+    const a = agg.add(`${e.src}|${t}`, e, e.src, e.dst, "tcp", 1, t);
     if (e.dport !== undefined) member(a, "port", String(e.dport), e.ms);
     member(a, "host", e.dst, e.ms);
     if (t === "other") member(a, "flags", flagText(flagMask(e)), e.ms);

@@ -1,13 +1,19 @@
 import type { Event } from "../../events/event.js";
 import type { CompiledRule } from "../../rules/compiled-rule.js";
 import { member, tag, type Aggregator, type KeyAgg } from "../aggregator.js";
-import { count, type BatchContext, type Detector, type Verdict } from "../detector.js";
+import { count, type Detector, type Verdict } from "../detector.js";
 import { F, flagMask } from "../tcp-flags.js";
 import type { WindowSnapshot } from "../window-store.js";
 import { isOsSyn, isRawSyn } from "./fingerprint.js";
 
 /** sshd messages that mean a TCP connection was completed and dropped before authentication. */
-const SSHD_CONNECT_KINDS = new Set(["preauth-close", "no-ident", "connect", "timeout", "negotiation-failure"]);
+const SSHD_CONNECT_KINDS = new Set([
+  "preauth-close",
+  "no-ident",
+  "connect",
+  "timeout",
+  "negotiation-failure",
+]);
 
 /**
  * SYNs from one source to many TCP ports. Classifies the scan as half-open (SYN, then RST, never a
@@ -20,13 +26,13 @@ export class TcpScan implements Detector {
 
   collect(e: Event, agg: Aggregator): void {
     if (e.type === "auth") {
-      if (SSHD_CONNECT_KINDS.has(e.kind)) tag(agg.add(e.src, e, () => info(e.src, null, e.host), 0), "sshd");
+      if (SSHD_CONNECT_KINDS.has(e.kind)) tag(agg.add(e.src, e, e.src, null, "tcp", 0), "sshd");
       return;
     }
     if (e.type !== "packet" || e.proto !== "tcp") return;
     const m = flagMask(e);
     if (m === F.SYN) {
-      const a = agg.add(e.src, e, () => info(e.src, e.dst, e.host));
+      const a = agg.add(e.src, e, e.src, e.dst, "tcp");
       if (e.dport !== undefined) member(a, "port", String(e.dport), e.ms);
       if (e.sport !== undefined) member(a, "sport", String(e.sport), e.ms);
       member(a, "host", e.dst, e.ms);
@@ -36,9 +42,9 @@ export class TcpScan implements Detector {
       return;
     }
     // Clues from the packets that follow a SYN (the key is only judged once it has enough ports).
-    if (m === F.RST) tag(agg.add(e.src, e, () => info(e.src, e.dst, e.host), 0), "rst");
-    else if (m === (F.RST | F.ACK)) tag(agg.add(e.src, e, () => info(e.src, e.dst, e.host), 0), "ackrst");
-    else if (m === F.ACK || m === (F.ACK | F.PSH)) tag(agg.add(e.src, e, () => info(e.src, e.dst, e.host), 0), "ack");
+    if (m === F.RST) tag(agg.add(e.src, e, e.src, e.dst, "tcp", 0), "rst");
+    else if (m === (F.RST | F.ACK)) tag(agg.add(e.src, e, e.src, e.dst, "tcp", 0), "ackrst");
+    else if (m === F.ACK || m === (F.ACK | F.PSH)) tag(agg.add(e.src, e, e.src, e.dst, "tcp", 0), "ack");
   }
 
   judge(a: KeyAgg, s: WindowSnapshot): Verdict | undefined {
@@ -46,10 +52,6 @@ export class TcpScan implements Detector {
     if (ports < this.rule.threshold) return undefined;
     return { ...classify(s), measure: ports, dims: { ports: "port", hosts: "host" } };
   }
-}
-
-function info(src: string, dst: string | null, host: string) {
-  return { src, dst, proto: "tcp", host };
 }
 
 /** Weighs half-open against full-connect clues. Exported for tests. */
@@ -69,11 +71,15 @@ export function classify(s: WindowSnapshot): Pick<Verdict, "type" | "confidence"
   let fullScore = 0;
   if (syn > 0 && raw > 0) {
     halfScore += (2 * raw) / syn;
-    half.push(`${raw} of ${syn} SYNs carry a raw-packet scanner fingerprint (no DF; window 1024-4096, or MSS-only or no TCP options)`);
+    half.push(
+      `${raw} of ${syn} SYNs carry a raw-packet scanner fingerprint (no DF; window 1024-4096, or MSS-only or no TCP options)`,
+    );
   }
   if (syn >= 4 && sports * 4 <= syn) {
     halfScore += 1;
-    half.push(`${sports} source port(s) reused across ${syn} SYNs to ${ports} ports (a raw scanner keeps one source port)`);
+    half.push(
+      `${sports} source port(s) reused across ${syn} SYNs to ${ports} ports (a raw scanner keeps one source port)`,
+    );
   }
   if (rst > 0) {
     halfScore += 1;
@@ -81,7 +87,9 @@ export function classify(s: WindowSnapshot): Pick<Verdict, "type" | "confidence"
   }
   if (syn > 0 && os > 0) {
     fullScore += (2 * os) / syn;
-    full.push(`${os} of ${syn} SYNs carry an operating system's TCP options (MSS, SACK, timestamps, window scale)`);
+    full.push(
+      `${os} of ${syn} SYNs carry an operating system's TCP options (MSS, SACK, timestamps, window scale)`,
+    );
   }
   if (syn >= 4 && sports >= syn * 0.8) {
     fullScore += 1;
@@ -100,7 +108,10 @@ export function classify(s: WindowSnapshot): Pick<Verdict, "type" | "confidence"
     return {
       type: "half-open-scan",
       confidence: 0.5,
-      evidence: [`${ports} distinct TCP ports probed with SYNs`, "unconfirmed: no clue tells a half-open from a full-connect scan; half-open is the more common"],
+      evidence: [
+        `${ports} distinct TCP ports probed with SYNs`,
+        "unconfirmed: no clue tells a half-open from a full-connect scan; half-open is the more common",
+      ],
     };
   }
   const isHalf = halfScore >= fullScore;

@@ -11,7 +11,7 @@ export class UdpScan implements Detector {
 
   collect(e: Event, agg: Aggregator): void {
     if (e.type !== "packet" || e.proto !== "udp" || e.dport === undefined) return;
-    const a = agg.add(e.src, e, () => ({ src: e.src, dst: e.dst, proto: "udp", host: e.host }));
+    const a = agg.add(e.src, e, e.src, e.dst, "udp");
     member(a, "port", String(e.dport), e.ms);
     member(a, "host", e.dst, e.ms);
   }
@@ -22,7 +22,9 @@ export class UdpScan implements Detector {
     return {
       measure: ports,
       type: "udp-scan",
-      evidence: [`${ports} distinct UDP ports probed by one source in ${this.rule.windowMs / 1000} s (${s.events} datagrams)`],
+      evidence: [
+        `${ports} distinct UDP ports probed by one source in ${this.rule.windowMs / 1000} s (${s.events} datagrams)`,
+      ],
       dims: { ports: "port", hosts: "host" },
     };
   }

@@ -1,0 +1,94 @@
+/**
+ * npm run bench: generates logs from a fixed seed, then measures each stage in its own process.
+ * Every rate is printed beside the floor (the same file only read and split into lines) measured
+ * in the same run, so a slow or busy machine shows in both and the ratio stays meaningful.
+ *
+ * Environment: BENCH_LINES (default 1000000), BENCH_DIR (default os tmpdir), BENCH_REDIS=0 to skip
+ * the Redis stage (it starts a private redis-server on a free port).
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeAuthLog, writeKernelLog, writeSpoofedFlood } from "./generate.js";
+import { hostileRegexTimings } from "./regex-worst-case.js";
+
+const N = Number(process.env.BENCH_LINES ?? 1_000_000);
+const dir = process.env.BENCH_DIR ?? join(tmpdir(), "scanwatch-bench");
+mkdirSync(dir, { recursive: true });
+const kern = join(dir, `kern-${N}-s42.log`);
+const auth = join(dir, `auth-${N}-s43.log`);
+const flood = join(dir, `flood-${N}-s44.log`);
+
+if (!existsSync(kern)) await writeKernelLog(kern, N);
+if (!existsSync(auth)) await writeAuthLog(auth, N);
+if (!existsSync(flood)) await writeSpoofedFlood(flood, N);
+
+interface Row {
+  lines: number;
+  events: number;
+  seconds: number;
+  maxRssMB: number;
+  alerts?: number;
+  roundTrips?: number;
+}
+
+function stage(name: string, file: string, extra: string[] = []): Row {
+  const out = execFileSync(
+    process.execPath,
+    ["--import", "tsx", join(import.meta.dirname, "stage-main.ts"), name, file, ...extra],
+    {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  return JSON.parse(out.trim().split("\n").pop()!) as Row;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+const rate = (r: Row) => r.lines / r.seconds;
+
+console.log(`scanwatch bench: ${fmt(N)} lines per file, node ${process.version}, ${dir}`);
+console.log(
+  "stage                      file    lines/s      events/s   vs floor   peak RSS   alerts  round trips/1000 ev",
+);
+function print(name: string, file: string, r: Row, fl: Row): void {
+  const ratio = rate(r) / rate(fl);
+  const rt = r.roundTrips !== undefined ? (r.roundTrips / (r.events / 1000)).toFixed(2) : "";
+  console.log(
+    `${name.padEnd(26)} ${file.padEnd(6)} ${fmt(rate(r)).padStart(10)} ${fmt(r.events / r.seconds).padStart(12)} ${(ratio * 100).toFixed(0).padStart(8)}% ${String(r.maxRssMB).padStart(7)} MB ${String(r.alerts ?? "").padStart(8)} ${rt.padStart(12)}`,
+  );
+}
+
+for (const [label, file] of [
+  ["kern", kern],
+  ["auth", auth],
+] as const) {
+  const fl = stage("floor", file);
+  print("floor (read+split)", label, fl, fl);
+  print("parse", label, stage("parse", file), fl);
+  print("analyze (memory store)", label, stage("analyze", file), fl);
+}
+const ffl = stage("floor", flood);
+print("floor (read+split)", "flood", ffl, ffl);
+print("analyze (memory store)", "flood", stage("analyze", flood), ffl);
+
+if (process.env.BENCH_REDIS !== "0") {
+  const { startRedis } = await import("../test/redis-server.js");
+  const redis = await startRedis();
+  try {
+    const fl = stage("floor", kern);
+    print("analyze (redis store)", "kern", stage("analyze-redis", kern, [redis.url]), fl);
+    print("analyze (redis store)", "flood", stage("analyze-redis", flood, [redis.url]), ffl);
+  } finally {
+    await redis.stop();
+  }
+}
+
+console.log(
+  "\nregex worst cases (sshd patterns on hostile lines; linear time means ~4x time for 4x length):",
+);
+for (const t of hostileRegexTimings())
+  console.log(
+    `  ${t.name.padEnd(40)} 16 KiB ${t.small.toFixed(3)} ms   64 KiB ${t.large.toFixed(3)} ms   ratio ${(t.large / t.small).toFixed(1)}`,
+  );

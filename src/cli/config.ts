@@ -1,0 +1,80 @@
+import { readFile } from "node:fs/promises";
+import { Ajv } from "ajv";
+import { UsageError } from "./usage-error.js";
+
+/**
+ * `--config FILE`: a JSON object holding any of the long flags of `tail` (and `analyze`), by
+ * their flag names. Flags on the command line override it. Validated strictly: an unknown key
+ * or a wrong type is an error naming the key.
+ */
+export const CONFIG_SCHEMA = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    $schema: { type: "string" },
+    files: { type: "array", items: { type: "string", minLength: 1 }, description: "Log files to follow." },
+    journal: { type: "boolean", description: "Read the systemd journal instead of files." },
+    state: { type: "string", minLength: 1, description: "Position state file." },
+    "from-start": { type: "boolean" },
+    store: {
+      type: "string",
+      pattern: "^(memory|rediss?://.+|unix://.+)$",
+      description: "memory or a redis:// URL.",
+    },
+    "key-prefix": { type: "string", minLength: 1, maxLength: 200 },
+    rules: { type: "string", minLength: 1, description: "Rules folder." },
+    year: { type: "integer", minimum: 1970, maximum: 9999 },
+    tz: { type: "string", minLength: 1 },
+    disorder: { type: "number", minimum: 0, maximum: 86400, description: "Seconds." },
+    format: { enum: ["ndjson", "table"] },
+    out: { type: "string", minLength: 1 },
+    webhook: { type: "array", items: { type: "string", pattern: "^https?://" } },
+    "webhook-format": { enum: ["json", "slack"] },
+    "webhook-timeout": { type: "number", exclusiveMinimum: 0, maximum: 300 },
+    "webhook-secret-file": { type: "string", minLength: 1 },
+    spool: { type: "string", minLength: 1 },
+    "dead-letter": { type: "string", minLength: 1 },
+    "no-stdout": { type: "boolean" },
+    metrics: {
+      type: "string",
+      pattern: "^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$",
+      description: "HOST:PORT for /metrics and /healthz.",
+    },
+    verbose: { type: "boolean" },
+  },
+} as const;
+
+export type ConfigValues = Record<string, string | boolean | string[] | undefined>;
+
+export async function loadConfig(path: string): Promise<ConfigValues> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(path, "utf8"));
+  } catch (e) {
+    throw new UsageError(
+      `--config ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`,
+    );
+  }
+  const validate = new Ajv({ allErrors: true, strict: true }).compile(CONFIG_SCHEMA);
+  if (!validate(data)) {
+    const problems = (validate.errors ?? []).map((e) =>
+      e.keyword === "additionalProperties"
+        ? `unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`
+        : `${e.instancePath || "/"}: ${e.message}`,
+    );
+    throw new UsageError(`--config ${path}: ${problems.join("; ")}`);
+  }
+  const out: ConfigValues = {};
+  for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+    if (k === "$schema") continue;
+    out[k] = typeof v === "number" ? String(v) : (v as string | boolean | string[]);
+  }
+  return out;
+}
+
+/** Config values under flags: a flag given on the command line wins. */
+export function mergeConfig<T extends Record<string, unknown>>(flags: T, config: ConfigValues): T {
+  const merged: Record<string, unknown> = { ...config };
+  for (const [k, v] of Object.entries(flags)) if (v !== undefined) merged[k] = v;
+  return merged as T;
+}
