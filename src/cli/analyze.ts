@@ -86,6 +86,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const started = performance.now();
   const alertsByType = new Map<string, number>();
   const emit = async (alerts: Alert[]) => {
+    // Alerts and the progress bar may share one terminal: wipe the bar before printing.
+    if (alerts.length) progress?.clear();
     for (const a of alerts) {
       alertsByType.set(a.type, (alertsByType.get(a.type) ?? 0) + 1);
       for (const s of sinks) await s.write(a);

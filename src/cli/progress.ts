@@ -33,6 +33,7 @@ export class Progress {
 
   clear(): void {
     this.out.write("\r\x1b[K");
+    this.last = 0;
   }
 }
 

@@ -104,6 +104,8 @@ export class Engine {
         }
       }
     }
+    // Detectors run one after another over the batch: put their alerts back in time order.
+    alerts.sort((x, y) => (x.lastSeen < y.lastSeen ? -1 : x.lastSeen > y.lastSeen ? 1 : 0));
     this.stats.alerts += alerts.length;
     for (const al of alerts) this.opts.diagnostics.count("scanwatch_alerts_total", { type: al.type });
     return alerts;

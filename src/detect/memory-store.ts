@@ -121,8 +121,7 @@ export class MemoryStore implements WindowStore {
     }
     for (const [dim, s] of k.sets)
       if (!(dim in sets)) sets[dim] = this.trimSet(s, cutoff, bms, oldestBucket, k.clock);
-    // The tags object is shared, not copied: a snapshot is read before the next observe() call.
-    return { events, firstSeen: k.firstSeen, lastSeen: k.clock, sets, tags: k.tags };
+    return { events, firstSeen: k.firstSeen, lastSeen: k.clock, sets, tags: { ...k.tags } };
   }
 
   private trimSet(s: MemSet, cutoff: number, bms: number, oldestBucket: number, clock: number): SetState {

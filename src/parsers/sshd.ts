@@ -23,6 +23,14 @@ export type SshdResult =
 export interface SshdPattern {
   name: string;
   re: RegExp;
+  /**
+   * The same shape with a lazy user capture, for messages with client-chosen text on both sides of
+   * the address. A certificate's key ID follows "ssh2: " (`ssh2: ED25519-CERT SHA256:.. ID <key id>
+   * (serial 1) CA ..`), so `Failed publickey for x from 198.51.100.7 port 1 ssh2: .. ID y from
+   * 203.0.113.9 port 22 ssh2: ..` reads two ways; when `twin` finds another address the line is
+   * refused (`sshd-ambiguous`) rather than guessed. Run only when the line does not end at `ssh2`.
+   */
+  twin?: RegExp;
   /** Maps the match to fields, or to null for a recognized message that carries no event. */
   map: (
     m: RegExpExecArray,
@@ -36,6 +44,7 @@ export const SSHD_PATTERNS: readonly SshdPattern[] = [
   {
     name: "failed",
     re: new RegExp(`^Failed (\\S+) for (invalid user )?${U} from ${A} port (\\d+) ssh2(?:: .*)?$`),
+    twin: new RegExp(`^Failed (\\S+) for (invalid user )?(.*?) from ${A} port (\\d+) ssh2(?:: .*)?$`),
     map: (m) => ({ kind: "failure", method: m[1], user: m[3], addr: m[4]!, port: m[5] }),
   },
   {
@@ -46,6 +55,7 @@ export const SSHD_PATTERNS: readonly SshdPattern[] = [
   {
     name: "accepted",
     re: new RegExp(`^Accepted (\\S+) for ${U} from ${A} port (\\d+) ssh2(?:: .*)?$`),
+    twin: new RegExp(`^Accepted (\\S+) for (.*?) from ${A} port (\\d+) ssh2(?:: .*)?$`),
     map: (m) => ({ kind: "success", method: m[1], user: m[2], addr: m[3]!, port: m[4] }),
   },
   {
@@ -178,6 +188,12 @@ export function parseSshd(message: string): SshdResult {
     if (!m) continue;
     const f = p.map(m);
     if (f === null) return { ok: false, reason: "sshd-ignored", pattern: p.name };
+    if (p.twin && !msg.endsWith(" ssh2")) {
+      const t = p.twin.exec(msg);
+      const g = t ? p.map(t) : null;
+      if (g && (g.addr !== f.addr || g.port !== f.port))
+        return { ok: false, reason: "sshd-ambiguous", pattern: p.name };
+    }
     const src = canonicalIp(f.addr);
     if (src === undefined) return { ok: false, reason: "sshd-bad-address", pattern: p.name };
     const fields: SshdFields = { kind: f.kind, src };

@@ -18,7 +18,7 @@ export const SLACK_EVIDENCE_LINES = 10;
  * host, evidence) is escaped, because Slack reads `<!channel>` or `<https://x|click>` in the text
  * as a mention or a link, and log lines are written by whoever sends the packets.
  *
- * `alert.window` is read as milliseconds, the unit compiled rules hold.
+ * `alert.window` is in seconds, as the alert schema says.
  */
 export function formatSlack(alert: Alert): SlackMessage {
   const lines = [summaryLine(alert)];
@@ -39,7 +39,7 @@ function summaryLine(a: Alert): string {
     `[${a.severity.toUpperCase()}] ${a.status}${slow} ${escapeSlack(kind)}`,
     `${escapeSlack(src)} → ${escapeSlack(dst)}`,
     `${a.proto} ports ${portsSample(a)}`,
-    `${approx}${a.events} events in ${formatDuration(a.window)}`,
+    `${approx}${a.events} events in ${formatDuration(a.window * 1000)}`,
     `${escapeSlack(a.firstSeen)} → ${escapeSlack(a.lastSeen)}`,
     `host ${escapeSlack(a.host)}`,
     `rule ${escapeSlack(a.rule)}`,

@@ -8,7 +8,8 @@ describe("memory-store/bounds", () => {
   it("memory-store/evicts the stalest key past maxKeys and counts it", async () => {
     const s = new MemoryStore({ maxKeys: 3 });
     const t = Date.UTC(2026, 10, 28);
-    for (const k of ["a", "b", "c", "a", "d"]) await s.observe([{ key: k, windowMs: 1000, ts: t, firstTs: t, count: 1 }]);
+    for (const k of ["a", "b", "c", "a", "d"])
+      await s.observe([{ key: k, windowMs: 1000, ts: t, firstTs: t, count: 1 }]);
     expect(await s.size()).toBe(3);
     expect(s.evictions).toBe(1);
     expect(await s.samples("b")).toEqual([]);

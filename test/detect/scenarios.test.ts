@@ -32,7 +32,7 @@ import { schemaErrors, validateAlert } from "../support/schemas.js";
  */
 
 const DIR = fileURLToPath(new URL("../../fixtures/scenarios/", import.meta.url));
-const LOGS = ["kern.log", "auth.log"];
+const LOGS = ["kern.log", "kern.log.gz", "auth.log", "auth.log.gz"];
 /** Rejections a fixture may contain: sshd messages that carry no detection value by design. */
 const ALLOWED_REJECTIONS = new Set(["sshd-ignored"]);
 

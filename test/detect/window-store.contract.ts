@@ -5,7 +5,10 @@ import type { WindowStore, WindowUpdate } from "../../src/detect/window-store.js
  * The conformance suite every WindowStore implementation passes. `make` returns a fresh, empty
  * store (for Redis: a unique key prefix on a private server); `maxMembers` is 50 for the bound cases.
  */
-export function describeWindowStore(name: string, make: (opts: { maxMembers: number }) => Promise<WindowStore>): void {
+export function describeWindowStore(
+  name: string,
+  make: (opts: { maxMembers: number }) => Promise<WindowStore>,
+): void {
   describe(`window-store contract: ${name}`, () => {
     let store: WindowStore;
     beforeEach(async () => {
@@ -28,7 +31,9 @@ export function describeWindowStore(name: string, make: (opts: { maxMembers: num
     const set = (...pairs: [string, number][]) => new Map(pairs);
 
     it("store/counts events and distinct members within the window", async () => {
-      const [a] = await store.observe([upd("k1", T0, { count: 3, sets: { port: set(["22", T0], ["80", T0], ["22", T0]) } })]);
+      const [a] = await store.observe([
+        upd("k1", T0, { count: 3, sets: { port: set(["22", T0], ["80", T0], ["22", T0]) } }),
+      ]);
       expect(a!.events).toBe(3);
       expect(a!.sets.port).toEqual({ count: 2, estimate: false });
       const [b] = await store.observe([upd("k1", T0 + 1000, { sets: { port: set(["443", T0 + 1000]) } })]);
@@ -41,7 +46,9 @@ export function describeWindowStore(name: string, make: (opts: { maxMembers: num
     it("store/members leave the window as event time advances", async () => {
       await store.observe([upd("k2", T0, { sets: { port: set(["1", T0], ["2", T0]) } })]);
       await store.observe([upd("k2", T0 + 6000, { sets: { port: set(["3", T0 + 6000]) } })]);
-      const [s] = await store.observe([upd("k2", T0 + 10_500, { count: 0, sets: { port: set(["4", T0 + 10_500]) } })]);
+      const [s] = await store.observe([
+        upd("k2", T0 + 10_500, { count: 0, sets: { port: set(["4", T0 + 10_500]) } }),
+      ]);
       expect(s!.sets.port!.count).toBe(2);
       expect(await store.members("k2", "port", 10)).toEqual(["3", "4"]);
       // Counts slide by buckets of window/10: the T0 bucket is gone, the T0+6000 one stays.
@@ -68,7 +75,8 @@ export function describeWindowStore(name: string, make: (opts: { maxMembers: num
     });
 
     it("store/tags accumulate and samples keep the first five", async () => {
-      for (let i = 0; i < 8; i++) await store.observe([upd("k4", T0 + i, { tags: { raw: 1, os: i % 2 }, samples: [`f:${i}`] })]);
+      for (let i = 0; i < 8; i++)
+        await store.observe([upd("k4", T0 + i, { tags: { raw: 1, os: i % 2 }, samples: [`f:${i}`] })]);
       const [s] = await store.observe([upd("k4", T0 + 9, { count: 0 })]);
       expect(s!.tags).toEqual({ raw: 8, os: 4 });
       expect(await store.samples("k4")).toEqual(["f:0", "f:1", "f:2", "f:3", "f:4"]);

@@ -183,14 +183,32 @@ const files = readdirSync(DIR)
   .map(loadFixture);
 const samples = files.flatMap((f) => f.samples);
 
-const REQUIRED_FILES = ["syslog-headers.log", "netfilter.log", "sshd.log", "journal.log", "ulogd.log", "rejects.log"];
+const REQUIRED_FILES = [
+  "syslog-headers.log",
+  "netfilter.log",
+  "sshd.log",
+  "journal.log",
+  "ulogd.log",
+  "rejects.log",
+];
 
-const FORMATS = ["rfc3164", "rfc3164-precise", "rfc3339", "rfc5424", "journal-json"] as const satisfies readonly HeaderFormat[];
+const FORMATS = [
+  "rfc3164",
+  "rfc3164-precise",
+  "rfc3339",
+  "rfc5424",
+  "journal-json",
+] as const satisfies readonly HeaderFormat[];
 // Fails to compile when syslog-header.ts gains a format that this list (and so the coverage check) lacks.
 type MissingFormat = Exclude<HeaderFormat, (typeof FORMATS)[number]>;
 const _everyFormatListed: [MissingFormat] extends [never] ? true : MissingFormat = true;
 
-const REQUIRED_PARSERS = ["netfilter", "netfilter/ulogd", "kernel/suppressed", ...SSHD_PATTERNS.map((p) => `sshd/${p.name}`)];
+const REQUIRED_PARSERS = [
+  "netfilter",
+  "netfilter/ulogd",
+  "kernel/suppressed",
+  ...SSHD_PATTERNS.map((p) => `sshd/${p.name}`),
+];
 
 describe("fixtures/files", () => {
   it.each(REQUIRED_FILES)("fixtures/%s exists and has samples", (base) => {
@@ -213,7 +231,9 @@ describe("fixtures/samples", () => {
       return;
     }
     if (!out.ok) {
-      expect.fail(`expected an event, got rejection "${out.reason}" (format ${out.format ?? "-"}, parser ${out.parser ?? "-"})`);
+      expect.fail(
+        `expected an event, got rejection "${out.reason}" (format ${out.format ?? "-"}, parser ${out.parser ?? "-"})`,
+      );
     }
     const ev = out.event as unknown as Record<string, unknown>;
     expect(ev).toMatchObject(exp.event);
@@ -248,11 +268,16 @@ describe("fixtures/coverage", () => {
   }
 
   it.each(REQUIRED_PARSERS)("coverage/parser %s has a sample", (name) => {
-    expect(hits().parsers.has(name), `no sample in fixtures/parsers/*.log yields parser "${name}"`).toBe(true);
+    expect(hits().parsers.has(name), `no sample in fixtures/parsers/*.log yields parser "${name}"`).toBe(
+      true,
+    );
   });
 
   it.each([...FORMATS])("coverage/header format %s has a sample", (format) => {
     expect(_everyFormatListed).toBe(true);
-    expect(hits().formats.has(format), `no sample in fixtures/parsers/*.log has header format "${format}"`).toBe(true);
+    expect(
+      hits().formats.has(format),
+      `no sample in fixtures/parsers/*.log has header format "${format}"`,
+    ).toBe(true);
   });
 });

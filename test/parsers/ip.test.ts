@@ -29,7 +29,11 @@ describe("canonicalIp", () => {
     { name: "v4-mapped dotted", input: "::ffff:198.51.100.7", out: "198.51.100.7" },
     { name: "v4-mapped upper case", input: "::FFFF:198.51.100.7", out: "198.51.100.7" },
     { name: "v4-mapped hex", input: "::ffff:c633:6407", out: "198.51.100.7" },
-    { name: "v4-mapped fully written", input: "0000:0000:0000:0000:0000:ffff:cb00:710a", out: "203.0.113.10" },
+    {
+      name: "v4-mapped fully written",
+      input: "0000:0000:0000:0000:0000:ffff:cb00:710a",
+      out: "203.0.113.10",
+    },
   ])("canonicalIp/$name", ({ input, out }) => {
     expect(canonicalIp(input)).toBe(out);
   });

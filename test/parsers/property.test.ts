@@ -65,7 +65,8 @@ function fixtureLines(): string[] {
     const lines = readFileSync(new URL(f, dir), "utf8").split("\n");
     for (let i = 0; i + 1 < lines.length; i++) {
       const next = lines[i + 1] as string;
-      if ((lines[i] as string).startsWith("# expect:") && next.length > 0 && !next.startsWith("#")) out.push(next);
+      if ((lines[i] as string).startsWith("# expect:") && next.length > 0 && !next.startsWith("#"))
+        out.push(next);
     }
   }
   return out;
@@ -108,7 +109,9 @@ describe("property/arbitrary strings", () => {
 
   it("property/random bytes decoded as UTF-8 (invalid sequences, NUL)", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => checkBoth(Buffer.from(bytes).toString("utf8"))),
+      fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) =>
+        checkBoth(Buffer.from(bytes).toString("utf8")),
+      ),
       RUNS,
     );
   });
@@ -151,7 +154,10 @@ describe("property/arbitrary strings", () => {
       },
       { requiredKeys: [] },
     );
-    fc.assert(fc.property(rec, (r) => checkBoth(JSON.stringify(r))), RUNS);
+    fc.assert(
+      fc.property(rec, (r) => checkBoth(JSON.stringify(r))),
+      RUNS,
+    );
   });
 });
 
@@ -164,7 +170,24 @@ describe("property/mutated real lines", () => {
     text: fc.oneof(
       fc.string({ maxLength: 12 }),
       fc.string({ unit: anyChar16, maxLength: 6 }),
-      fc.constantFrom(" ", "=", "[", "]", "(", ")", ":", "\0", "\r", "\n", "IN=", "SRC=", " from ", " port ", "%", "::"),
+      fc.constantFrom(
+        " ",
+        "=",
+        "[",
+        "]",
+        "(",
+        ")",
+        ":",
+        "\0",
+        "\r",
+        "\n",
+        "IN=",
+        "SRC=",
+        " from ",
+        " port ",
+        "%",
+        "::",
+      ),
     ),
   });
 
@@ -239,7 +262,9 @@ describe("property/mutated real lines", () => {
       fc.string({ maxLength: 8 }),
     );
     fc.assert(
-      fc.property(fc.constantFrom(...HEADERS), fc.array(token, { maxLength: 40 }), (h, toks) => checkBoth(h + toks.join(" "))),
+      fc.property(fc.constantFrom(...HEADERS), fc.array(token, { maxLength: 40 }), (h, toks) =>
+        checkBoth(h + toks.join(" ")),
+      ),
       { numRuns: 1000 },
     );
   });
@@ -275,7 +300,9 @@ describe("property/mutated real lines", () => {
       fc.string({ maxLength: 6 }),
     );
     fc.assert(
-      fc.property(fc.array(token, { maxLength: 30 }), (toks) => checkBoth("Nov 28 14:35:40 fw1 sshd[812]: " + toks.join(" "))),
+      fc.property(fc.array(token, { maxLength: 30 }), (toks) =>
+        checkBoth("Nov 28 14:35:40 fw1 sshd[812]: " + toks.join(" ")),
+      ),
       { numRuns: 1000 },
     );
   });
@@ -322,22 +349,53 @@ describe("property/hostile 64 KiB inputs", () => {
     ["rfc5424 + []", "<4>1 2026-11-28T13:35:40Z fw1 kernel - - " + rep("[]")],
     ["rfc5424 + quotes", '<4>1 2026-11-28T13:35:40Z fw1 kernel - - [x a="' + rep('\\"')],
     ["rfc3164 + host only", "Nov 28 14:35:40 " + rep("h")],
-    ["journal + long message", JSON.stringify({ __REALTIME_TIMESTAMP: "1795876540123456", SYSLOG_IDENTIFIER: "sshd", MESSAGE: rep("from ") })],
+    [
+      "journal + long message",
+      JSON.stringify({
+        __REALTIME_TIMESTAMP: "1795876540123456",
+        SYSLOG_IDENTIFIER: "sshd",
+        MESSAGE: rep("from "),
+      }),
+    ],
     ["journal + deep array", "{" + '"MESSAGE":' + rep("[")],
     ["sshd + spaces", SSHD + rep(" ")],
     ["sshd + from", SSHD + rep("from ")],
     ["sshd Failed + from", SSHD + "Failed password for " + rep("from ") + " from 198.51.100.7 port 22 ssh2"],
     ["sshd Failed + from, no suffix", SSHD + "Failed password for " + rep("from ")],
     ["sshd Failed + user", SSHD + "Failed password for " + rep("user ") + "from 198.51.100.7 port 22 ssh2"],
-    ["sshd Failed invalid user + user", SSHD + "Failed password for invalid user " + rep("invalid user ") + "from 198.51.100.7 port 22 ssh2"],
-    ["sshd Failed + fake suffixes", SSHD + "Failed password for " + rep("x from 203.0.113.9 port 22 ssh2 ") + " from 198.51.100.7 port 22 ssh2"],
-    ["sshd Failed + fake suffixes, no real one", SSHD + "Failed password for " + rep("x from 203.0.113.9 port 22 ssh2: ") + "\r\r"],
+    [
+      "sshd Failed invalid user + user",
+      SSHD + "Failed password for invalid user " + rep("invalid user ") + "from 198.51.100.7 port 22 ssh2",
+    ],
+    [
+      "sshd Failed + fake suffixes",
+      SSHD +
+        "Failed password for " +
+        rep("x from 203.0.113.9 port 22 ssh2 ") +
+        " from 198.51.100.7 port 22 ssh2",
+    ],
+    [
+      "sshd Failed + fake suffixes, no real one",
+      SSHD + "Failed password for " + rep("x from 203.0.113.9 port 22 ssh2: ") + "\r\r",
+    ],
     ["sshd Invalid user + from", SSHD + "Invalid user " + rep("from ")],
     ["sshd Invalid user + port", SSHD + "Invalid user " + rep(" from 1 port ")],
-    ["sshd closed + user", SSHD + "Connection closed by authenticating user " + rep("a ") + "198.51.100.7 port 1 [preauth]"],
+    [
+      "sshd closed + user",
+      SSHD + "Connection closed by authenticating user " + rep("a ") + "198.51.100.7 port 1 [preauth]",
+    ],
     ["sshd closed + port", SSHD + "Connection closed by invalid user " + rep("1 port 1 ")],
-    ["sshd pam + spaces", SSHD + "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.7" + rep(" ") + "x"],
-    ["sshd received disconnect", SSHD + "Received disconnect from 198.51.100.7 port 1:1: " + rep("[preauth]x")],
+    [
+      "sshd pam + spaces",
+      SSHD +
+        "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.7" +
+        rep(" ") +
+        "x",
+    ],
+    [
+      "sshd received disconnect",
+      SSHD + "Received disconnect from 198.51.100.7 port 1:1: " + rep("[preauth]x"),
+    ],
     ["sshd not allowed", SSHD + "User " + rep("x from a not allowed because shell ") + "\u2028"],
     ["sshd bad protocol", SSHD + "Bad protocol version identification '" + rep("' from 203.0.113.9 port 1")],
   ])("property/hostile %s returns", (_name, line) => {

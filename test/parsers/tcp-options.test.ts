@@ -48,7 +48,11 @@ describe("decodeTcpOptions", () => {
     { name: "truncated MSS", hex: "020405", out: { kinds: [] } },
     { name: "odd length, last nibble dropped", hex: "020405B", out: { kinds: [] } },
     { name: "odd length after a whole option", hex: "020405B40", out: { mss: 1460, kinds: [2] } },
-    { name: "truncated timestamps", hex: "020405B40402080AE465", out: { mss: 1460, sackPermitted: true, kinds: [2, 4] } },
+    {
+      name: "truncated timestamps",
+      hex: "020405B40402080AE465",
+      out: { mss: 1460, sackPermitted: true, kinds: [2, 4] },
+    },
     { name: "length 0", hex: "0200", out: { kinds: [] } },
     { name: "length 1", hex: "0201FFFF", out: { kinds: [] } },
     { name: "length past the end", hex: "08FF0000", out: { kinds: [] } },

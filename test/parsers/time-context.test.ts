@@ -73,39 +73,139 @@ describe("StampResolver/year", () => {
       iso: "2029-02-28T12:00:00.000+00:00",
     },
   ])("StampResolver/year $name", ({ ctx, stamp, iso }) => {
-    expect(local(ctx, ...stamp)).toBe(iso);
+    const [mon, day, hms] = stamp;
+    expect(local(ctx, mon, day, hms)).toBe(iso);
   });
 
   it.each([
-    { name: "Feb 29 with a non-leap --year", ctx: { zone: "UTC", year: 2026, referenceMs: REF_2026_NOV }, mon: "Feb", day: 29 },
-    { name: "Feb 29 with no leap year in reach", ctx: { zone: "UTC", referenceMs: REF_2026_NOV }, mon: "Feb", day: 29 },
+    {
+      name: "Feb 29 with a non-leap --year",
+      ctx: { zone: "UTC", year: 2026, referenceMs: REF_2026_NOV },
+      mon: "Feb",
+      day: 29,
+    },
+    {
+      name: "Feb 29 with no leap year in reach",
+      ctx: { zone: "UTC", referenceMs: REF_2026_NOV },
+      mon: "Feb",
+      day: 29,
+    },
     { name: "Feb 30", ctx: { zone: "UTC", year: 2028, referenceMs: REF_2026_NOV }, mon: "Feb", day: 30 },
     { name: "Apr 31", ctx: { zone: "UTC", year: 2026, referenceMs: REF_2026_NOV }, mon: "Apr", day: 31 },
     { name: "day 0", ctx: { zone: "UTC", year: 2026, referenceMs: REF_2026_NOV }, mon: "Nov", day: 0 },
-    { name: "unknown month", ctx: { zone: "UTC", year: 2026, referenceMs: REF_2026_NOV }, mon: "Foo", day: 1 },
-    { name: "lower-case month", ctx: { zone: "UTC", year: 2026, referenceMs: REF_2026_NOV }, mon: "nov", day: 1 },
+    {
+      name: "unknown month",
+      ctx: { zone: "UTC", year: 2026, referenceMs: REF_2026_NOV },
+      mon: "Foo",
+      day: 1,
+    },
+    {
+      name: "lower-case month",
+      ctx: { zone: "UTC", year: 2026, referenceMs: REF_2026_NOV },
+      mon: "nov",
+      day: 1,
+    },
   ])("StampResolver/year impossible date: $name", ({ ctx, mon, day }) => {
     expect(new StampResolver(ctx).local(mon, day, "12:00:00", "")).toBeUndefined();
   });
 
   it.each(["24:00:00", "12:60:00", "12:00:61"])("StampResolver/year impossible time %s", (hms) => {
-    expect(new StampResolver({ zone: "UTC", year: 2026, referenceMs: REF_2026_NOV }).local("Nov", 28, hms, "")).toBeUndefined();
+    expect(
+      new StampResolver({ zone: "UTC", year: 2026, referenceMs: REF_2026_NOV }).local("Nov", 28, hms, ""),
+    ).toBeUndefined();
   });
 });
 
 describe("StampResolver/zone", () => {
   it.each([
-    { name: "UTC writes +00:00, not Z", zone: "UTC", mon: "Nov", day: 28, hms: "14:35:40", iso: "2026-11-28T14:35:40.000+00:00" },
-    { name: "Europe/Paris winter", zone: "Europe/Paris", mon: "Jan", day: 15, hms: "10:00:00", iso: "2026-01-15T10:00:00.000+01:00" },
-    { name: "Europe/Paris summer", zone: "Europe/Paris", mon: "Jul", day: 3, hms: "10:00:00", iso: "2026-07-03T10:00:00.000+02:00" },
-    { name: "Europe/Paris last second before DST", zone: "Europe/Paris", mon: "Mar", day: 29, hms: "01:59:59", iso: "2026-03-29T01:59:59.000+01:00" },
-    { name: "Europe/Paris first hour of DST", zone: "Europe/Paris", mon: "Mar", day: 29, hms: "03:00:00", iso: "2026-03-29T03:00:00.000+02:00" },
-    { name: "Europe/London winter is +00:00", zone: "Europe/London", mon: "Dec", day: 1, hms: "08:00:00", iso: "2026-12-01T08:00:00.000+00:00" },
-    { name: "America/New_York winter", zone: "America/New_York", mon: "Nov", day: 28, hms: "09:35:40", iso: "2026-11-28T09:35:40.000-05:00" },
-    { name: "fixed +05:30", zone: "+05:30", mon: "Nov", day: 28, hms: "20:05:40", iso: "2026-11-28T20:05:40.000+05:30" },
-    { name: "fixed +0530 without colon", zone: "+0530", mon: "Nov", day: 28, hms: "20:05:40", iso: "2026-11-28T20:05:40.000+05:30" },
-    { name: "fixed -03:00", zone: "-03:00", mon: "Nov", day: 28, hms: "11:35:40", iso: "2026-11-28T11:35:40.000-03:00" },
-    { name: "fixed +00:00", zone: "+00:00", mon: "Nov", day: 28, hms: "14:35:40", iso: "2026-11-28T14:35:40.000+00:00" },
+    {
+      name: "UTC writes +00:00, not Z",
+      zone: "UTC",
+      mon: "Nov",
+      day: 28,
+      hms: "14:35:40",
+      iso: "2026-11-28T14:35:40.000+00:00",
+    },
+    {
+      name: "Europe/Paris winter",
+      zone: "Europe/Paris",
+      mon: "Jan",
+      day: 15,
+      hms: "10:00:00",
+      iso: "2026-01-15T10:00:00.000+01:00",
+    },
+    {
+      name: "Europe/Paris summer",
+      zone: "Europe/Paris",
+      mon: "Jul",
+      day: 3,
+      hms: "10:00:00",
+      iso: "2026-07-03T10:00:00.000+02:00",
+    },
+    {
+      name: "Europe/Paris last second before DST",
+      zone: "Europe/Paris",
+      mon: "Mar",
+      day: 29,
+      hms: "01:59:59",
+      iso: "2026-03-29T01:59:59.000+01:00",
+    },
+    {
+      name: "Europe/Paris first hour of DST",
+      zone: "Europe/Paris",
+      mon: "Mar",
+      day: 29,
+      hms: "03:00:00",
+      iso: "2026-03-29T03:00:00.000+02:00",
+    },
+    {
+      name: "Europe/London winter is +00:00",
+      zone: "Europe/London",
+      mon: "Dec",
+      day: 1,
+      hms: "08:00:00",
+      iso: "2026-12-01T08:00:00.000+00:00",
+    },
+    {
+      name: "America/New_York winter",
+      zone: "America/New_York",
+      mon: "Nov",
+      day: 28,
+      hms: "09:35:40",
+      iso: "2026-11-28T09:35:40.000-05:00",
+    },
+    {
+      name: "fixed +05:30",
+      zone: "+05:30",
+      mon: "Nov",
+      day: 28,
+      hms: "20:05:40",
+      iso: "2026-11-28T20:05:40.000+05:30",
+    },
+    {
+      name: "fixed +0530 without colon",
+      zone: "+0530",
+      mon: "Nov",
+      day: 28,
+      hms: "20:05:40",
+      iso: "2026-11-28T20:05:40.000+05:30",
+    },
+    {
+      name: "fixed -03:00",
+      zone: "-03:00",
+      mon: "Nov",
+      day: 28,
+      hms: "11:35:40",
+      iso: "2026-11-28T11:35:40.000-03:00",
+    },
+    {
+      name: "fixed +00:00",
+      zone: "+00:00",
+      mon: "Nov",
+      day: 28,
+      hms: "14:35:40",
+      iso: "2026-11-28T14:35:40.000+00:00",
+    },
   ])("StampResolver/zone $name", ({ zone, mon, day, hms, iso }) => {
     const got = new StampResolver({ zone, year: 2026, referenceMs: REF_2026_NOV }).local(mon, day, hms, "");
     expect(got?.iso).toBe(iso);
@@ -113,8 +213,18 @@ describe("StampResolver/zone", () => {
   });
 
   it("StampResolver/zone the same wall time is a different instant in another zone", () => {
-    const utc = new StampResolver({ zone: "UTC", year: 2026, referenceMs: REF_2026_NOV }).local("Nov", 28, "14:35:40", "");
-    const ist = new StampResolver({ zone: "+05:30", year: 2026, referenceMs: REF_2026_NOV }).local("Nov", 28, "14:35:40", "");
+    const utc = new StampResolver({ zone: "UTC", year: 2026, referenceMs: REF_2026_NOV }).local(
+      "Nov",
+      28,
+      "14:35:40",
+      "",
+    );
+    const ist = new StampResolver({ zone: "+05:30", year: 2026, referenceMs: REF_2026_NOV }).local(
+      "Nov",
+      28,
+      "14:35:40",
+      "",
+    );
     expect((utc?.ms ?? 0) - (ist?.ms ?? 0)).toBe(5.5 * 3_600_000);
   });
 });
@@ -143,25 +253,57 @@ describe("StampResolver/fraction", () => {
 
 describe("parseIsoStamp", () => {
   it.each([
-    { input: "2026-11-28T14:35:40Z", iso: "2026-11-28T14:35:40.000+00:00", ms: Date.UTC(2026, 10, 28, 14, 35, 40) },
-    { input: "2026-11-28T14:35:40z", iso: "2026-11-28T14:35:40.000+00:00", ms: Date.UTC(2026, 10, 28, 14, 35, 40) },
-    { input: "2026-11-28T14:35:40+00:00", iso: "2026-11-28T14:35:40.000+00:00", ms: Date.UTC(2026, 10, 28, 14, 35, 40) },
+    {
+      input: "2026-11-28T14:35:40Z",
+      iso: "2026-11-28T14:35:40.000+00:00",
+      ms: Date.UTC(2026, 10, 28, 14, 35, 40),
+    },
+    {
+      input: "2026-11-28T14:35:40z",
+      iso: "2026-11-28T14:35:40.000+00:00",
+      ms: Date.UTC(2026, 10, 28, 14, 35, 40),
+    },
+    {
+      input: "2026-11-28T14:35:40+00:00",
+      iso: "2026-11-28T14:35:40.000+00:00",
+      ms: Date.UTC(2026, 10, 28, 14, 35, 40),
+    },
     {
       input: "2026-11-28T14:35:40.123456+01:00",
       iso: "2026-11-28T14:35:40.123+01:00",
       ms: Date.UTC(2026, 10, 28, 13, 35, 40, 123),
     },
-    { input: "2026-11-28T14:35:40+0100", iso: "2026-11-28T14:35:40.000+01:00", ms: Date.UTC(2026, 10, 28, 13, 35, 40) },
-    { input: "2026-11-28T09:35:40.5-05:00", iso: "2026-11-28T09:35:40.500-05:00", ms: Date.UTC(2026, 10, 28, 14, 35, 40, 500) },
+    {
+      input: "2026-11-28T14:35:40+0100",
+      iso: "2026-11-28T14:35:40.000+01:00",
+      ms: Date.UTC(2026, 10, 28, 13, 35, 40),
+    },
+    {
+      input: "2026-11-28T09:35:40.5-05:00",
+      iso: "2026-11-28T09:35:40.500-05:00",
+      ms: Date.UTC(2026, 10, 28, 14, 35, 40, 500),
+    },
     {
       input: "2026-11-28T20:05:40.123456789+05:30",
       iso: "2026-11-28T20:05:40.123+05:30",
       ms: Date.UTC(2026, 10, 28, 14, 35, 40, 123),
     },
-    { input: "2026-11-28 14:35:40+00:00", iso: "2026-11-28T14:35:40.000+00:00", ms: Date.UTC(2026, 10, 28, 14, 35, 40) },
+    {
+      input: "2026-11-28 14:35:40+00:00",
+      iso: "2026-11-28T14:35:40.000+00:00",
+      ms: Date.UTC(2026, 10, 28, 14, 35, 40),
+    },
     { input: "2028-02-29T00:00:00Z", iso: "2028-02-29T00:00:00.000+00:00", ms: Date.UTC(2028, 1, 29) },
-    { input: "2026-12-31T23:59:59.999+14:00", iso: "2026-12-31T23:59:59.999+14:00", ms: Date.UTC(2026, 11, 31, 9, 59, 59, 999) },
-    { input: "2027-01-01T00:30:00-12:00", iso: "2027-01-01T00:30:00.000-12:00", ms: Date.UTC(2027, 0, 1, 12, 30) },
+    {
+      input: "2026-12-31T23:59:59.999+14:00",
+      iso: "2026-12-31T23:59:59.999+14:00",
+      ms: Date.UTC(2026, 11, 31, 9, 59, 59, 999),
+    },
+    {
+      input: "2027-01-01T00:30:00-12:00",
+      iso: "2027-01-01T00:30:00.000-12:00",
+      ms: Date.UTC(2027, 0, 1, 12, 30),
+    },
   ])("parseIsoStamp/$input", ({ input, iso, ms }) => {
     expect(parseIsoStamp(input)).toEqual({ iso, ms });
   });

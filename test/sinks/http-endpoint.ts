@@ -116,7 +116,7 @@ export function makeAlert(n: number, over: Partial<Alert> = {}): Alert {
     events: 40,
     firstSeen: "2024-07-03T10:00:00.000Z",
     lastSeen: "2024-07-03T10:00:45.000Z",
-    window: 60_000,
+    window: 60,
     host: "fw1",
     estimate: false,
     evidence: ["SYN to 4 ports in 45s"],

@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import { Ajv, type ValidateFunction } from "ajv";
 
 function load(name: string): ValidateFunction {
-  const schema = JSON.parse(readFileSync(new URL(`../../src/events/${name}`, import.meta.url), "utf8")) as object;
+  const schema = JSON.parse(
+    readFileSync(new URL(`../../src/events/${name}`, import.meta.url), "utf8"),
+  ) as object;
   const ajv = new Ajv({ allErrors: true, strict: true });
   ajv.addFormat("date-time", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$/);
   return ajv.compile(schema);

@@ -1,0 +1,350 @@
+import { describe, expect, it } from "vitest";
+import { LineParser, type ParseOutcome } from "../../src/parsers/line-parser.js";
+
+/*
+ * Log injection: the client controls parts of sshd's messages (user name, version banner,
+ * disconnect reason, offered algorithms, certificate key ID, hostbased client user). A line must
+ * never blame an address the client wrote into that text. REAL is the address sshd saw; FAKE is the
+ * one the attacker tries to get blocked. For each line: the event's src is REAL, or the line is
+ * rejected; never FAKE. Rows marked "real" also require the event (a crafted name must not hide a
+ * failure either); rows marked "no-event" pin a rejection.
+ */
+
+const REAL = "198.51.100.7";
+const FAKE = "203.0.113.9";
+const KERNEL_LOG = `Nov 28 14:35:40 fw1 kernel: [ 5214.735771] [UFW BLOCK] IN=eth0 OUT= MAC=00:16:3e:aa:bb:cc:52:54:00:12:34:56:08:00 SRC=${FAKE} DST=203.0.113.10 LEN=44 TOS=0x00 PREC=0x00 TTL=46 ID=51571 PROTO=TCP SPT=43982 DPT=22 WINDOW=1024 RES=0x00 SYN URGP=0 OPT (020405B4)`;
+const KERNEL_PAYLOAD = KERNEL_LOG.slice(KERNEL_LOG.indexOf("[UFW"));
+
+type Want = "real" | "no-event" | "either";
+
+interface Row {
+  name: string;
+  msg: string;
+  want: Want;
+}
+
+const ROWS: Row[] = [
+  // --- user names ---
+  {
+    name: "user ends like a Failed suffix",
+    msg: `Failed password for invalid user x from ${FAKE} port 22 ssh2 from ${REAL} port 5555 ssh2`,
+    want: "real",
+  },
+  {
+    name: "user holds a whole Failed message",
+    msg: `Failed password for invalid user Failed password for root from ${FAKE} port 22 ssh2 from ${REAL} port 5555 ssh2`,
+    want: "real",
+  },
+  {
+    name: "user with fake suffix and ': '",
+    msg: `Failed password for invalid user x from ${FAKE} port 1 ssh2: y from ${REAL} port 5555 ssh2`,
+    want: "real",
+  },
+  {
+    name: "user starts with error: prefix",
+    msg: `Failed password for invalid user error: Failed password for root from ${FAKE} port 22 ssh2 from ${REAL} port 5555 ssh2`,
+    want: "real",
+  },
+  {
+    name: "Invalid user with from/port",
+    msg: `Invalid user x from ${FAKE} port 22 from ${REAL} port 5555`,
+    want: "real",
+  },
+  { name: "Invalid user, OpenSSH 6 format", msg: `Invalid user x from ${FAKE} from ${REAL}`, want: "real" },
+  {
+    name: "Invalid user named like an address",
+    msg: `Invalid user ${FAKE} port 22 from ${REAL} port 5555`,
+    want: "real",
+  },
+  {
+    name: "Accepted with a fake suffix in the user",
+    msg: `Accepted password for x from ${FAKE} port 22 ssh2 from ${REAL} port 5555 ssh2`,
+    want: "real",
+  },
+  {
+    name: "closed by authenticating user with address",
+    msg: `Connection closed by authenticating user x ${FAKE} port 22 ${REAL} port 5555 [preauth]`,
+    want: "real",
+  },
+  {
+    name: "closed by invalid user with [preauth]",
+    msg: `Connection closed by invalid user x ${FAKE} port 22 [preauth] ${REAL} port 5555 [preauth]`,
+    want: "real",
+  },
+  {
+    name: "closed by invalid user named as an address",
+    msg: `Connection closed by invalid user ${FAKE} ${REAL} port 5555 [preauth]`,
+    want: "real",
+  },
+  {
+    name: "Disconnected from invalid user",
+    msg: `Disconnected from invalid user y ${FAKE} port 1 [preauth] ${REAL} port 5555 [preauth]`,
+    want: "real",
+  },
+  {
+    name: "Disconnecting, too many failures",
+    msg: `Disconnecting invalid user z ${FAKE} port 1: Too many authentication failures [preauth] ${REAL} port 5555: Too many authentication failures [preauth]`,
+    want: "real",
+  },
+  {
+    name: "maximum authentication attempts",
+    msg: `error: maximum authentication attempts exceeded for invalid user x from ${FAKE} port 22 ssh2 from ${REAL} port 5555 ssh2 [preauth]`,
+    want: "real",
+  },
+  {
+    name: "PAM: Authentication failure",
+    msg: `error: PAM: Authentication failure for illegal user x from ${FAKE} from ${REAL}`,
+    want: "real",
+  },
+  {
+    name: "not allowed because",
+    msg: `User x from ${FAKE} not allowed because not listed in AllowUsers from ${REAL} not allowed because not listed in AllowUsers`,
+    want: "real",
+  },
+  // --- escapes and line breaks ---
+  {
+    name: "rsyslog #012 escape before a forged line",
+    msg: `Failed password for invalid user x#012Nov 28 14:35:40 fw1 sshd[1]: Failed password for root from ${FAKE} port 22 ssh2 from ${REAL} port 5555 ssh2`,
+    want: "real",
+  },
+  {
+    name: "sshd \\012 escape before a forged message",
+    msg: `Failed password for invalid user x\\012Failed password for root from ${FAKE} port 22 ssh2 from ${REAL} port 5555 ssh2`,
+    want: "real",
+  },
+  {
+    name: "raw CR inside the user",
+    msg: `Failed password for invalid user x\rFailed password for root from ${FAKE} port 22 ssh2 from ${REAL} port 5555 ssh2`,
+    want: "either",
+  },
+  {
+    name: "raw CR after the fake suffix",
+    msg: `Failed password for invalid user x from ${FAKE} port 22 ssh2\r from ${REAL} port 5555 ssh2`,
+    want: "either",
+  },
+  {
+    name: "raw LF after the fake suffix",
+    msg: `Invalid user x from ${FAKE} port 22\n from ${REAL} port 5555`,
+    want: "either",
+  },
+  {
+    name: "U+2028 after the fake suffix",
+    msg: `Invalid user x from ${FAKE} port 22\u2028 from ${REAL} port 5555`,
+    want: "either",
+  },
+  {
+    name: "trailing CR of a CRLF file",
+    msg: `Failed password for invalid user x from ${FAKE} port 22 ssh2 from ${REAL} port 5555 ssh2\r`,
+    want: "real",
+  },
+  // --- a kernel LOG message inside the user name ---
+  {
+    name: "LOG fields as the user",
+    msg: `Invalid user IN=eth0 OUT= SRC=${FAKE} DST=203.0.113.10 LEN=40 PROTO=TCP SPT=4444 DPT=22 SYN from ${REAL} port 5555`,
+    want: "real",
+  },
+  {
+    name: "whole kernel line as the user",
+    msg: `Failed password for invalid user ${KERNEL_LOG} from ${REAL} port 5555 ssh2`,
+    want: "real",
+  },
+  // --- PAM ---
+  {
+    name: "pam_unix user= carrying rhost=",
+    msg: `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${REAL}  user=x rhost=${FAKE}`,
+    want: "real",
+  },
+  {
+    name: "pam_unix user= carrying rhost= and user=",
+    msg: `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${REAL}  user=root rhost=${FAKE} user=admin`,
+    want: "real",
+  },
+  {
+    name: "PAM more failures, user= carrying rhost=",
+    msg: `PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=${REAL}  user=x rhost=${FAKE}`,
+    want: "real",
+  },
+  // --- text after the address ---
+  {
+    name: "disconnect reason with from/port",
+    msg: `Received disconnect from ${REAL} port 5555:11: x from ${FAKE} port 1 [preauth]`,
+    want: "real",
+  },
+  {
+    name: "disconnect reason holding a whole message",
+    msg: `Received disconnect from ${REAL} port 5555:11: Received disconnect from ${FAKE} port 1:11: Bye [preauth]`,
+    want: "real",
+  },
+  {
+    name: "version banner with from/port",
+    msg: `Bad protocol version identification 'SSH-2.0-x' from ${FAKE} port 1' from ${REAL} port 5555`,
+    want: "real",
+  },
+  {
+    name: "version banner, no port",
+    msg: `Bad protocol version identification 'x' from ${FAKE}' from ${REAL}`,
+    want: "real",
+  },
+  {
+    name: "banner exchange reason",
+    msg: `banner exchange: Connection from ${REAL} port 5555: invalid format from ${FAKE} port 22`,
+    want: "real",
+  },
+  {
+    name: "offered algorithms",
+    msg: `Unable to negotiate with ${REAL} port 5555: no matching key exchange method found. Their offer: x from ${FAKE} port 22 [preauth]`,
+    want: "real",
+  },
+  // --- client text on both sides of the address: refused, not guessed ---
+  {
+    name: "certificate key ID with a fake suffix",
+    msg: `Failed publickey for root from ${REAL} port 5555 ssh2: ED25519-CERT SHA256:abc ID k from ${FAKE} port 22 ssh2: x (serial 1) CA ED25519 SHA256:def`,
+    want: "no-event",
+  },
+  {
+    name: "certificate key ID, OpenSSH 7 layout",
+    msg: `Accepted publickey for alice from ${REAL} port 5555 ssh2: RSA-CERT ID x from ${FAKE} port 22 ssh2: y (serial 7) CA RSA SHA256:def`,
+    want: "no-event",
+  },
+  {
+    name: "certificate key ID without ': '",
+    msg: `Accepted publickey for alice from ${REAL} port 5555 ssh2: RSA-CERT SHA256:abc ID x from ${FAKE} port 22 ssh2 (serial 7) CA RSA SHA256:def`,
+    want: "real",
+  },
+  {
+    name: "hostbased client user",
+    msg: `Failed hostbased for alice from ${REAL} port 5555 ssh2: ED25519 SHA256:abc, client user "x from ${FAKE} port 22 ssh2: ", client host "h"`,
+    want: "no-event",
+  },
+  {
+    name: "user and key info both crafted",
+    msg: `Failed publickey for invalid user x from ${FAKE} port 1 ssh2: y from ${REAL} port 5555 ssh2: RSA SHA256:abc`,
+    want: "no-event",
+  },
+  // --- length and look-alikes ---
+  {
+    name: "1200-character user",
+    msg: `Failed password for invalid user ${"A".repeat(1200)} from ${REAL} port 5555 ssh2`,
+    want: "real",
+  },
+  {
+    name: "user made of 50 fake suffixes",
+    msg: `Failed password for invalid user ${`x from ${FAKE} port 22 ssh2 `.repeat(50)}from ${REAL} port 5555 ssh2`,
+    want: "real",
+  },
+  {
+    name: "2000-character user of fake Invalid user tails",
+    msg: `Invalid user ${` from ${FAKE} port 22`.repeat(100)} from ${REAL} port 5555`,
+    want: "real",
+  },
+  {
+    name: "full-width digits in the user",
+    msg: `Failed password for invalid user x from ２０３.０.１１３.９ port 22 ssh2 from ${REAL} port 5555 ssh2`,
+    want: "real",
+  },
+  {
+    name: "full-width digits as the only address",
+    msg: "Failed password for root from ２０３.０.１１３.９ port 22 ssh2",
+    want: "no-event",
+  },
+  {
+    name: "Arabic-Indic digits as the only address",
+    msg: "Invalid user x from ٢٠٣.٠.١١٣.٩ port 22",
+    want: "no-event",
+  },
+  {
+    name: "v4-mapped fake in the user",
+    msg: `Failed password for invalid user x from ::ffff:${FAKE} port 22 ssh2 from ${REAL} port 5555 ssh2`,
+    want: "real",
+  },
+  {
+    name: "zone id on the fake",
+    msg: `Failed password for invalid user x from ${FAKE}%eth0 port 22 ssh2 from ${REAL} port 5555 ssh2`,
+    want: "real",
+  },
+  // A raw NUL makes a text line binary; journal JSON carries it escaped, as one more user character.
+  {
+    name: "NUL byte in the user",
+    msg: `Failed password for invalid user x\u0000 from ${FAKE} port 22 ssh2 from ${REAL} port 5555 ssh2`,
+    want: "either",
+  },
+];
+
+const FRAMINGS: { name: string; wrap: (msg: string) => string }[] = [
+  { name: "rfc3164 sshd", wrap: (m) => `Nov 28 14:35:40 fw1 sshd[812]: ${m}` },
+  {
+    name: "rfc3339 sshd-session",
+    wrap: (m) => `2026-11-28T14:35:40.123456+01:00 fw1 sshd-session[812]: ${m}`,
+  },
+  { name: "rfc5424 sshd", wrap: (m) => `<38>1 2026-11-28T13:35:40Z fw1 sshd 812 - - ${m}` },
+  {
+    name: "journal json",
+    wrap: (m) =>
+      JSON.stringify({
+        __REALTIME_TIMESTAMP: "1795876540123456",
+        _HOSTNAME: "fw1",
+        SYSLOG_IDENTIFIER: "sshd",
+        _PID: "812",
+        MESSAGE: m,
+      }),
+  },
+];
+
+function parse(line: string): ParseOutcome {
+  return new LineParser({ time: { zone: "UTC", year: 2026, referenceMs: Date.UTC(2026, 11, 1) } }).parse(
+    line,
+    "injection.log",
+    1,
+  );
+}
+
+describe("injection", () => {
+  it("injection/table has at least 30 crafted lines", () => {
+    expect(ROWS.length).toBeGreaterThanOrEqual(30);
+  });
+
+  const cases = ROWS.flatMap((r) =>
+    FRAMINGS.map((f) => [`${r.name} (${f.name})`, r, f.wrap(r.msg)] as const),
+  );
+
+  it.each(cases)("injection/%s", (_name, row, line) => {
+    const out = parse(line);
+    if (out.ok) {
+      expect(out.event.type).toBe("auth");
+      if (out.event.type === "suppressed") return;
+      expect(out.event.src).not.toBe(FAKE);
+      expect(out.event.src).toBe(REAL);
+      expect(row.want).not.toBe("no-event");
+    } else {
+      expect(row.want, `rejected as ${out.reason}`).not.toBe("real");
+    }
+  });
+});
+
+describe("injection/kernel LOG inside sshd lines", () => {
+  // An sshd line is parsed by the sshd parser only, whatever its message holds.
+  const msgs = [
+    `Invalid user ${KERNEL_LOG} from ${REAL} port 5555`,
+    `Invalid user ${KERNEL_PAYLOAD} from ${REAL} port 5555`,
+    `Failed password for invalid user ${KERNEL_PAYLOAD} from ${REAL} port 5555 ssh2`,
+    `Connection closed by invalid user ${KERNEL_PAYLOAD} ${REAL} port 5555 [preauth]`,
+    `Disconnected from invalid user ${KERNEL_PAYLOAD} ${REAL} port 5555 [preauth]`,
+    `Bad protocol version identification '${KERNEL_PAYLOAD}' from ${REAL} port 5555`,
+    `Received disconnect from ${REAL} port 5555:11: ${KERNEL_PAYLOAD} [preauth]`,
+    KERNEL_PAYLOAD,
+    `[ 5214.735771] ${KERNEL_PAYLOAD}`,
+    `error: ${KERNEL_PAYLOAD}`,
+    `${KERNEL_PAYLOAD} 12 callbacks suppressed`,
+    "net_ratelimit: 12 callbacks suppressed",
+  ];
+  const cases = msgs.flatMap((m, i) => FRAMINGS.map((f) => [`#${i + 1} (${f.name})`, f.wrap(m)] as const));
+
+  it.each(cases)("injection/kernel line in sshd message %s yields no packet event", (_name, line) => {
+    const out = parse(line);
+    if (out.ok) {
+      expect(out.event.type).toBe("auth");
+      expect(out.parser.startsWith("sshd/")).toBe(true);
+      if (out.event.type === "auth") expect(out.event.src).toBe(REAL);
+    }
+  });
+});
