@@ -13,6 +13,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ["**/*.mjs", "**/*.js"],
+    languageOptions: { globals: { process: "readonly", performance: "readonly", console: "readonly", Buffer: "readonly", URL: "readonly" } },
+  },
+  {
     files: ["src/**/*.ts"],
     rules: { "no-console": "error" },
   },

@@ -21,6 +21,8 @@ export interface KeyAgg {
   tags: Record<string, number>;
   samples: string[];
   info: KeyInfo;
+  /** Detector scratch space within one batch (e.g. the last source port seen). */
+  scratch?: number;
 }
 
 const SAMPLES_PER_BATCH = 2;

@@ -10,7 +10,10 @@ export function canonicalIp(s: string): string | undefined {
   const pct = s.indexOf("%");
   const zone = pct >= 0 ? s.slice(pct) : "";
   const addr = pct >= 0 ? s.slice(0, pct) : s;
-  if (addr.indexOf(":") < 0) return isIpv4(addr) ? stripV4Zeros(addr) : undefined;
+  if (addr.indexOf(":") < 0) {
+    const v = ipv4Kind(addr);
+    return v === V4_CANONICAL ? addr : v === V4_ZEROS ? stripV4Zeros(addr) : undefined;
+  }
   const groups = parseV6(addr);
   if (!groups) return undefined;
   // ::ffff:a.b.c.d is an IPv4 peer seen through an IPv6 socket.
@@ -30,27 +33,39 @@ export function canonicalIp(s: string): string | undefined {
 }
 
 export function isIpv4(s: string): boolean {
+  return ipv4Kind(s) !== NOT_V4;
+}
+
+const NOT_V4 = 0;
+const V4_CANONICAL = 1;
+const V4_ZEROS = 2;
+
+/** One pass: not an IPv4 address, a canonical one, or one with leading zeros ("010.1.1.1"). */
+function ipv4Kind(s: string): number {
   let parts = 0;
   let digits = 0;
   let value = 0;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 46;
+  let zeros = false;
+  let first = 0;
+  const n = s.length;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? s.charCodeAt(i) : 46;
     if (c === 46) {
-      if (digits === 0 || value > 255) return false;
+      if (digits === 0 || value > 255) return NOT_V4;
+      if (digits > 1 && first === 48) zeros = true;
       parts++;
       digits = 0;
       value = 0;
     } else if (c >= 48 && c <= 57) {
-      if (++digits > 3) return false;
+      if (++digits > 3) return NOT_V4;
+      if (digits === 1) first = c;
       value = value * 10 + (c - 48);
-    } else return false;
+    } else return NOT_V4;
   }
-  return parts === 4;
+  return parts !== 4 ? NOT_V4 : zeros ? V4_ZEROS : V4_CANONICAL;
 }
 
 function stripV4Zeros(s: string): string {
-  // Fast path: no leading zeros, the common case.
-  if (!/(^|\.)0\d/.test(s)) return s;
   return s
     .split(".")
     .map((p) => String(Number(p)))

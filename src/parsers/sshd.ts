@@ -156,6 +156,8 @@ export const SSHD_PATTERNS: readonly SshdPattern[] = [
   },
 ];
 
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+
 /** Messages sshd writes that name no attacking address or carry no detection value. */
 const IGNORED_STARTS = [
   "kex_exchange_identification:",
@@ -183,7 +185,10 @@ export function parseSshd(message: string): SshdResult {
   else if (msg.startsWith("fatal: ")) msg = msg.slice(7);
   // Strip a trailing CR (a CRLF file) without touching the message otherwise.
   if (msg.charCodeAt(msg.length - 1) === 13) msg = msg.slice(0, -1);
-  for (const p of SSHD_PATTERNS) {
+  // No pattern can match across a line break ("." and \S stop at one); skipping them up front keeps
+  // `.*$` from failing anew after every " from " of a long crafted line (quadratic time).
+  const patterns = LINE_BREAK.test(msg) ? [] : SSHD_PATTERNS;
+  for (const p of patterns) {
     const m = p.re.exec(msg);
     if (!m) continue;
     const f = p.map(m);

@@ -34,7 +34,13 @@ export class TcpScan implements Detector {
     if (m === F.SYN) {
       const a = agg.add(e.src, e, e.src, e.dst, "tcp");
       if (e.dport !== undefined) member(a, "port", String(e.dport), e.ms);
-      if (e.sport !== undefined) member(a, "sport", String(e.sport), e.ms);
+      // Source-port changes between consecutive SYNs: ~0 for a raw scanner that keeps one port,
+      // ~every SYN for connect(), which takes a fresh ephemeral port per probe. A counter, not a
+      // set of ports: it costs nothing per port in the store.
+      if (e.sport !== undefined) {
+        if (a.scratch !== undefined && a.scratch !== e.sport) tag(a, "sportChange");
+        a.scratch = e.sport;
+      }
       member(a, "host", e.dst, e.ms);
       tag(a, "syn");
       if (isRawSyn(e)) tag(a, "raw");
@@ -63,7 +69,8 @@ export function classify(s: WindowSnapshot): Pick<Verdict, "type" | "confidence"
   const rst = t.rst ?? 0;
   const acks = (t.ack ?? 0) + (t.ackrst ?? 0);
   const sshd = t.sshd ?? 0;
-  const sports = count(s, "sport");
+  // Distinct source ports, approximated by how often the port changed between SYNs (+1).
+  const sports = Math.min(syn, (t.sportChange ?? 0) + 1);
   const ports = count(s, "port");
   const half: string[] = [];
   const full: string[] = [];
@@ -78,7 +85,7 @@ export function classify(s: WindowSnapshot): Pick<Verdict, "type" | "confidence"
   if (syn >= 4 && sports * 4 <= syn) {
     halfScore += 1;
     half.push(
-      `${sports} source port(s) reused across ${syn} SYNs to ${ports} ports (a raw scanner keeps one source port)`,
+      `the source port changed only ${sports - 1} time(s) across ${syn} SYNs to ${ports} ports (a raw scanner keeps one source port)`,
     );
   }
   if (rst > 0) {
@@ -93,7 +100,9 @@ export function classify(s: WindowSnapshot): Pick<Verdict, "type" | "confidence"
   }
   if (syn >= 4 && sports >= syn * 0.8) {
     fullScore += 1;
-    full.push(`a fresh source port for each probe (${sports} ports for ${syn} SYNs), as connect() does`);
+    full.push(
+      `a fresh source port for nearly every probe (changed ${sports - 1} times in ${syn} SYNs), as connect() does`,
+    );
   }
   if (acks > 0) {
     fullScore += 1;

@@ -1,0 +1,52 @@
+/**
+ * Runs one bench stage in its own process, on the compiled code in dist/ (plain node, no
+ * TypeScript loader), so its peak RSS is its own:
+ *   node bench/stage-main.mjs <floor|parse|analyze|analyze-redis> FILE [REDIS_URL]
+ * Prints one JSON line: the stage result plus maxRssMB.
+ */
+import { Diagnostics } from "../dist/diagnostics.js";
+import { Engine } from "../dist/detect/engine.js";
+import { MemoryStore } from "../dist/detect/memory-store.js";
+import { ParseStats } from "../dist/parsers/parse-stats.js";
+import { parseFile, parseFiles } from "../dist/pipeline.js";
+import { loadRules, SHIPPED_RULES_DIR } from "../dist/rules/load-rules.js";
+import { openBatchFiles, readLines } from "../dist/sources/file-batch.js";
+
+const [stage, path, redisUrl] = process.argv.slice(2);
+const [file] = await openBatchFiles([path]);
+const t0 = performance.now();
+let r;
+if (stage === "floor") {
+  // The floor: the same file read and split into lines, nothing parsed.
+  let lines = 0;
+  for await (const batch of readLines(file, new Diagnostics())) lines += batch.length;
+  r = { lines, events: 0 };
+} else if (stage === "parse") {
+  // `scanwatch parse` without printing: events counted.
+  const stats = new ParseStats();
+  let events = 0;
+  for await (const batch of parseFile(file, { zone: "UTC", year: 2026 }, stats, new Diagnostics())) events += batch.length;
+  r = { lines: stats.lines, events };
+} else {
+  // `scanwatch analyze` without printing, on the memory store or a Redis store.
+  let store = new MemoryStore();
+  if (stage === "analyze-redis") {
+    const { RedisStore } = await import("../dist/detect/redis-store.js");
+    store = await RedisStore.open({ url: redisUrl, keyPrefix: `scanwatch-bench:${process.pid}:` });
+  }
+  const stats = new ParseStats();
+  const diagnostics = new Diagnostics();
+  const engine = new Engine(await loadRules(SHIPPED_RULES_DIR), store, { diagnostics });
+  let events = 0;
+  let alerts = 0;
+  const start = performance.now();
+  for await (const batch of parseFiles([file], { zone: "UTC", year: 2026 }, stats, diagnostics)) {
+    events += batch.length;
+    alerts += (await engine.process(batch)).length;
+  }
+  r = { lines: stats.lines, events, alerts, keys: await store.size(), seconds: (performance.now() - start) / 1000 };
+  if (store.roundTrips !== undefined) r.roundTrips = store.roundTrips;
+  await store.close();
+}
+r.seconds ??= (performance.now() - t0) / 1000;
+process.stdout.write(JSON.stringify({ ...r, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }) + "\n");

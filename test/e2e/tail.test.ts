@@ -1,0 +1,591 @@
+import { statSync } from "node:fs";
+import { copyFile, cp, mkdir, readFile, rename, truncate, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Alert } from "../../src/events/alert.js";
+import { startEndpoint, type Endpoint, type Received } from "../sinks/http-endpoint.js";
+import { schemaErrors, validateAlert } from "../support/schemas.js";
+import {
+  appendLines,
+  assertBuilt,
+  fromSource,
+  holdsOpen,
+  killAll,
+  killRedises,
+  lineCount,
+  readState,
+  redisCommand,
+  removeTempDirs,
+  ROOT,
+  SCAN_SRC,
+  sleep,
+  SSH_BRUTEFORCE,
+  SSH_SRC,
+  startKillableRedis,
+  SYN_SCAN,
+  synCount,
+  tempDir,
+  TailProcess,
+  TIME_ARGS,
+  until,
+  waitStateAtEnd,
+} from "./support.js";
+
+/*
+ * End-to-end tests of the `scanwatch tail` process: `node bin/scanwatch tail ...` (the compiled
+ * dist/), real files in a temp dir, a real HTTP endpoint, real redis-servers of our own. Input is
+ * the real captures of fixtures/scenarios/syn-scan (half-open scan from 198.51.100.126, 210
+ * lines, 201 SYNs to 200 ports) and ssh-bruteforce, appended in chunks.
+ *
+ * Counting lines: scanwatch_lines_read_total (summed over its series) of each process, read from
+ * --metrics. A run reads from its start position to the end of the file in order, so "the state
+ * is at the end of the file" (waitStateAtEnd) is the barrier after which that count is final.
+ */
+
+const HALF = 105;
+const FIRST = SYN_SCAN.slice(0, HALF); // 95 distinct ports: a "new" (low) alert, not yet medium
+const SECOND = SYN_SCAN.slice(HALF);
+const ALL_SYNS = synCount(SYN_SCAN); // 201: the tcp-scan window's event count for the whole scan
+
+/** Measurements printed at the end, for the report. */
+const measured: Record<string, unknown> = {};
+
+beforeAll(() => assertBuilt());
+afterEach(async () => {
+  await killAll();
+  await killRedises();
+});
+afterAll(async () => {
+  await removeTempDirs();
+  console.log(`e2e tail measurements: ${JSON.stringify(measured, null, 1)}`);
+});
+
+interface Setup {
+  dir: string;
+  log: string;
+  state: string;
+  /** Arguments every run of this test shares. */
+  args: string[];
+}
+
+async function setup(label: string, extra: string[] = []): Promise<Setup> {
+  const dir = await tempDir(label);
+  const log = join(dir, "kern.log");
+  const state = join(dir, "state.json");
+  const args = [
+    "tail",
+    "--format",
+    "ndjson",
+    "--metrics",
+    "127.0.0.1:0",
+    "--state",
+    state,
+    "--verbose",
+    ...TIME_ARGS,
+    ...extra,
+  ];
+  return { dir, log, state, args };
+}
+
+const isScan = (src: string, status?: Alert["status"]) => (a: Alert) =>
+  a.type === "half-open-scan" && a.src === src && (status === undefined || a.status === status);
+
+function expectValidAlert(a: Alert): void {
+  expect(validateAlert(a), schemaErrors(validateAlert)).toBe(true);
+}
+
+describe("scanwatch tail (process)", () => {
+  it("tail/alerts within a second", async () => {
+    const s = await setup("alert");
+    // Earlier content, from another source: tail starts at the end, so it must not be read.
+    const OLD_SRC = "192.0.2.99";
+    await writeFile(s.log, fromSource(SYN_SCAN, OLD_SRC).join("\n") + "\n");
+    const p = await TailProcess.start([...s.args, s.log], s.dir).ready();
+    await until(
+      () => holdsOpen(p.pid, s.log),
+      "the follower to open kern.log",
+      5000,
+      () => p.describe(),
+    );
+
+    const t0 = Date.now();
+    await appendLines(s.log, SYN_SCAN, 50);
+    const appended = Date.now();
+    const first = await p.waitAlert(isScan(SCAN_SRC), `an alert for ${SCAN_SRC}`, 3000);
+    const latency = first.at - t0;
+    measured.firstAlertLatencyMs = latency;
+    measured.firstAlertAfterLastAppendMs = first.at - appended;
+    expect(first.alert.status).toBe("new");
+    expect(first.alert.dst).toBe("203.0.113.10");
+    expectValidAlert(first.alert);
+    // The help promises alerts within a second; the followers poll every second, so allow the
+    // poll plus a little processing.
+    expect(latency).toBeLessThan(1500);
+
+    const medium = await p.waitAlert(
+      (a) => isScan(SCAN_SRC, "update")(a) && a.severity === "medium",
+      "the medium update once 100 ports are passed",
+    );
+    expect(medium.alert.id).toBe(first.alert.id);
+    await waitStateAtEnd(s.state, [s.log], "all read", 5000, () => p.describe());
+    expect(await p.linesRead()).toBe(SYN_SCAN.length); // not the 210 lines that were there before
+    expect(p.alerts.filter((x) => x.alert.src === OLD_SRC)).toEqual([]);
+    expect(p.alerts.length).toBe(2);
+  });
+
+  it("tail/rename rotation while running", async () => {
+    const s = await setup("rename");
+    await writeFile(s.log, "");
+    const p = await TailProcess.start([...s.args, "--from-start", s.log], s.dir).ready();
+    await appendLines(s.log, FIRST, 35);
+    const early = await p.waitAlert(isScan(SCAN_SRC, "new"), "the alert on the first half");
+    expect(early.alert.events).toBeLessThanOrEqual(synCount(FIRST));
+    await waitStateAtEnd(s.state, [s.log], "first half read", 5000, () => p.describe());
+    const oldIno = String(statSync(s.log).ino);
+
+    // logrotate's default: rename, then a new file at the path.
+    await rename(s.log, s.log + ".1");
+    await writeFile(s.log, SECOND.join("\n") + "\n");
+    const newIno = String(statSync(s.log).ino);
+    expect(newIno).not.toBe(oldIno);
+
+    const upd = await p.waitAlert(
+      (a) => isScan(SCAN_SRC, "update")(a) && a.severity === "medium",
+      "the medium update after the rotation",
+    );
+    // The window holds the SYNs of both files: every one of the 201, nothing lost at the switch.
+    expect(upd.alert.id).toBe(early.alert.id);
+    expect(upd.alert.events).toBe(ALL_SYNS);
+    expect(upd.alert.distinctPorts).toBe(200);
+
+    const st = await waitStateAtEnd(s.state, [s.log], "state in the new file", 5000, () => p.describe());
+    const entry = st[resolve(s.log)]!;
+    expect(entry.ino).toBe(newIno);
+    expect(entry.line).toBe(SECOND.length);
+    expect(await p.linesRead()).toBe(SYN_SCAN.length);
+    expect(await p.metric("scanwatch_tail_rotations_total")).toBe(1);
+    expect(p.stderr).toMatch(/kern\.log: (rename|recreate): reading the new file from its start/);
+  });
+
+  it("tail/copytruncate while running", async () => {
+    const s = await setup("copytruncate");
+    await writeFile(s.log, "");
+    const p = await TailProcess.start([...s.args, "--from-start", s.log], s.dir).ready();
+    await appendLines(s.log, FIRST, 35);
+    const early = await p.waitAlert(isScan(SCAN_SRC, "new"), "the alert on the first half");
+    await waitStateAtEnd(s.state, [s.log], "first half read", 5000, () => p.describe());
+    const ino = String(statSync(s.log).ino);
+
+    // logrotate copytruncate: copy, truncate in place; the writer goes on at once.
+    await copyFile(s.log, s.log + ".1");
+    await truncate(s.log, 0);
+    await appendLines(s.log, SECOND, 35);
+
+    const upd = await p.waitAlert(
+      (a) => isScan(SCAN_SRC, "update")(a) && a.severity === "medium",
+      "the medium update after copytruncate",
+    );
+    expect(upd.alert.id).toBe(early.alert.id);
+    // Every SYN counted once: none of the second half skipped (read from the truncated file's
+    // start, not from the old offset) and none of the first half read again from the copy.
+    expect(upd.alert.events).toBe(ALL_SYNS);
+    const st = await waitStateAtEnd(s.state, [s.log], "state in the truncated file", 5000, () =>
+      p.describe(),
+    );
+    expect(st[resolve(s.log)]!.ino).toBe(ino);
+    expect(st[resolve(s.log)]!.line).toBe(SECOND.length);
+    expect(await p.linesRead()).toBe(SYN_SCAN.length);
+    expect(p.stderr).toMatch(/kern\.log: (truncate|replace): reading the new file from its start/);
+  });
+
+  it("tail/restart resumes", async () => {
+    const s = await setup("restart");
+    await writeFile(s.log, "");
+    const run1 = await TailProcess.start([...s.args, "--from-start", s.log], s.dir).ready();
+    await appendLines(s.log, FIRST, 35);
+    await waitStateAtEnd(s.state, [s.log], "first half read", 5000, () => run1.describe());
+    const read1 = await run1.linesRead();
+    expect(read1).toBe(FIRST.length);
+
+    const exit = await run1.terminate();
+    measured.sigtermExitMs = exit.ms;
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(exit.ms).toBeLessThan(5000);
+    const saved = readState(s.state)![resolve(s.log)]!;
+    expect(saved).toMatchObject({ offset: statSync(s.log).size, line: FIRST.length });
+
+    await appendLines(s.log, SECOND, 35); // while stopped
+    const run2 = await TailProcess.start([...s.args, "--from-start", s.log], s.dir).ready();
+    await waitStateAtEnd(s.state, [s.log], "second half read", 5000, () => run2.describe());
+    const read2 = await run2.linesRead();
+    measured.restart = { read1, read2, fileLines: lineCount(s.log) };
+    // No line twice, none lost: the two runs together read the file exactly once.
+    expect(read2).toBe(SECOND.length);
+    expect(read1 + read2).toBe(lineCount(s.log));
+    expect(run2.stderr).toContain(`resuming at byte ${saved.offset} (after line ${FIRST.length})`);
+    // The second run's window saw only the second half (its memory store started empty).
+    const a = await run2.waitAlert(isScan(SCAN_SRC), "the second run's alert");
+    expect(a.alert.events).toBeLessThanOrEqual(synCount(SECOND));
+    expect((await run2.terminate()).code).toBe(0);
+  });
+
+  it("tail/rotation while stopped", async () => {
+    const s = await setup("rotate-stopped");
+    const [A, B, C] = [SYN_SCAN.slice(0, 70), SYN_SCAN.slice(70, 140), SYN_SCAN.slice(140)];
+    await writeFile(s.log, "");
+    const run1 = await TailProcess.start([...s.args, "--from-start", s.log], s.dir).ready();
+    await appendLines(s.log, A, 35);
+    await waitStateAtEnd(s.state, [s.log], "A read", 5000, () => run1.describe());
+    const read1 = await run1.linesRead();
+    expect((await run1.terminate()).code).toBe(0);
+
+    // While stopped: the old file grows, is renamed away, and a new file is started.
+    await appendLines(s.log, B, 35);
+    await rename(s.log, s.log + ".1");
+    await writeFile(s.log, C.join("\n") + "\n");
+
+    const run2 = await TailProcess.start([...s.args, "--from-start", s.log], s.dir).ready();
+    await waitStateAtEnd(s.state, [s.log], "B and C read", 5000, () => run2.describe());
+    const read2 = await run2.linesRead();
+    measured.rotationWhileStopped = { read1, read2, written: A.length + B.length + C.length };
+    expect(read1).toBe(A.length);
+    expect(read2).toBe(B.length + C.length);
+    expect(read1 + read2).toBe(lineCount(s.log + ".1") + lineCount(s.log));
+    expect(run2.stderr).toMatch(/rotated while stopped: reading the rest of .*kern\.log\.1 from byte \d+/);
+    const alerts = run2.alerts.filter((x) => isScan(SCAN_SRC)(x.alert));
+    expect(alerts.length).toBeGreaterThan(0);
+    for (const x of alerts) expect(x.alert.events).toBeLessThanOrEqual(synCount([...B, ...C]));
+  });
+
+  it("tail/kill -9 x20", { timeout: 90_000 }, async () => {
+    const s = await setup("kill9");
+    const seed = Number(process.env.SCANWATCH_E2E_SEED ?? Date.now() % 1_000_000);
+    const rnd = mulberry32(seed);
+    const pick = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+    const source = [...SYN_SCAN, ...SSH_BRUTEFORCE];
+    let cursor = 0;
+    const nextLines = (n: number) => {
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) out.push(source[cursor++ % source.length]!);
+      return out;
+    };
+    const stateLine = () => readState(s.state)?.[resolve(s.log)]?.line ?? 0;
+
+    let written = 0;
+    const seedLines = nextLines(20);
+    await writeFile(s.log, seedLines.join("\n") + "\n");
+    written += seedLines.length;
+
+    const runs: {
+      mode: string;
+      start: number;
+      replay: number;
+      chunk: number;
+      read: number;
+      saved: number;
+      repeated: number;
+    }[] = [];
+    const modes = ["mid-append", "just-appended", "read-unsaved", "saved"] as const;
+    for (let i = 0; i < 20; i++) {
+      const mode = modes[i % modes.length]!;
+      const start = stateLine();
+      const p = await TailProcess.start([...s.args, "--from-start", s.log], s.dir).ready();
+      // Caught up and saved: the lines a previous kill left unsaved are read again here.
+      await waitStateAtEnd(s.state, [s.log], `run ${i} caught up`, 8000, () => p.describe());
+      const replay = await p.linesRead();
+      // The restart began exactly at the saved line: what was saved is not read again and what
+      // was not saved is not skipped.
+      expect(replay, `run ${i}: lines read after restart vs lines after the saved position`).toBe(
+        written - start,
+      );
+
+      const chunk = nextLines(pick(5, 40));
+      const bytes = Buffer.from(chunk.join("\n") + "\n");
+      // 1-4 writes cut at arbitrary bytes (mid-line too), as a logger's buffered writes are.
+      const cuts = [...new Set(Array.from({ length: pick(1, 3) }, () => pick(1, bytes.length - 1)))].sort(
+        (a, b) => a - b,
+      );
+      const bounds = [0, ...cuts, bytes.length];
+      const pieces = bounds.slice(1).map((end, k) => bytes.subarray(bounds[k]!, end));
+      const killAfter =
+        mode === "mid-append" && pieces.length > 1 ? pick(1, pieces.length - 1) : pieces.length;
+      for (let k = 0; k < killAfter; k++) {
+        await writeFile(s.log, pieces[k]!, { flag: "a" });
+        if (k < pieces.length - 1) await sleep(pick(0, 150));
+      }
+      if (mode === "just-appended") await sleep(pick(0, 100));
+      if (mode === "read-unsaved") {
+        await until(
+          async () => (await p.linesRead()) === replay + chunk.length,
+          `run ${i} reading its chunk`,
+          5000,
+        );
+        await sleep(pick(0, 300));
+      }
+      if (mode === "saved")
+        await waitStateAtEnd(s.state, [s.log], `run ${i} chunk saved`, 5000, () => p.describe());
+      const read = await p.killAfterScrape();
+      const exit = await p.waitExit(5000);
+      expect(exit.signal).toBe("SIGKILL");
+      for (let k = killAfter; k < pieces.length; k++) await writeFile(s.log, pieces[k]!, { flag: "a" });
+      written += chunk.length;
+
+      const saved = stateLine();
+      const reached = start + read; // the run read lines start+1 .. start+read, in order
+      runs.push({ mode, start, replay, chunk: chunk.length, read, saved, repeated: reached - saved });
+      // Never saved ahead of what was read (that would lose lines at the next start) ...
+      expect(saved, `run ${i} (${mode}): saved position ahead of what was read`).toBeLessThanOrEqual(reached);
+      // ... and never behind by more than this run's own chunk (the replay was saved first).
+      expect(reached - saved, `run ${i} (${mode}): lines to be read again`).toBeLessThanOrEqual(chunk.length);
+    }
+
+    const last = stateLine();
+    const p = await TailProcess.start([...s.args, "--from-start", s.log], s.dir).ready();
+    await waitStateAtEnd(s.state, [s.log], "the final run caught up", 8000, () => p.describe());
+    const finalRead = await p.linesRead();
+    expect(finalRead).toBe(written - last);
+    expect(lineCount(s.log)).toBe(written);
+
+    const totalRead = runs.reduce((n, r) => n + r.read, 0) + finalRead;
+    const repeated = runs.reduce((n, r) => n + r.repeated, 0);
+    const lost = runs.reduce((n, r) => n + Math.max(0, r.saved - (r.start + r.read)), 0);
+    measured.kill9 = {
+      seed,
+      linesWritten: written,
+      totalRead,
+      lost,
+      repeated,
+      repeatedByMode: Object.fromEntries(
+        modes.map((m) => [
+          m,
+          runs
+            .filter((r) => r.mode === m)
+            .map((r) => `${r.repeated}/${r.chunk}`)
+            .join(" "),
+        ]),
+      ),
+    };
+    expect(lost).toBe(0);
+    expect(totalRead).toBe(written + repeated);
+    // Killed after the save: nothing to read again.
+    for (const r of runs.filter((x) => x.mode === "saved")) expect(r.repeated).toBe(0);
+  });
+
+  it("tail/webhook outage across restart", { timeout: 45_000 }, async () => {
+    const s = await setup("webhook");
+    const auth = join(s.dir, "auth.log");
+    const spool = join(s.dir, "spool");
+    await writeFile(s.log, "");
+    await writeFile(auth, "");
+    const down = await startEndpoint((_r, _n, res) => res.writeHead(500).end("down"));
+    const port = down.port;
+    const args = [...s.args, "--from-start", "--webhook", down.url(), "--spool", spool, s.log, auth];
+    const run1 = await TailProcess.start(args, s.dir).ready();
+    await appendLines(s.log, FIRST, 35);
+    await waitStateAtEnd(s.state, [s.log], "first half", 5000, () => run1.describe());
+    await appendLines(s.log, SECOND, 35);
+    await appendLines(auth, SSH_BRUTEFORCE, 40);
+    await waitStateAtEnd(s.state, [s.log, auth], "everything read", 5000, () => run1.describe());
+    const raised = run1.alerts.map((x) => x.alert);
+    expect(raised.filter(isScan(SCAN_SRC)).length).toBe(2); // new (low) + update (medium)
+    expect(raised.some((a) => a.type === "ssh-bruteforce" && a.src === SSH_SRC)).toBe(true);
+    await until(
+      () => down.received.length >= 2,
+      "the endpoint to see retries",
+      10_000,
+      () => run1.describe(),
+    );
+    // Strictly in order: while the head is refused, nothing behind it is tried.
+    expect(new Set(down.received.map((r) => r.alertId))).toEqual(new Set([raised[0]!.id]));
+    expect(down.received.every((r) => r.headers["idempotency-key"] === keyOf(raised[0]!))).toBe(true);
+    await down.stop(); // now connections are refused
+
+    const exit = await run1.terminate();
+    expect(exit.code).toBe(0);
+    expect(run1.stderr).toContain(`${raised.length} alerts stay in spool`);
+
+    const run2 = await TailProcess.start(args, s.dir).ready();
+    await sleep(300); // let the restarted sink meet the refused port at least once
+    const up: Endpoint = await startEndpoint(undefined, port);
+    await until(
+      () => up.received.length >= raised.length,
+      "every spooled alert at the endpoint",
+      20_000,
+      () => run2.describe(),
+    );
+    const exit2 = await run2.terminate(); // after this nothing more can arrive
+    expect(exit2.code).toBe(0);
+    await up.stop();
+
+    expect(run2.alerts).toEqual([]); // nothing re-read, nothing raised again
+    const arrived = up.received.map(describeReceived);
+    measured.webhook = {
+      raised: raised.length,
+      postsWhileDown: down.received.length,
+      postsAfter: arrived.length,
+    };
+    // Raw POSTs, no dedupe: exactly one per alert message, in the order they were raised.
+    expect(arrived).toEqual(raised.map((a) => ({ key: keyOf(a), header: keyOf(a) })));
+  });
+
+  it("tail/redis killed and restarted", { timeout: 45_000 }, async () => {
+    const s = await setup("redis");
+    const redis = await startKillableRedis(s.dir);
+    await writeFile(s.log, "");
+    const p = await TailProcess.start(
+      [...s.args, "--from-start", "--store", redis.url, s.log],
+      s.dir,
+    ).ready();
+    expect((await p.fetchText("/healthz")).status).toBe(200);
+
+    await redis.kill();
+    await appendLines(s.log, SYN_SCAN, 50);
+    const a1 = await p.waitAlert(isScan(SCAN_SRC), "an alert while Redis is down", 5000);
+    expect(a1.alert.evidence.some((e) => /Redis unreachable/.test(e))).toBe(true);
+    const h1 = await p.fetchText("/healthz");
+    expect(h1.status).toBe(503);
+    expect(JSON.parse(h1.body)).toMatchObject({
+      ok: false,
+      checks: { store: expect.stringMatching(/Redis/) },
+    });
+    expect(await p.metric("scanwatch_store_fallback")).toBe(1);
+
+    await redis.restart(); // same port, empty
+    const t0 = Date.now();
+    await until(
+      async () => (await p.fetchText("/healthz")).status === 200,
+      "/healthz 200 after Redis is back (no new lines meanwhile)",
+      15_000,
+      () => p.describe(),
+    );
+    measured.redisHealthRecoveryMs = Date.now() - t0;
+
+    const OTHER = "198.51.100.127";
+    await appendLines(s.log, fromSource(SYN_SCAN, OTHER), 50);
+    const a2 = await p.waitAlert(isScan(OTHER), "an alert for the second source", 5000);
+    expect(a2.alert.evidence.filter((e) => /Redis/.test(e))).toEqual([]);
+    expect(await p.metric("scanwatch_store_fallback")).toBe(0);
+    // The second scan was counted in Redis again.
+    expect(await redisCommand(redis.port, "DBSIZE")).toMatch(/^:[1-9]\d*\r\n$/);
+  });
+
+  it("tail/SIGHUP reloads rules", async () => {
+    const s = await setup("sighup");
+    const rules = join(s.dir, "rules");
+    await cp(join(ROOT, "rules"), rules, { recursive: true });
+    const tcpRule = join(rules, "tcp-scan.json");
+    const original = JSON.parse(await readFile(tcpRule, "utf8")) as Record<string, unknown>;
+    await writeFile(s.log, "");
+    const p = await TailProcess.start([...s.args, "--from-start", "--rules", rules, s.log], s.dir).ready();
+
+    await writeFile(tcpRule, JSON.stringify({ ...original, threshold: "low" }));
+    p.signal("SIGHUP");
+    await p.waitStderr(
+      /rules not reloaded, keeping the old ones: .*tcp-scan\.json: \/threshold/,
+      "the refusal",
+    );
+    expect(p.alive).toBe(true);
+
+    // Old rules in force: 8 ports from one source stay below 15; the full scan alerts.
+    const SMALL1 = "198.51.100.201";
+    const small = SYN_SCAN.slice(0, 12);
+    expect(new Set(small.filter((l) => / SYN /.test(l)).map((l) => /DPT=(\d+)/.exec(l)![1])).size).toBe(8);
+    await appendLines(s.log, fromSource(small, SMALL1));
+    await appendLines(s.log, SYN_SCAN, 50);
+    await p.waitAlert(isScan(SCAN_SRC), "an alert with the old rules");
+    await waitStateAtEnd(s.state, [s.log], "all read", 5000, () => p.describe());
+    expect(p.alerts.filter((x) => x.alert.src === SMALL1)).toEqual([]);
+
+    await writeFile(
+      tcpRule,
+      JSON.stringify({ ...original, threshold: 5, severity: { low: 5, medium: 100, high: 1000 } }),
+    );
+    p.signal("SIGHUP");
+    await p.waitStderr(/rules reloaded from .*rules \(\d+ rules\)/, "the reload");
+    const SMALL2 = "198.51.100.202";
+    await appendLines(s.log, fromSource(small, SMALL2));
+    const a = await p.waitAlert((x) => x.src === SMALL2, "an alert from the lowered threshold");
+    expect(a.alert).toMatchObject({ rule: "tcp-scan", distinctPorts: 8, severity: "low" });
+  });
+
+  it("tail/waits for a missing file", async () => {
+    const s = await setup("missing");
+    const log = join(s.dir, "not", "yet", "x.log");
+    const p = await TailProcess.start([...s.args, log], s.dir).ready();
+    await p.waitStderr(/x\.log: does not exist \(yet\); waiting for it/, "the waiting message");
+    expect(await p.metric("scanwatch_tail_waiting")).toBe(1);
+
+    await mkdir(join(s.dir, "not", "yet"), { recursive: true });
+    await writeFile(log, SYN_SCAN.join("\n") + "\n");
+    // A file that appears after the start is read from its first line.
+    await p.waitAlert(isScan(SCAN_SRC), "the alert from the new file", 5000);
+    await waitStateAtEnd(s.state, [log], "the new file read", 5000, () => p.describe());
+    expect(await p.linesRead()).toBe(SYN_SCAN.length);
+    expect(await p.metric("scanwatch_tail_waiting")).toBe(0);
+  });
+
+  it("tail/--config", async () => {
+    const dir = await tempDir("config");
+    const log = join(dir, "kern.log");
+    const state = join(dir, "positions", "state.json");
+    await writeFile(log, "");
+    const cfg = join(dir, "scanwatch.json");
+    await writeFile(
+      cfg,
+      JSON.stringify({
+        files: [log],
+        state,
+        format: "table",
+        "from-start": true,
+        year: 2026,
+        tz: "UTC",
+        metrics: "127.0.0.1:0",
+      }),
+    );
+    const p = await TailProcess.start(["tail", "--config", cfg], dir).ready();
+    await appendLines(log, SYN_SCAN, 70);
+    await until(
+      () => /half-open-scan.*198\.51\.100\.126 → 203\.0\.113\.10/.test(p.stdout),
+      "a table alert",
+      5000,
+      () => p.describe(),
+    );
+    expect(p.alerts).toEqual([]); // table, not NDJSON: the config's format was used
+    await waitStateAtEnd(state, [log], "state at the config's path", 5000, () => p.describe());
+    expect((await p.terminate()).code).toBe(0);
+
+    // A flag overrides the config.
+    const q = await TailProcess.start(["tail", "--config", cfg, "--format", "ndjson"], dir).ready();
+    await appendLines(log, fromSource(SYN_SCAN, "198.51.100.77"), 70);
+    await q.waitAlert(isScan("198.51.100.77"), "an NDJSON alert", 5000);
+    expect((await q.terminate()).code).toBe(0);
+
+    const bad = join(dir, "bad.json");
+    await writeFile(bad, JSON.stringify({ files: [log], state, colour: "always" }));
+    const r = TailProcess.start(["tail", "--config", bad], dir);
+    const exit = await r.waitExit(5000);
+    expect(exit.code).toBe(2);
+    expect(r.stderr).toContain(`--config ${bad}: unknown key "colour"`);
+  });
+});
+
+function keyOf(a: Pick<Alert, "id" | "status" | "severity">): string {
+  return `${a.id}:${a.status}:${a.severity}`;
+}
+
+function describeReceived(r: Received): { key: string; header: string | string[] | undefined } {
+  const a = JSON.parse(r.body) as Alert;
+  return { key: keyOf(a), header: r.headers["idempotency-key"] };
+}
+
+/** A small seeded PRNG so a failing kill sequence can be replayed (SCANWATCH_E2E_SEED). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
