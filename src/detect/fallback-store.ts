@@ -13,6 +13,8 @@ export class FallbackStore implements WindowStore {
   private readonly memory: MemoryStore;
   private usingMemory = false;
   private lastProbe = 0;
+  private probing = false;
+  private probeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly primary: WindowStore,
@@ -35,24 +37,37 @@ export class FallbackStore implements WindowStore {
       : undefined;
   }
 
-  private async run<T>(op: (s: WindowStore) => Promise<T>): Promise<T> {
-    if (this.usingMemory && this.now() - this.lastProbe >= this.retryMs) {
-      this.lastProbe = this.now();
-      try {
-        await this.primary.size();
-        this.usingMemory = false;
-        this.diagnostics.gauge("scanwatch_store_fallback", 0);
-        this.diagnostics.report("info", "store_recovered", "Redis answers again: windows are shared again");
-      } catch {
-        // still down
-      }
+  /** Asks Redis whether it answers again and switches back to it if so. */
+  private async probe(): Promise<void> {
+    if (!this.usingMemory || this.probing) return;
+    this.probing = true;
+    this.lastProbe = this.now();
+    try {
+      await this.primary.size();
+      this.usingMemory = false;
+      clearInterval(this.probeTimer);
+      this.probeTimer = undefined;
+      this.diagnostics.gauge("scanwatch_store_fallback", 0);
+      this.diagnostics.report("info", "store_recovered", "Redis answers again: windows are shared again");
+    } catch {
+      // still down
+    } finally {
+      this.probing = false;
     }
+  }
+
+  private async run<T>(op: (s: WindowStore) => Promise<T>): Promise<T> {
+    if (this.usingMemory && this.now() - this.lastProbe >= this.retryMs) await this.probe();
     if (!this.usingMemory) {
       try {
         return await op(this.primary);
       } catch (e) {
         this.usingMemory = true;
         this.lastProbe = this.now();
+        // Probing only on calls left a quiet log on the fallback (and /healthz at 503) long
+        // after Redis was back: no lines, no calls, no probe. Probe on a timer as well.
+        this.probeTimer ??= setInterval(() => void this.probe(), this.retryMs);
+        this.probeTimer.unref();
         this.diagnostics.gauge("scanwatch_store_fallback", 1);
         this.diagnostics.count("scanwatch_store_failures_total");
         this.diagnostics.report(
@@ -87,6 +102,8 @@ export class FallbackStore implements WindowStore {
     return this.run((s) => s.size());
   }
   async close(): Promise<void> {
+    clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
     await Promise.allSettled([this.primary.close(), this.memory.close()]);
   }
 }

@@ -481,7 +481,7 @@ describe("scanwatch tail (process)", () => {
     await writeFile(tcpRule, JSON.stringify({ ...original, threshold: "low" }));
     p.signal("SIGHUP");
     await p.waitStderr(
-      /rules not reloaded, keeping the old ones: .*tcp-scan\.json: \/threshold/,
+      /rules not reloaded, keeping the old ones: [\s\S]*tcp-scan\.json: \/threshold: must be integer/,
       "the refusal",
     );
     expect(p.alive).toBe(true);
