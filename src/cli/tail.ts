@@ -129,7 +129,14 @@ export async function tailCommand(argv: string[]): Promise<number> {
     : undefined;
   const source = journal
     ? undefined
-    : tailFiles(files, { fromStart: values["from-start"] === true, state, diagnostics, saveEveryMs: 250, pollMs: 100, maxBatchLines: 4096 });
+    : tailFiles(files, {
+        fromStart: values["from-start"] === true,
+        state,
+        diagnostics,
+        saveEveryMs: 250,
+        pollMs: 100,
+        maxBatchLines: 4096,
+      });
   const lines: AsyncIterable<RawLine[]> = journal ? journal.lines : source!;
 
   let metrics: MetricsServer | undefined;

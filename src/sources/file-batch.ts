@@ -54,8 +54,14 @@ export async function* readLines(
     file.path === "-" ? process.stdin : createReadStream(file.path, { highWaterMark: 256 * 1024 });
   const splitter = new LineSplitter();
   let lineNo = 0;
-  const toBatch = (texts: string[]): RawLine[] =>
-    texts.map((text) => ({ text, file: file.path, line: ++lineNo }));
+  const toBatch = (texts: (string | null)[]): RawLine[] => {
+    const out: RawLine[] = [];
+    for (const text of texts) {
+      lineNo++;
+      if (text !== null) out.push({ text, file: file.path, line: lineNo });
+    }
+    return out;
+  };
   try {
     for await (const chunk of decompressed(raw, onBytes)) {
       const lines = splitter.push(chunk);

@@ -47,7 +47,12 @@ export function followJournal(opts: {
     let n = 0;
     for await (const chunk of child.stdout! as AsyncIterable<Buffer>) {
       const texts = splitter.push(chunk);
-      if (texts.length) yield texts.map((text) => ({ text, file: "journal", line: ++n }));
+      const batch: RawLine[] = [];
+      for (const text of texts) {
+        n++;
+        if (text !== null) batch.push({ text, file: "journal", line: n });
+      }
+      if (batch.length) yield batch;
     }
     if (!stopped)
       opts.diagnostics.report("error", "journal_ended", `journalctl exited (code ${child.exitCode ?? "?"})`);

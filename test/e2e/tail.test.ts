@@ -108,29 +108,27 @@ describe("scanwatch tail (process)", () => {
       () => p.describe(),
     );
 
+    // Right after the follower opened the file it has just polled: the worst case for latency.
     const t0 = Date.now();
     await appendLines(s.log, SYN_SCAN, 50);
-    const appended = Date.now();
     const first = await p.waitAlert(isScan(SCAN_SRC), `an alert for ${SCAN_SRC}`, 3000);
     const latency = first.at - t0;
     measured.firstAlertLatencyMs = latency;
-    measured.firstAlertAfterLastAppendMs = first.at - appended;
     expect(first.alert.status).toBe("new");
     expect(first.alert.dst).toBe("203.0.113.10");
     expectValidAlert(first.alert);
-    // The help promises alerts within a second; the followers poll every second, so allow the
-    // poll plus a little processing.
-    expect(latency).toBeLessThan(1500);
+    // The help promises alerts within a second.
+    expect(latency).toBeLessThan(1000);
 
-    const medium = await p.waitAlert(
-      (a) => isScan(SCAN_SRC, "update")(a) && a.severity === "medium",
-      "the medium update once 100 ports are passed",
-    );
-    expect(medium.alert.id).toBe(first.alert.id);
     await waitStateAtEnd(s.state, [s.log], "all read", 5000, () => p.describe());
     expect(await p.linesRead()).toBe(SYN_SCAN.length); // not the 210 lines that were there before
     expect(p.alerts.filter((x) => x.alert.src === OLD_SRC)).toEqual([]);
-    expect(p.alerts.length).toBe(2);
+    // One incident: its "new" alert, plus an "update" if the appends were read in two polls.
+    const mine = p.alerts.map((x) => x.alert);
+    expect(mine.every((a) => isScan(SCAN_SRC)(a) && a.id === first.alert.id)).toBe(true);
+    expect(mine.length).toBeLessThanOrEqual(2);
+    expect(mine.at(-1)!.severity).toBe("medium");
+    expect(mine.at(-1)!.distinctPorts).toBeGreaterThanOrEqual(100);
   });
 
   it("tail/rename rotation while running", async () => {
