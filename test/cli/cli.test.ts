@@ -9,14 +9,20 @@ const BIN = join(import.meta.dirname, "..", "..", "bin", "scanwatch");
 const MIXED = ["fixtures/scenarios/mixed/kern.log", "fixtures/scenarios/mixed/auth.log"];
 
 function run(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", input, env: { ...process.env, NO_COLOR: "1" } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: "utf8",
+    input,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 let dir: string;
 beforeAll(() => {
   if (!existsSync(join(import.meta.dirname, "..", "..", "dist", "cli", "main.js"))) {
-    throw new Error("dist/ is missing: run `npm run build` (npm ci does it through `prepare`) before the CLI tests");
+    throw new Error(
+      "dist/ is missing: run `npm run build` (npm ci does it through `prepare`) before the CLI tests",
+    );
   }
   dir = mkdtempSync(join(tmpdir(), "scanwatch-cli-"));
 });
@@ -26,10 +32,18 @@ describe("cli", () => {
   it("cli/analyze prints schema-valid NDJSON alerts and a summary on stderr", () => {
     const r = run(["analyze", "--tz", "UTC", "--format", "ndjson", ...MIXED]);
     expect(r.status).toBe(0);
-    const alerts = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as unknown);
+    const alerts = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as unknown);
     for (const a of alerts) expect(validateAlert(a), schemaErrors(validateAlert)).toBe(true);
     const types = alerts.map((a) => `${(a as { type: string }).type}@${(a as { src: string }).src}`).sort();
-    expect(types).toEqual(["full-connect-scan@198.51.100.84", "half-open-scan@198.51.100.49", "half-open-scan@198.51.100.76", "ssh-bruteforce@198.51.100.112"]);
+    expect(types).toEqual([
+      "full-connect-scan@198.51.100.84",
+      "half-open-scan@198.51.100.49",
+      "half-open-scan@198.51.100.76",
+      "ssh-bruteforce@198.51.100.112",
+    ]);
     expect(r.stderr).toMatch(/lines read: 3,494/);
     expect(r.stderr).toMatch(/alerts: 4 /);
   });
@@ -37,7 +51,10 @@ describe("cli", () => {
   it("cli/parse prints schema-valid events and counts rejections by reason", () => {
     const r = run(["parse", "--format", "ndjson", "--tz", "UTC", MIXED[1]!]);
     expect(r.status).toBe(0);
-    const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as unknown);
+    const events = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as unknown);
     expect(events.length).toBe(77);
     for (const e of events) expect(validateEvent(e), schemaErrors(validateEvent)).toBe(true);
     expect(r.stderr).toMatch(/not recognized by reason: sshd-ignored 58/);
@@ -45,7 +62,10 @@ describe("cli", () => {
 
   it("cli/parse --explain names the parser of each line, or why none took it", () => {
     const f = join(dir, "x.log");
-    writeFileSync(f, "Nov 28 15:54:11 victim sshd[1]: Accepted publickey for a from 198.51.100.9 port 2 ssh2\nhello world\n");
+    writeFileSync(
+      f,
+      "Nov 28 15:54:11 victim sshd[1]: Accepted publickey for a from 198.51.100.9 port 2 ssh2\nhello world\n",
+    );
     const r = run(["parse", "--explain", "--tz", "UTC", f]);
     expect(r.status).toBe(0);
     const [first, second] = r.stdout.trim().split("\n");
@@ -85,7 +105,17 @@ describe("cli", () => {
     const bad = join(dir, "rules");
     rmSync(bad, { recursive: true, force: true });
     spawnSync("cp", ["-r", "rules", bad]);
-    writeFileSync(join(bad, "udp-scan.json"), JSON.stringify({ id: "udp-scan", detector: "udp-scan", window: "1 minute", threshold: 10, severity: { low: 10 }, cooldown: "1m" }));
+    writeFileSync(
+      join(bad, "udp-scan.json"),
+      JSON.stringify({
+        id: "udp-scan",
+        detector: "udp-scan",
+        window: "1 minute",
+        threshold: 10,
+        severity: { low: 10 },
+        cooldown: "1m",
+      }),
+    );
     const r = run(["rules", "check", bad]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/udp-scan\.json: \/window: must be a duration like "60s"/);
@@ -98,9 +128,24 @@ describe("cli", () => {
   });
 
   it("cli/--since and --until keep only events in the range", () => {
-    const r = run(["analyze", "--tz", "UTC", "--format", "ndjson", "--since", "2026-11-28T16:04:00Z", "--until", "2026-11-28T16:04:40Z", ...MIXED]);
+    const r = run([
+      "analyze",
+      "--tz",
+      "UTC",
+      "--format",
+      "ndjson",
+      "--since",
+      "2026-11-28T16:04:00Z",
+      "--until",
+      "2026-11-28T16:04:40Z",
+      ...MIXED,
+    ]);
     expect(r.status).toBe(0);
-    const srcs = r.stdout.trim().split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { src: string }).src);
+    const srcs = r.stdout
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { src: string }).src);
     expect(srcs).toEqual(["198.51.100.76"]);
   });
 
