@@ -1,5 +1,6 @@
 import type { Diagnostics } from "../diagnostics.js";
 import { HyperLogLog } from "./hll.js";
+import { LazyMap } from "./lazy-map.js";
 import {
   bucketMs,
   DEFAULT_MAX_MEMBERS,
@@ -13,7 +14,7 @@ import {
 
 interface MemSet {
   /** member → last seen; kept roughly in time order (re-inserted on update) for cheap trimming. */
-  members: Map<string, number>;
+  members: LazyMap<string, number>;
   /** Set when the exact bound overflowed: per-bucket HLLs and when the overflow last happened. */
   hll?: Map<number, HyperLogLog>;
   overflowAt?: number;
@@ -23,8 +24,8 @@ interface MemKey {
   windowMs: number;
   clock: number;
   firstSeen: number;
-  buckets: Map<number, number>;
-  sets: Map<string, MemSet>;
+  buckets: LazyMap<number, number>;
+  sets: Record<string, MemSet>;
   tags: Record<string, number>;
   samples: string[];
 }
@@ -52,7 +53,7 @@ export class MemoryStore implements WindowStore {
   private evicted = 0;
 
   constructor(private readonly opts: MemoryStoreOptions = {}) {
-    this.maxKeys = opts.maxKeys ?? 200_000;
+    this.maxKeys = opts.maxKeys ?? 100_000;
     this.maxMembers = opts.maxMembers ?? DEFAULT_MAX_MEMBERS;
     if (!(this.maxKeys > 0) || !(this.maxMembers > 0))
       throw new RangeError("maxKeys and maxMembers must be > 0");
@@ -63,28 +64,37 @@ export class MemoryStore implements WindowStore {
   }
 
   async observe(updates: WindowUpdate[]): Promise<WindowSnapshot[]> {
-    return updates.map((u) => this.apply(u));
+    const out = updates.map((u) => this.apply(u));
+    if (this.keys.size > this.maxKeys) this.sweep();
+    return out;
+  }
+
+  /**
+   * Bounds the key count: drops keys whose window has passed (in event time), then, if still
+   * over the cap, the stalest tenth (by last event time), counted as evictions. Runs once per
+   * batch at most, and sorts only when it must: per-insert eviction from the front of a Map
+   * degrades badly under a flood of fresh keys (the Map's deleted slots pile up at its front).
+   */
+  private sweep(): void {
+    let now = -Infinity;
+    for (const k of this.keys.values()) if (k.clock > now) now = k.clock;
+    for (const [key, k] of this.keys) if (k.clock + k.windowMs < now) this.keys.delete(key);
+    if (this.keys.size <= this.maxKeys) return;
+    const target = Math.floor(this.maxKeys * 0.9);
+    const byAge = [...this.keys].sort((a, b) => a[1].clock - b[1].clock);
+    const drop = this.keys.size - target;
+    for (let i = 0; i < drop; i++) this.keys.delete(byAge[i]![0]);
+    this.evicted += drop;
+    this.opts.diagnostics?.count("scanwatch_store_evictions_total", undefined, drop);
   }
 
   private apply(u: WindowUpdate): WindowSnapshot {
     let k = this.keys.get(u.key);
     if (k && u.ts - k.clock > k.windowMs) k = undefined; // quiet for a whole window: start over
-    if (k) {
-      // Touch: move to the end so the front of the map is always the stalest key.
-      this.keys.delete(u.key);
-    } else {
-      k = {
-        windowMs: u.windowMs,
-        clock: u.ts,
-        firstSeen: u.firstTs,
-        buckets: new Map(),
-        sets: new Map(),
-        tags: {},
-        samples: [],
-      };
+    if (!k) {
+      k = { windowMs: u.windowMs, clock: u.ts, firstSeen: u.firstTs, buckets: new LazyMap(), sets: {}, tags: {}, samples: [] };
+      this.keys.set(u.key, k);
     }
-    this.keys.set(u.key, k);
-    if (this.keys.size > this.maxKeys) this.evictStalest();
 
     k.windowMs = u.windowMs;
     if (u.ts > k.clock) k.clock = u.ts;
@@ -108,19 +118,21 @@ export class MemoryStore implements WindowStore {
     if (u.sets) {
       for (const dim in u.sets) {
         const add = u.sets[dim] as Map<string, number>;
-        let s = k.sets.get(dim);
-        if (!s) k.sets.set(dim, (s = { members: new Map() }));
+        let s = k.sets[dim];
+        if (!s) k.sets[dim] = s = { members: new LazyMap() };
         for (const [m, t] of add) {
           if (t <= cutoff) continue;
-          s.members.delete(m);
-          s.members.set(m, t);
+          // A new member is stored as its own copy: addresses sliced out of a log line would
+          // otherwise keep the whole line alive for as long as they stay in the window.
+          if (!s.members.delete(m)) s.members.set(detach(m), t);
+          else s.members.set(m, t);
           if (s.hll) hllFor(s, Math.floor(t / bms)).add(m);
         }
         sets[dim] = this.trimSet(s, cutoff, bms, oldestBucket, k.clock);
       }
     }
-    for (const [dim, s] of k.sets)
-      if (!(dim in sets)) sets[dim] = this.trimSet(s, cutoff, bms, oldestBucket, k.clock);
+    for (const dim in k.sets)
+      if (!(dim in sets)) sets[dim] = this.trimSet(k.sets[dim]!, cutoff, bms, oldestBucket, k.clock);
     return { events, firstSeen: k.firstSeen, lastSeen: k.clock, sets, tags: { ...k.tags } };
   }
 
@@ -155,17 +167,9 @@ export class MemoryStore implements WindowStore {
     return { count: s.members.size, estimate: false };
   }
 
-  private evictStalest(): void {
-    const first = this.keys.keys().next();
-    if (first.done) return;
-    this.keys.delete(first.value);
-    this.evicted++;
-    this.opts.diagnostics?.count("scanwatch_store_evictions_total");
-  }
-
   async members(key: string, dim: string, limit: number): Promise<string[]> {
     const k = this.keys.get(key);
-    const s = k?.sets.get(dim);
+    const s = k?.sets[dim];
     if (!k || !s) return [];
     const cutoff = k.clock - k.windowMs;
     const out: string[] = [];
@@ -219,6 +223,11 @@ function hllFor(s: MemSet, bucket: number): HyperLogLog {
   let h = s.hll!.get(bucket);
   if (!h) s.hll!.set(bucket, (h = new HyperLogLog()));
   return h;
+}
+
+/** A flat copy of a string that shares no memory with the string it was sliced from. */
+function detach(x: string): string {
+  return x.length < 13 ? x : (" " + x).slice(1);
 }
 
 /** Members sort numerically when they are all numbers (ports), else as strings. */

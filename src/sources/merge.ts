@@ -8,7 +8,7 @@ import type { Event } from "../events/event.js";
  */
 export async function* mergeByTime(
   inputs: AsyncIterator<Event[]>[],
-  batchSize = 16384,
+  batchSize = 4096,
 ): AsyncGenerator<Event[]> {
   if (inputs.length === 1) {
     // Re-batch: bigger batches let detectors aggregate more events per key per store call.

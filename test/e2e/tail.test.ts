@@ -174,10 +174,11 @@ describe("scanwatch tail (process)", () => {
     await waitStateAtEnd(s.state, [s.log], "first half read", 5000, () => p.describe());
     const ino = String(statSync(s.log).ino);
 
-    // logrotate copytruncate: copy, truncate in place; the writer goes on at once.
+    // logrotate copytruncate: copy, truncate in place; the writer goes on at once. (One write,
+    // so that the batch that passes 100 ports holds the whole second half.)
     await copyFile(s.log, s.log + ".1");
     await truncate(s.log, 0);
-    await appendLines(s.log, SECOND, 35);
+    await appendLines(s.log, SECOND, SECOND.length);
 
     const upd = await p.waitAlert(
       (a) => isScan(SCAN_SRC, "update")(a) && a.severity === "medium",
@@ -220,6 +221,8 @@ describe("scanwatch tail (process)", () => {
     // No line twice, none lost: the two runs together read the file exactly once.
     expect(read2).toBe(SECOND.length);
     expect(read1 + read2).toBe(lineCount(s.log));
+    // Resumed on a line boundary: a start inside a line would show as a line that does not parse.
+    expect(await run2.unparsed()).toBe(0);
     expect(run2.stderr).toContain(`resuming at byte ${saved.offset} (after line ${FIRST.length})`);
     // The second run's window saw only the second half (its memory store started empty).
     const a = await run2.waitAlert(isScan(SCAN_SRC), "the second run's alert");
@@ -249,6 +252,7 @@ describe("scanwatch tail (process)", () => {
     expect(read1).toBe(A.length);
     expect(read2).toBe(B.length + C.length);
     expect(read1 + read2).toBe(lineCount(s.log + ".1") + lineCount(s.log));
+    expect(await run2.unparsed()).toBe(0);
     expect(run2.stderr).toMatch(/rotated while stopped: reading the rest of .*kern\.log\.1 from byte \d+/);
     const alerts = run2.alerts.filter((x) => isScan(SCAN_SRC)(x.alert));
     expect(alerts.length).toBeGreaterThan(0);
@@ -296,6 +300,8 @@ describe("scanwatch tail (process)", () => {
       expect(replay, `run ${i}: lines read after restart vs lines after the saved position`).toBe(
         written - start,
       );
+      // Every line read whole, though writes were cut mid-line and kills hit between them.
+      expect(await p.unparsed(), `run ${i}: lines that did not parse`).toBe(0);
 
       const chunk = nextLines(pick(5, 40));
       const bytes = Buffer.from(chunk.join("\n") + "\n");
@@ -322,7 +328,8 @@ describe("scanwatch tail (process)", () => {
       }
       if (mode === "saved")
         await waitStateAtEnd(s.state, [s.log], `run ${i} chunk saved`, 5000, () => p.describe());
-      const read = await p.killAfterScrape();
+      const { read, rejected } = await p.killAfterScrape();
+      expect(rejected, `run ${i} (${mode}): lines that did not parse`).toBe(0);
       const exit = await p.waitExit(5000);
       expect(exit.signal).toBe("SIGKILL");
       for (let k = killAfter; k < pieces.length; k++) await writeFile(s.log, pieces[k]!, { flag: "a" });
@@ -342,6 +349,7 @@ describe("scanwatch tail (process)", () => {
     await waitStateAtEnd(s.state, [s.log], "the final run caught up", 8000, () => p.describe());
     const finalRead = await p.linesRead();
     expect(finalRead).toBe(written - last);
+    expect(await p.unparsed()).toBe(0);
     expect(lineCount(s.log)).toBe(written);
 
     const totalRead = runs.reduce((n, r) => n + r.read, 0) + finalRead;
