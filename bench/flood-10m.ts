@@ -17,12 +17,42 @@ if (!existsSync(file)) await writeSpoofedFlood(file, lines);
 const t0 = performance.now();
 const r = spawnSync(
   "/usr/bin/time",
-  ["-f", "peak RSS %M KB", process.execPath, `--max-old-space-size=${heap}`, join(import.meta.dirname, "..", "bin", "scanwatch"), "analyze", "--tz", "UTC", "--year", "2026", "--format", "ndjson", file],
+  [
+    "-f",
+    "peak RSS %M KB",
+    process.execPath,
+    `--max-old-space-size=${heap}`,
+    join(import.meta.dirname, "..", "bin", "scanwatch"),
+    "analyze",
+    "--tz",
+    "UTC",
+    "--year",
+    "2026",
+    "--format",
+    "ndjson",
+    file,
+  ],
   { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 26 },
 );
 const out = r.stdout;
 const summary = r.stderr.split("\n").filter((l) => /lines read|alerts:|peak RSS|store/.test(l));
-const alerts = out.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as { type: string; status: string; distinctSources: number; estimate: boolean; events: number });
+const alerts = out
+  .trim()
+  .split("\n")
+  .filter(Boolean)
+  .map(
+    (l) =>
+      JSON.parse(l) as {
+        type: string;
+        status: string;
+        distinctSources: number;
+        estimate: boolean;
+        events: number;
+      },
+  );
 console.log(`${lines} lines, heap limit ${heap} MB, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 for (const l of summary) console.log("  " + l.trim());
-for (const a of alerts) console.log(`  ${a.status} ${a.type} distinctSources ${a.distinctSources} estimate ${a.estimate} events ${a.events}`);
+for (const a of alerts)
+  console.log(
+    `  ${a.status} ${a.type} distinctSources ${a.distinctSources} estimate ${a.estimate} events ${a.events}`,
+  );

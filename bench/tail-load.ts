@@ -30,7 +30,19 @@ writeFileSync(log, "");
 const root = join(import.meta.dirname, "..");
 const child = spawn(
   process.execPath,
-  [join(root, "bin", "scanwatch"), "tail", "--format", "ndjson", "--state", join(dir, "state.json"), "--metrics", "127.0.0.1:0", "--store", store, log],
+  [
+    join(root, "bin", "scanwatch"),
+    "tail",
+    "--format",
+    "ndjson",
+    "--state",
+    join(dir, "state.json"),
+    "--metrics",
+    "127.0.0.1:0",
+    "--store",
+    store,
+    log,
+  ],
   { stdio: ["ignore", "pipe", "pipe"] },
 );
 let metricsUrl = "";
@@ -84,7 +96,12 @@ while (performance.now() - start < seconds * 1000) {
   const due = Math.floor((elapsed / 1000) * rate);
   let text = "";
   while (written < due) {
-    text += line(`198.51.${(written >> 8) & 3}.${written % 250}`, [22, 80, 443][written % 3]!, 32768 + (written % 28000), false);
+    text += line(
+      `198.51.${(written >> 8) & 3}.${written % 250}`,
+      [22, 80, 443][written % 3]!,
+      32768 + (written % 28000),
+      false,
+    );
     written++;
   }
   if (elapsed >= nextScan) {
@@ -102,7 +119,9 @@ while (performance.now() - start < seconds * 1000) {
     nextSample += 5000;
     const read = await metric("scanwatch_lines_read_total");
     maxLag = Math.max(maxLag, written - read);
-    samples.push(`${Math.round(elapsed / 1000)}s read ${read} written ${written} behind ${written - read} rss ${rssMB()} MB`);
+    samples.push(
+      `${Math.round(elapsed / 1000)}s read ${read} written ${written} behind ${written - read} rss ${rssMB()} MB`,
+    );
   }
   await new Promise((r) => setTimeout(r, 10));
 }
@@ -113,8 +132,15 @@ await new Promise((r) => child.once("exit", r));
 rmSync(dir, { recursive: true, force: true });
 
 latencies.sort((a, b) => a - b);
-const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1) : "n/a");
+const q = (p: number) =>
+  latencies.length
+    ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1)
+    : "n/a";
 console.log(`scanwatch tail load: ${rate} lines/s for ${seconds} s, store ${store}`);
 for (const s of samples) console.log("  " + s);
-console.log(`lines written ${written}, read ${finalRead} (2 s after the writer stopped); most behind at a sample: ${maxLag} lines`);
-console.log(`alerts: ${latencies.length} of ${scanner} scans; latency p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms`);
+console.log(
+  `lines written ${written}, read ${finalRead} (2 s after the writer stopped); most behind at a sample: ${maxLag} lines`,
+);
+console.log(
+  `alerts: ${latencies.length} of ${scanner} scans; latency p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms`,
+);

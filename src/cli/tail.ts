@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Diagnostics } from "../diagnostics.js";
 import { Engine } from "../detect/engine.js";
@@ -198,6 +198,20 @@ export async function tailCommand(argv: string[]): Promise<number> {
   process.on("SIGINT", onInt);
   process.on("SIGHUP", onHup);
 
+  // How far behind each followed file we are, for the metrics: its size minus the committed offset.
+  const lagTimer = setInterval(() => {
+    for (const [path, pos] of Object.entries(source?.positions() ?? {})) {
+      try {
+        diagnostics.gauge("scanwatch_file_lag_bytes", Math.max(0, statSync(path).size - pos.offset), {
+          file: path,
+        });
+      } catch {
+        // rotated away or not there yet: the tail source reports that itself
+      }
+    }
+  }, 5000);
+  lagTimer.unref();
+
   let status = 0;
   try {
     for await (const batch of lines) {
@@ -222,6 +236,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
     status = 1;
     process.stderr.write(`scanwatch: ${(e as Error).message}\n`);
   } finally {
+    clearInterval(lagTimer);
     await source?.stop();
     journal?.stop();
     await Promise.allSettled(

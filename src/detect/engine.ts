@@ -197,7 +197,8 @@ export class Engine {
       ...(v.confidence !== undefined ? { confidence: v.confidence } : {}),
       src: info.src,
       ...(info.src === null && sources.length ? { sources } : {}),
-      distinctSources: info.src !== null ? 1 : dimCount(v.dims.sources),
+      // An estimate can overshoot the packets it was drawn from; never claim more sources than events.
+      distinctSources: info.src !== null ? 1 : Math.min(dimCount(v.dims.sources), s.events || Infinity),
       dst:
         info.dst !== null && dimCount(v.dims.hosts) <= 1 ? info.dst : hosts.length === 1 ? hosts[0]! : null,
       ...(hosts.length > 1 ? { targets: hosts } : {}),

@@ -92,7 +92,15 @@ export class MemoryStore implements WindowStore {
     let k = this.keys.get(u.key);
     if (k && u.ts - k.clock > k.windowMs) k = undefined; // quiet for a whole window: start over
     if (!k) {
-      k = { windowMs: u.windowMs, clock: u.ts, firstSeen: u.firstTs, buckets: new LazyMap(), sets: {}, tags: {}, samples: [] };
+      k = {
+        windowMs: u.windowMs,
+        clock: u.ts,
+        firstSeen: u.firstTs,
+        buckets: new LazyMap(),
+        sets: {},
+        tags: {},
+        samples: [],
+      };
       this.keys.set(u.key, k);
     }
 

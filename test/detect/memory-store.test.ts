@@ -9,7 +9,8 @@ describe("memory-store/bounds", () => {
     const s = new MemoryStore({ maxKeys: 3 });
     const t = Date.UTC(2026, 10, 28);
     const keys = ["a", "b", "c", "a", "d"];
-    for (let i = 0; i < keys.length; i++) await s.observe([{ key: keys[i]!, windowMs: 60_000, ts: t + i, firstTs: t + i, count: 1 }]);
+    for (let i = 0; i < keys.length; i++)
+      await s.observe([{ key: keys[i]!, windowMs: 60_000, ts: t + i, firstTs: t + i, count: 1 }]);
     // Four keys exceed the cap of 3: the store shrinks to 90 % of it, dropping b and c (stalest).
     expect(await s.size()).toBe(2);
     expect(s.evictions).toBe(2);
