@@ -36,7 +36,7 @@ interface Row {
 function stage(name: string, file: string, extra: string[] = []): Row {
   const out = execFileSync(
     process.execPath,
-    ["--import", "tsx", join(import.meta.dirname, "stage-main.ts"), name, file, ...extra],
+    [join(import.meta.dirname, "stage-main.mjs"), name, file, ...extra],
     {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "inherit"],
