@@ -27,6 +27,8 @@ export class Engine {
   /** Per logging host, the event time of the last kernel "callbacks suppressed" notice. */
   private readonly suppressed = new Map<string, { ms: number; count: number }>();
   readonly stats = { events: 0, stragglers: 0, alerts: 0 };
+  /** Per incident, the level the store last reported and when (event time). */
+  private readonly seenLevels = new Map<string, { level: number; at: number }>();
 
   constructor(
     rules: readonly CompiledRule[],
@@ -149,8 +151,16 @@ export class Engine {
     });
     if (level < 0) return undefined;
     const incident = `${rule.incidentGroup}|${a.key}`;
+    // An incident only climbs: while this process last saw it at this level or higher, and did
+    // so recently (a quarter of the cooldown, in event time, so the store's expiry keeps being
+    // pushed back), asking the store again cannot raise an alert. This saves one store round
+    // trip per attacking key per batch for as long as an attack lasts.
+    const seen = this.seenLevels.get(incident);
+    if (seen && level <= seen.level && s.lastSeen - seen.at < rule.cooldownMs / 4 && s.lastSeen >= seen.at) return undefined;
     const idCandidate = createHash("sha256").update(`${incident}|${s.firstSeen}`).digest("hex").slice(0, 24);
     const r = await this.store.escalate(incident, level, rule.cooldownMs, idCandidate, s.lastSeen);
+    if (this.seenLevels.size > 100_000) this.seenLevels.clear();
+    this.seenLevels.set(incident, { level: r.level, at: s.lastSeen });
     if (!r.raised) return undefined;
     return this.buildAlert(rule, a, s, v, r.id, r.created ? "new" : "update", level);
   }
