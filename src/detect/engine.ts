@@ -156,7 +156,8 @@ export class Engine {
     // pushed back), asking the store again cannot raise an alert. This saves one store round
     // trip per attacking key per batch for as long as an attack lasts.
     const seen = this.seenLevels.get(incident);
-    if (seen && level <= seen.level && s.lastSeen - seen.at < rule.cooldownMs / 4 && s.lastSeen >= seen.at) return undefined;
+    if (seen && level <= seen.level && s.lastSeen - seen.at < rule.cooldownMs / 4 && s.lastSeen >= seen.at)
+      return undefined;
     const idCandidate = createHash("sha256").update(`${incident}|${s.firstSeen}`).digest("hex").slice(0, 24);
     const r = await this.store.escalate(incident, level, rule.cooldownMs, idCandidate, s.lastSeen);
     if (this.seenLevels.size > 100_000) this.seenLevels.clear();
