@@ -71,6 +71,11 @@ export async function parseCommand(argv: string[]): Promise<number> {
   return diagnostics.get("scanwatch_read_errors_total") > 0 ? 1 : 0;
 }
 
+/** A user name as a JSON string (attacker-written: quotes and escapes keep it on one line), blank when none. */
+function userCell(user: string | undefined): string {
+  return (user === undefined ? "" : JSON.stringify(user)).slice(0, 24).padEnd(24);
+}
+
 function tableHeader(): string {
   return `${"time".padEnd(29)} ${"type".padEnd(20)} ${"src".padEnd(24)} ${"dst / user".padEnd(24)} detail\n`;
 }
@@ -83,11 +88,7 @@ function tableRow(e: Event): string {
     return `${e.ts.padEnd(29)} ${"packet".padEnd(20)} ${(e.src + (e.sport !== undefined ? ":" + e.sport : "")).padEnd(24)} ${e.dst.padEnd(24)} ${detail}\n`;
   }
   if (e.type === "auth") {
-    return `${e.ts.padEnd(29)} ${("auth/" + e.kind).padEnd(20)} ${(e.src + (e.sport !== undefined ? ":" + e.sport : "")).padEnd(24)} ${JSON.stringify(
-      e.user ?? "",
-    )
-      .slice(0, 24)
-      .padEnd(24)} ${e.method ?? ""}\n`;
+    return `${e.ts.padEnd(29)} ${("auth/" + e.kind).padEnd(20)} ${(e.src + (e.sport !== undefined ? ":" + e.sport : "")).padEnd(24)} ${userCell(e.user)} ${e.method ?? ""}\n`;
   }
   return `${e.ts.padEnd(29)} ${"suppressed".padEnd(20)} ${"".padEnd(24)} ${"".padEnd(24)} ${e.count} kernel messages dropped\n`;
 }
