@@ -5,13 +5,13 @@ import { isRedisSpec, openStore, storeSpecFrom } from "../detect/open-store.js";
 import type { Alert } from "../events/alert.js";
 import { ParseStats } from "../parsers/parse-stats.js";
 import { parseFiles } from "../pipeline.js";
-import { loadRules, RuleError, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
-import { openBatchFiles, SourceError } from "../sources/file-batch.js";
+import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
+import { openBatchFiles } from "../sources/file-batch.js";
 import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
 import { Progress } from "./progress.js";
 import { buildSinks, SINK_OPTIONS, SINK_HELP } from "./sinks.js";
 import { renderParseSummary } from "./summary.js";
-import { RuntimeError, UsageError } from "./usage-error.js";
+import { UsageError } from "./usage-error.js";
 
 export const ANALYZE_HELP = `scanwatch analyze [options] FILE... | -
 
@@ -60,20 +60,9 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   if (storeSpec !== "memory" && !isRedisSpec(storeSpec))
     throw new UsageError(`--store: expected "memory" or a redis:// URL, got "${storeSpec}"`);
 
-  let rules;
-  try {
-    rules = await loadRules(values.rules ?? SHIPPED_RULES_DIR);
-  } catch (e) {
-    if (e instanceof RuleError) throw new RuntimeError(e.message, e.code);
-    throw e;
-  }
-  let files;
-  try {
-    files = await openBatchFiles(positionals);
-  } catch (e) {
-    if (e instanceof SourceError) throw new RuntimeError(e.message, e.code);
-    throw e;
-  }
+  const rules = await loadRules(values.rules ?? SHIPPED_RULES_DIR); // RuleError: exit 1 in main()
+  // A missing or unreadable file throws a SourceError (with a code): main() prints it, exit 1.
+  const files = await openBatchFiles(positionals);
 
   const diagnostics = new Diagnostics();
   diagnostics.onReport((m) => process.stderr.write(`\rscanwatch: ${m.level}: ${m.message}\x1b[K\n`));

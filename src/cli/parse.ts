@@ -3,9 +3,9 @@ import { Diagnostics } from "../diagnostics.js";
 import type { Event } from "../events/event.js";
 import { ParseStats } from "../parsers/parse-stats.js";
 import { parseFiles } from "../pipeline.js";
-import { openBatchFiles, SourceError } from "../sources/file-batch.js";
+import { openBatchFiles } from "../sources/file-batch.js";
 import { TIME_OPTIONS, formatOption, resolveTime, writeOut } from "./common-options.js";
-import { RuntimeError, UsageError } from "./usage-error.js";
+import { UsageError } from "./usage-error.js";
 import { renderParseSummary } from "./summary.js";
 
 export const PARSE_HELP = `scanwatch parse [options] FILE... | -
@@ -36,13 +36,8 @@ export async function parseCommand(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError("parse: give at least one FILE (or - for stdin)");
   const time = resolveTime(values);
   const format = formatOption(values.format, process.stdout.isTTY === true);
-  let files;
-  try {
-    files = await openBatchFiles(positionals);
-  } catch (e) {
-    if (e instanceof SourceError) throw new RuntimeError(e.message, e.code);
-    throw e;
-  }
+  // A missing or unreadable file throws a SourceError (with a code): main() prints it, exit 1.
+  const files = await openBatchFiles(positionals);
   const diagnostics = new Diagnostics();
   diagnostics.onReport((m) => process.stderr.write(`scanwatch: ${m.level}: ${m.message}\n`));
   const stats = new ParseStats();
