@@ -8,7 +8,7 @@ import type { WindowStore } from "../detect/window-store.js";
 import type { Event } from "../events/event.js";
 import { MetricsServer } from "../metrics.js";
 import { LineParser } from "../parsers/line-parser.js";
-import { loadRules, RuleError, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
+import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { tailFiles } from "../sources/file-tail.js";
 import { followJournal } from "../sources/journal.js";
 import type { RawLine } from "../sources/line.js";
@@ -102,13 +102,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
   } else process.stderr.write("scanwatch: following the systemd journal (kernel and sshd)\n");
 
   const rulesDir = values.rules ?? SHIPPED_RULES_DIR;
-  let rules;
-  try {
-    rules = await loadRules(rulesDir);
-  } catch (e) {
-    if (e instanceof RuleError) throw new RuntimeError(e.message, e.code);
-    throw e;
-  }
+  const rules = await loadRules(rulesDir); // RuleError: exit 1 in main()
 
   let store: WindowStore;
   if (storeSpec === "memory") store = await openStore({ store: "memory" }, diagnostics);

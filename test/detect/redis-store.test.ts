@@ -11,7 +11,7 @@ import {
 } from "../../src/detect/redis-store.js";
 import type { WindowUpdate } from "../../src/detect/window-store.js";
 import { closedPort, uniquePrefix } from "../redis-server.js";
-import { describeWindowStore } from "./window-store.contract.js";
+import { describeWindowStore, T0, upd, W } from "./window-store.contract.js";
 
 const url = inject("redisUrl");
 const prefixes: string[] = [];
@@ -55,17 +55,6 @@ async function keysUnder(prefix: string): Promise<string[]> {
 }
 
 describeWindowStore("redis", ({ maxMembers }) => open({ maxMembers }));
-
-const W = 10_000;
-const T0 = Date.UTC(2026, 10, 28, 15, 0, 0);
-const upd = (key: string, ts: number, opts: Partial<WindowUpdate> = {}): WindowUpdate => ({
-  key,
-  windowMs: W,
-  ts,
-  firstTs: ts,
-  count: 1,
-  ...opts,
-});
 
 describe("redis-store/keys", () => {
   it("redis-store/every key written has a TTL longer than the window", async () => {

@@ -1,6 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { WindowStore, WindowUpdate } from "../../src/detect/window-store.js";
 
+export const W = 10_000;
+export const T0 = Date.UTC(2026, 10, 28, 15, 0, 0);
+
+/** One update of `key` at `ts`: one event in a 10 s window, plus whatever `opts` adds. */
+export const upd = (key: string, ts: number, opts: Partial<WindowUpdate> = {}): WindowUpdate => ({
+  key,
+  windowMs: W,
+  ts,
+  firstTs: ts,
+  count: 1,
+  ...opts,
+});
+
 /**
  * The conformance suite every WindowStore implementation passes. `make` returns a fresh, empty
  * store (for Redis: a unique key prefix on a private server); `maxMembers` is 50 for the bound cases.
@@ -18,16 +31,6 @@ export function describeWindowStore(
       await store.close();
     });
 
-    const W = 10_000;
-    const T0 = Date.UTC(2026, 10, 28, 15, 0, 0);
-    const upd = (key: string, ts: number, opts: Partial<WindowUpdate> = {}): WindowUpdate => ({
-      key,
-      windowMs: W,
-      ts,
-      firstTs: ts,
-      count: 1,
-      ...opts,
-    });
     const set = (...pairs: [string, number][]) => new Map(pairs);
 
     it("store/counts events and distinct members within the window", async () => {

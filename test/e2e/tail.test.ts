@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import { rng } from "../../bench/generate.js";
 import { copyFile, cp, mkdir, readFile, rename, truncate, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -262,7 +263,7 @@ describe("scanwatch tail (process)", () => {
   it("tail/kill -9 x20", { timeout: 90_000 }, async () => {
     const s = await setup("kill9");
     const seed = Number(process.env.SCANWATCH_E2E_SEED ?? Date.now() % 1_000_000);
-    const rnd = mulberry32(seed);
+    const rnd = rng(seed); // seeded, so a failing kill sequence can be replayed (SCANWATCH_E2E_SEED)
     const pick = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
     const source = [...SYN_SCAN, ...SSH_BRUTEFORCE];
     let cursor = 0;
@@ -582,16 +583,4 @@ function keyOf(a: Pick<Alert, "id" | "status" | "severity">): string {
 function describeReceived(r: Received): { key: string; header: string | string[] | undefined } {
   const a = JSON.parse(r.body) as Alert;
   return { key: keyOf(a), header: r.headers["idempotency-key"] };
-}
-
-/** A small seeded PRNG so a failing kill sequence can be replayed (SCANWATCH_E2E_SEED). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
