@@ -1,4 +1,6 @@
 import type { Diagnostics } from "./diagnostics.js";
+import type { Engine } from "./detect/engine.js";
+import type { Alert } from "./events/alert.js";
 import type { Event } from "./events/event.js";
 import { LineParser, type ParseOutcome } from "./parsers/line-parser.js";
 import type { ActionMapEntry } from "./parsers/action-map.js";
@@ -6,6 +8,7 @@ import type { ParseStats } from "./parsers/parse-stats.js";
 import { readLines, type BatchFile } from "./sources/file-batch.js";
 import type { RawLine } from "./sources/line.js";
 import { mergeByTime } from "./sources/merge.js";
+import type { Sink } from "./sinks/sink.js";
 
 export interface ParseOptions {
   zone: string;
@@ -17,10 +20,45 @@ export interface ParseOptions {
 }
 
 /**
- * Parses one batch file into event batches: every line becomes an event or a counted
- * rejection; nothing is thrown. Lines whose time goes backwards are kept and counted.
+ * Where events come from: batches in the order detection must see them, plus the
+ * acknowledgement a live source needs to save its positions.
  */
-export async function* parseFile(
+export interface EventSource {
+  readonly batches: AsyncIterable<Event[]>;
+  /** Everything handed out so far has been detected and written to the sinks. */
+  commit?(): void;
+  /** Stops reading; the iteration then ends. */
+  stop?(): Promise<void> | void;
+}
+
+/** The line sources `tail` reads (files, the journal), before parsing. */
+export interface LineSource extends AsyncIterable<RawLine[]> {
+  commit?(): void;
+  stop?(): Promise<void> | void;
+}
+
+/**
+ * Parses one batch of lines: every line becomes an event or a counted rejection (in `stats` and
+ * in the metrics); nothing is thrown. The one parse step of every command.
+ */
+export function parseBatch(
+  lines: readonly RawLine[],
+  parserFor: (file: string) => LineParser,
+  stats: ParseStats,
+  onOutcome?: (raw: RawLine, o: ParseOutcome) => void,
+): Event[] {
+  const events: Event[] = [];
+  for (const raw of lines) {
+    const o = parserFor(raw.file).parse(raw.text, raw.file, raw.line);
+    stats.record(o);
+    onOutcome?.(raw, o);
+    if (o.ok) events.push(o.event);
+  }
+  return events;
+}
+
+/** One batch file parsed into event batches. Lines whose time goes backwards are kept and counted. */
+async function* parseFile(
   file: BatchFile,
   opts: ParseOptions,
   stats: ParseStats,
@@ -30,24 +68,19 @@ export async function* parseFile(
     time: { zone: opts.zone, year: opts.year, referenceMs: file.mtimeMs },
     actionMap: opts.actionMap,
   });
+  const parserFor = () => parser;
   let last = -Infinity;
   for await (const batch of readLines(file, diagnostics, opts.onBytes)) {
-    const events: Event[] = [];
-    for (const raw of batch) {
-      const o = parser.parse(raw.text, raw.file, raw.line);
-      stats.record(o);
-      opts.onOutcome?.(raw, o);
-      if (o.ok) {
-        if (o.event.ms < last) stats.backwards++;
-        else last = o.event.ms;
-        events.push(o.event);
-      }
+    const events = parseBatch(batch, parserFor, stats, opts.onOutcome);
+    for (const e of events) {
+      if (e.ms < last) stats.backwards++;
+      else last = e.ms;
     }
     yield events;
   }
 }
 
-/** All files parsed and merged into one timeline. */
+/** Archived files, each parsed, merged into one timeline by event time. */
 export function parseFiles(
   files: BatchFile[],
   opts: ParseOptions,
@@ -55,4 +88,73 @@ export function parseFiles(
   diagnostics: Diagnostics,
 ): AsyncGenerator<Event[]> {
   return mergeByTime(files.map((f) => parseFile(f, opts, stats, diagnostics)[Symbol.asyncIterator]()));
+}
+
+export function batchSource(
+  files: BatchFile[],
+  opts: ParseOptions,
+  stats: ParseStats,
+  diagnostics: Diagnostics,
+): EventSource {
+  return { batches: parseFiles(files, opts, stats, diagnostics) };
+}
+
+/**
+ * A live source: lines in arrival order, parsed with one parser per file; events and rejections
+ * are also counted in the metrics.
+ */
+export function liveSource(
+  lines: LineSource,
+  parserFor: (file: string) => LineParser,
+  stats: ParseStats,
+  diagnostics: Diagnostics,
+): EventSource {
+  const count = (_raw: RawLine, o: ParseOutcome) => {
+    if (o.ok) diagnostics.count("scanwatch_events_total", { type: o.event.type });
+    else diagnostics.count("scanwatch_lines_rejected_total", { reason: o.reason });
+  };
+  return {
+    batches: (async function* () {
+      for await (const batch of lines) yield parseBatch(batch, parserFor, stats, count);
+    })(),
+    commit: () => lines.commit?.(),
+    stop: () => lines.stop?.(),
+  };
+}
+
+export interface PipelineOptions {
+  source: EventSource;
+  engine: Engine;
+  sinks: readonly Sink[];
+  /** Events outside it are not detected (e.g. --since/--until). */
+  keep?: (e: Event) => boolean;
+  /** Sees every batch of events before detection (progress, reports). */
+  onEvents?: (events: readonly Event[]) => void;
+  /** Sees every alert before the sinks do (e.g. to clear a progress bar). */
+  onAlerts?: (alerts: readonly Alert[]) => void;
+  /** Checked after each batch: true ends the loop (a stop signal). */
+  stopping?: () => boolean;
+}
+
+/**
+ * The one loop of scanwatch: source → detect → sinks → commit, in order, one batch at a time.
+ * The next batch is pulled only when the engine and every sink are done with the last one
+ * (backpressure), and a batch is committed only after its alerts were written, so a live
+ * source never saves a position past an alert that was not delivered to the sinks.
+ */
+export async function runPipeline(opts: PipelineOptions): Promise<void> {
+  const { source, engine, sinks, keep } = opts;
+  try {
+    for await (const batch of source.batches) {
+      const events = keep ? batch.filter(keep) : batch;
+      opts.onEvents?.(events);
+      const alerts = await engine.process(events);
+      if (alerts.length) opts.onAlerts?.(alerts);
+      for (const a of alerts) for (const s of sinks) await s.write(a);
+      source.commit?.();
+      if (opts.stopping?.()) break;
+    }
+  } finally {
+    await source.stop?.();
+  }
 }

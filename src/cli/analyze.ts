@@ -2,9 +2,8 @@ import { parseArgs } from "node:util";
 import { Diagnostics } from "../diagnostics.js";
 import { Engine } from "../detect/engine.js";
 import { isRedisSpec, openStore, storeSpecFrom } from "../detect/open-store.js";
-import type { Alert } from "../events/alert.js";
 import { ParseStats } from "../parsers/parse-stats.js";
-import { parseFiles } from "../pipeline.js";
+import { batchSource, runPipeline } from "../pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { openBatchFiles } from "../sources/file-batch.js";
 import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
@@ -74,31 +73,30 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const progress = showProgress ? new Progress(files.reduce((n, f) => n + f.size, 0)) : undefined;
   const started = performance.now();
   const alertsByType = new Map<string, number>();
-  const emit = async (alerts: Alert[]) => {
-    // Alerts and the progress bar may share one terminal: wipe the bar before printing.
-    if (alerts.length) progress?.clear();
-    for (const a of alerts) {
-      alertsByType.set(a.type, (alertsByType.get(a.type) ?? 0) + 1);
-      for (const s of sinks) await s.write(a);
-    }
-  };
   let failed = false;
   try {
-    for await (const batch of parseFiles(
-      files,
-      { ...time, onBytes: progress ? (n) => progress.add(n) : undefined },
-      stats,
-      diagnostics,
-    )) {
-      if (progress) progress.lines = stats.lines;
-      const events =
+    await runPipeline({
+      source: batchSource(
+        files,
+        { ...time, onBytes: progress ? (n) => progress.add(n) : undefined },
+        stats,
+        diagnostics,
+      ),
+      engine,
+      sinks,
+      keep:
         since === undefined && until === undefined
-          ? batch
-          : batch.filter(
-              (e) => (since === undefined || e.ms >= since) && (until === undefined || e.ms < until),
-            );
-      await emit(await engine.process(events));
-    }
+          ? undefined
+          : (e) => (since === undefined || e.ms >= since) && (until === undefined || e.ms < until),
+      onEvents: () => {
+        if (progress) progress.lines = stats.lines;
+      },
+      onAlerts: (alerts) => {
+        // Alerts and the progress bar may share one terminal: wipe the bar before printing.
+        progress?.clear();
+        for (const a of alerts) alertsByType.set(a.type, (alertsByType.get(a.type) ?? 0) + 1);
+      },
+    });
   } catch (e) {
     failed = true;
     progress?.clear();

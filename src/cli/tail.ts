@@ -5,9 +5,10 @@ import { Engine } from "../detect/engine.js";
 import { FallbackStore } from "../detect/fallback-store.js";
 import { isRedisSpec, openStore, storeSpecFrom } from "../detect/open-store.js";
 import type { WindowStore } from "../detect/window-store.js";
-import type { Event } from "../events/event.js";
 import { MetricsServer } from "../metrics.js";
 import { LineParser } from "../parsers/line-parser.js";
+import { ParseStats } from "../parsers/parse-stats.js";
+import { liveSource, runPipeline, type LineSource } from "../pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { tailFiles } from "../sources/file-tail.js";
 import { followJournal } from "../sources/journal.js";
@@ -131,7 +132,6 @@ export async function tailCommand(argv: string[]): Promise<number> {
         pollMs: 100,
         maxBatchLines: 4096,
       });
-  const lines: AsyncIterable<RawLine[]> = journal ? journal.lines : source!;
 
   let metrics: MetricsServer | undefined;
   if (values.metrics) {
@@ -207,25 +207,19 @@ export async function tailCommand(argv: string[]): Promise<number> {
   lagTimer.unref();
 
   let status = 0;
+  const stats = new ParseStats();
   try {
-    for await (const batch of lines) {
-      const events: Event[] = [];
-      for (const raw of batch) {
-        // Year inference for live logs: the reference is "now", not a file mtime.
-        const o = parserFor(raw.file).parse(raw.text, raw.file, raw.line);
-        // File lines are counted by the tail source as it hands them out ({source="tail"});
-        // counting them here too put every line in two series and doubled any sum over them.
-        if (journal) diagnostics.count("scanwatch_lines_read_total", { source: "journal" });
-        if (o.ok) {
-          events.push(o.event);
-          diagnostics.count("scanwatch_events_total", { type: o.event.type });
-        } else diagnostics.count("scanwatch_lines_rejected_total", { reason: o.reason });
-      }
-      const alerts = await engine.process(events);
-      for (const a of alerts) for (const s of sinks) await s.write(a);
-      source?.commit();
-      if (stopping) break;
-    }
+    await runPipeline({
+      source: liveSource(
+        journal ? countLines(journal.lines, diagnostics) : source!,
+        parserFor,
+        stats,
+        diagnostics,
+      ),
+      engine,
+      sinks,
+      stopping: () => stopping,
+    });
   } catch (e) {
     status = 1;
     process.stderr.write(`scanwatch: ${(e as Error).message}\n`);
@@ -243,4 +237,17 @@ export async function tailCommand(argv: string[]): Promise<number> {
     process.off("SIGHUP", onHup);
   }
   return status;
+}
+
+/**
+ * Journal lines counted as they are read (file lines are counted by the tail source itself, as
+ * it hands them out, so no line is in two series).
+ */
+function countLines(lines: AsyncIterable<RawLine[]>, diagnostics: Diagnostics): LineSource {
+  return (async function* () {
+    for await (const batch of lines) {
+      diagnostics.count("scanwatch_lines_read_total", { source: "journal" }, batch.length);
+      yield batch;
+    }
+  })();
 }

@@ -1,15 +1,10 @@
-import type { Event } from "../events/event.js";
+import type { Event, PacketEvent, SourceRef } from "../events/event.js";
+import type { PacketClass } from "../events/packet-class.js";
 import type { CompiledRule } from "../rules/compiled-rule.js";
-import type { Aggregator, KeyAgg } from "./aggregator.js";
-import type { WindowSnapshot } from "./window-store.js";
+import type { KeyWindow } from "./window/key-window.js";
 
-/** Facts shared between detectors within one batch. */
-export interface BatchContext {
-  /** Distinct TCP ports per source from the fast tcp-scan rules (phase 0), for distributed-scan. */
-  srcPorts: Map<string, number>;
-  /** The lowest single-source tcp-scan threshold in use. */
-  tcpScanThreshold: number;
-}
+/** What an event is, for routing: a packet's class, or an sshd event. */
+export type EventClass = PacketClass | "auth";
 
 /** A detector's decision that a key is an attack, before incident bookkeeping. */
 export interface Verdict {
@@ -19,29 +14,108 @@ export interface Verdict {
   technique?: string;
   confidence?: number;
   evidence: string[];
-  /** Which store dimensions hold ports, hosts and sources for the alert's samples. */
+  /** Which of the detector's dimensions hold the alert's ports, hosts and sources. */
   dims: { ports?: string; hosts?: string; sources?: string };
-  /** Fixed port list when the key itself names the port (port-sweep). */
+  /** Fixed port list when the key itself names the port. */
   ports?: number[];
 }
 
 /**
- * One behaviour. `collect` is called for each event that passed the rule's filters and allow-lists
- * and adds it to the batch aggregate under the detector's key; `judge` looks at a key's window
- * after the store applied the batch. Both are pure apart from the aggregator they are handed.
+ * One key seen through one rule's window: what `judge` reads. Implemented over the engine's own
+ * windows and over a fleet store's snapshot, so a verdict is the same function of the same
+ * numbers wherever they live.
  */
-export interface Detector {
-  readonly rule: CompiledRule;
-  /** Phase 1 detectors run after phase 0 detectors of the same batch and may read their facts. */
-  readonly phase: 0 | 1;
-  collect(e: Event, agg: Aggregator, ctx: BatchContext): void;
-  judge(a: KeyAgg, s: WindowSnapshot, ctx: BatchContext): Verdict | undefined;
+export interface WindowView {
+  readonly proto: string;
+  readonly technique?: string;
+  events(): number;
+  distinct(dim: string): number;
+  estimate(dim: string): boolean;
+  tag(name: string): number;
+  /** Members of a dimension in the window (at most the exact bound); undefined where a view cannot list them. */
+  members(dim: string): string[] | undefined;
+  /** A fact another detector provides (its `provides`); 0 when no rule provides it. */
+  fact(name: string, key: string): number;
 }
 
-export function count(s: WindowSnapshot, dim: string): number {
-  return s.sets[dim]?.count ?? 0;
+/** The state a detector's `feed` writes into, handed to it by the engine. */
+export interface FeedContext {
+  /**
+   * The key's windows, created on first use with the given identity, its clock advanced to the
+   * event's time. One call per key per event.
+   */
+  touch(
+    key: string,
+    e: Event,
+    src: string | null,
+    dst: string | null,
+    proto: string,
+    technique?: string,
+  ): KeyWindow;
+  /** The key's windows if it exists (clock advanced), without creating it. */
+  peek(key: string, e: Event): KeyWindow | undefined;
+  /** Adds `n` events to the key at the event's time (evidence sample included). */
+  count(k: KeyWindow, e: Event, n?: number): void;
+  /** Records a member; returns the views whose distinct count grew. */
+  member(k: KeyWindow, dim: number, value: string, e: Event): number;
+  tag(k: KeyWindow, tag: number, n?: number): void;
+  /** Asks the engine to judge the views in `views` (a bit per view) of key `k`. */
+  check(k: KeyWindow, views: number): void;
+  /** A fact another detector provides (see `provides`), e.g. whether a source is a scanner on its own. */
+  fact(name: string, key: string): number;
 }
 
-export function isEstimate(s: WindowSnapshot, dim: string): boolean {
-  return s.sets[dim]?.estimate === true;
+/** All views of a key, for detectors whose measure grows with every event. */
+export const ALL_VIEWS = 0x7fffffff;
+
+/**
+ * One behaviour, as one module: its rule fields (schema fragment and compile step), the alert
+ * types it raises, what `threshold` measures, which events it can use, the facts it provides to
+ * and needs from other detectors, and the code that keys events and judges windows. The registry
+ * assembles the rule schema and the engine's routing from these; adding a detection is one such
+ * module, one rule file and one scenario.
+ */
+export interface DetectorModule<P = unknown> {
+  readonly name: string;
+  /** JSON Schema of the rule fields this detector adds, each with its description and unit. */
+  readonly params: Readonly<Record<string, object>>;
+  readonly requiredParams: readonly string[];
+  readonly alertTypes: readonly string[];
+  /** What `threshold` and the severity ladder measure, and the most it can reach in one window. */
+  readonly measure: { readonly what: string; readonly max: number; of(view: WindowView): number };
+  /** Event classes `feed` can use; the engine routes nothing else to it. */
+  readonly accepts: readonly EventClass[];
+  /** The member dimensions and counters each key keeps. */
+  readonly dims: readonly string[];
+  readonly tags: readonly string[];
+  /** Facts this detector answers for others, computed from its state. */
+  readonly provides?: Readonly<Record<string, (state: FactSource, key: string) => number>>;
+  readonly needs?: readonly string[];
+  /** Compiles the detector's own fields of a validated rule spec; problems as `/field: message`. */
+  compile(spec: Readonly<Record<string, unknown>>, problems: string[]): P;
+  /**
+   * Rules whose keys are built from the same events the same way share one state (one key per
+   * source, say) and differ only in window: this string says which rules can share.
+   */
+  stateKey(rule: CompiledRule<P>): string;
+  /** Keys one event (already filtered by the state's rules) and records it. */
+  feed(e: Event, ctx: FeedContext, rule: CompiledRule<P>): void;
+  /** The verdict on one key through one rule's window, or undefined. Pure. */
+  judge(view: WindowView, rule: CompiledRule<P>): Verdict | undefined;
+}
+
+/** What a fact provider may read: one of its keys through its own rules' windows. */
+export interface FactSource {
+  readonly rules: readonly CompiledRule[];
+  view(key: string, rule: number): WindowView | undefined;
+}
+
+export type AnyDetector = DetectorModule<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export function sourceRef(e: Event): SourceRef {
+  return e.source;
+}
+
+export function isPacket(e: Event): e is PacketEvent {
+  return e.type === "packet";
 }

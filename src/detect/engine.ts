@@ -3,44 +3,101 @@ import type { Diagnostics } from "../diagnostics.js";
 import type { Alert } from "../events/alert.js";
 import type { Event } from "../events/event.js";
 import type { CompiledRule } from "../rules/compiled-rule.js";
-import { Aggregator, isoAt, type KeyAgg } from "./aggregator.js";
-import type { BatchContext, Detector, Verdict } from "./detector.js";
-import { buildDetectors } from "./registry.js";
-import type { WindowSnapshot, WindowStore, WindowUpdate } from "./window-store.js";
+import { buildAlert, ladderLevel } from "./alert-builder.js";
+import type { AnyDetector, EventClass, FeedContext } from "./detector.js";
+import { DetectorState } from "./detector-state.js";
+import { FleetSync, type Pending } from "./fleet-sync.js";
+import { IncidentBook, isLive, type Incident } from "./incident-book.js";
+import { detectorNamed, DETECTORS } from "./registry.js";
+import { KeyWindow } from "./window/key-window.js";
+import type { WindowStore } from "./window-store.js";
 
 export interface EngineOptions {
   /** How far back in event time an event may arrive and still count as in order (default 5 s). */
   disorderMs?: number;
   diagnostics: Diagnostics;
+  /** Most keys held across all detectors (default 100,000); past it the stalest are evicted. */
+  maxKeys?: number;
+  /** Exact members per dimension of a key before counts become estimates (default 20,000). */
+  maxMembers?: number;
 }
 
-const SAMPLE_LIMIT = 100;
+/** A kernel "callbacks suppressed" notice: counts around it are lower bounds. */
+interface Suppressed {
+  ms: number;
+  count: number;
+}
 
 /**
- * The detection loop shared by `analyze` and `tail`: events in, alerts out. Windows advance on
- * event time only. Each batch costs one store round trip per phase (two at most), whatever its
- * size: events are aggregated per key first.
+ * The detection loop shared by `analyze` and `tail`: events in, alerts out, one event at a
+ * time in log order. Each event visits only the detector states whose rules accept its class;
+ * each state keeps one window per key, exact under window-spec.ts, so an alert's counts are the
+ * window's when its verdict was reached, whatever the batch size. A verdict is only computed
+ * when a view's measure grew and could climb a severity step. With a shared store (Redis), the
+ * batch's window updates and escalations are sent in one exchange after the batch, and fleet
+ * totals can raise what this process alone did not see.
  */
 export class Engine {
-  private detectors: Detector[];
+  private states: DetectorState[] = [];
+  private route = new Map<EventClass, DetectorState[]>();
+  private facts = new Map<string, { state: DetectorState; fn: (s: DetectorState, key: string) => number }>();
+  private readonly incidents = new IncidentBook();
   private watermark = -Infinity;
-  /** Per logging host, the event time of the last kernel "callbacks suppressed" notice. */
-  private readonly suppressed = new Map<string, { ms: number; count: number }>();
+  private readonly suppressed = new Map<string, Suppressed>();
+  private pending: Pending[] = [];
+  private current!: DetectorState;
+  private fleet: FleetSync | undefined;
+  private readonly ctx: FeedContext;
+  private evicted = 0;
   readonly stats = { events: 0, stragglers: 0, alerts: 0 };
-  /** Per incident, the level the store last reported and when (event time). */
-  private readonly seenLevels = new Map<string, { level: number; at: number }>();
 
   constructor(
     rules: readonly CompiledRule[],
     private store: WindowStore,
     private readonly opts: EngineOptions,
   ) {
-    this.detectors = buildDetectors(rules);
+    this.ctx = this.feedContext();
+    this.setRules(rules);
   }
 
-  /** Replaces the rules (SIGHUP reload); windows of unchanged rule ids carry on. */
+  /** Replaces the rules (SIGHUP reload); states whose rules did not change keep their windows. */
   setRules(rules: readonly CompiledRule[]): void {
-    this.detectors = buildDetectors(rules);
+    const old = new Map(this.states.map((s) => [signature(s.module, s.rules), s]));
+    const groups = new Map<string, CompiledRule[]>();
+    for (const r of rules) {
+      const m = detectorNamed(r.detector);
+      if (!m) throw new Error(`rule ${r.id}: unknown detector ${r.detector}`);
+      const g = `${m.name}|${m.stateKey(r)}|${r.filterKey}`;
+      let list = groups.get(g);
+      if (!list) groups.set(g, (list = []));
+      list.push(r);
+    }
+    const states: DetectorState[] = [];
+    for (const list of groups.values()) {
+      list.sort((a, b) => a.windowMs - b.windowMs || (a.id < b.id ? -1 : 1));
+      const m = detectorNamed(list[0]!.detector)!;
+      const state = new DetectorState(m, list, this.opts.maxMembers);
+      const prev = old.get(signature(m, list));
+      if (prev) for (const [key, k] of prev.keys) state.keys.set(key, k);
+      states.push(state);
+    }
+    // Providers of facts before the detectors that need them, then in registry order.
+    const rank = (s: DetectorState) => (s.module.needs?.length ? 1 : 0) * 100 + DETECTORS.indexOf(s.module);
+    states.sort((a, b) => rank(a) - rank(b));
+    this.states = states;
+    this.route = new Map();
+    this.facts = new Map();
+    for (const s of states) {
+      for (const c of s.module.accepts) {
+        let list = this.route.get(c);
+        if (!list) this.route.set(c, (list = []));
+        list.push(s);
+      }
+      for (const [name, fn] of Object.entries(s.module.provides ?? {}))
+        this.facts.set(name, { state: s, fn });
+    }
+    for (const s of states) s.facts = (name, key) => this.fact(name, key);
+    this.fleet?.reset();
   }
 
   /** Swaps the store (fallback to memory while Redis is away, and back). */
@@ -52,9 +109,23 @@ export class Engine {
     return this.store;
   }
 
+  get evictions(): number {
+    return this.evicted;
+  }
+
+  /** Keys held right now across all detectors. */
+  get keyCount(): number {
+    let n = 0;
+    for (const s of this.states) n += s.keys.size;
+    return n;
+  }
+
   async process(events: readonly Event[]): Promise<Alert[]> {
     if (events.length === 0) return [];
     const disorder = this.opts.disorderMs ?? 5000;
+    const shared = this.store.shared;
+    if (shared) this.fleet ??= new FleetSync();
+    else this.fleet = undefined;
     for (const e of events) {
       this.stats.events++;
       if (e.ms < this.watermark - disorder) {
@@ -68,184 +139,191 @@ export class Engine {
           ms: e.ms,
           count: (prev && e.ms - prev.ms < 3_600_000 ? prev.count : 0) + e.count,
         });
+        continue;
+      }
+      const states = this.route.get(e.type === "packet" ? e.cls : "auth");
+      if (!states) continue;
+      for (const s of states) {
+        if (!s.accepts(e)) continue;
+        this.current = s;
+        s.module.feed(e, this.ctx, s.rules[0]!);
       }
     }
-    const ctx: BatchContext = { srcPorts: new Map(), tcpScanThreshold: this.tcpScanThreshold() };
-    const alerts: Alert[] = [];
-    for (const phase of [0, 1] as const) {
-      const active = this.detectors.filter((d) => d.phase === phase);
-      if (active.length === 0) continue;
-      const aggs = active.map((d) => this.collect(d, events, ctx));
-      const updates: WindowUpdate[] = [];
-      const owners: { d: Detector; a: KeyAgg }[] = [];
-      aggs.forEach((agg, i) => {
-        const d = active[i]!;
-        for (const a of agg.keys.values()) {
-          updates.push(toUpdate(d.rule, a));
-          owners.push({ d, a });
-        }
-      });
-      if (updates.length === 0) continue;
-      const t0 = performance.now();
-      const snaps = await this.store.observe(updates);
-      this.opts.diagnostics.count(
-        "scanwatch_store_seconds_total",
-        { store: this.store.kind },
-        (performance.now() - t0) / 1000,
-      );
-      for (let i = 0; i < owners.length; i++) {
-        const { d, a } = owners[i]!;
-        const s = snaps[i]!;
-        if (d.rule.detector === "tcp-scan" && !d.rule.slow) {
-          ctx.srcPorts.set(a.key, Math.max(ctx.srcPorts.get(a.key) ?? 0, s.sets.port?.count ?? 0));
-        }
-        const v = d.judge(a, s, ctx);
-        if (v) {
-          const alert = await this.escalate(d.rule, a, s, v);
-          if (alert) alerts.push(alert);
-        }
-      }
-    }
-    // Detectors run one after another over the batch: put their alerts back in time order.
-    alerts.sort((x, y) => (x.lastSeen < y.lastSeen ? -1 : x.lastSeen > y.lastSeen ? 1 : 0));
+    const pending = this.pending;
+    this.pending = [];
+    const alerts = this.fleet
+      ? await this.fleet.exchange(this.store, pending, this.states, this.incidents)
+      : pending.map((p) => p.alert);
+    // Said after the exchange: a store that failed during it has just switched to its fallback.
+    const note = this.store.note;
+    if (note) for (const a of alerts) a.evidence.push(note);
+    this.bound();
     this.stats.alerts += alerts.length;
     for (const al of alerts) this.opts.diagnostics.count("scanwatch_alerts_total", { type: al.type });
     return alerts;
   }
 
-  private tcpScanThreshold(): number {
-    let t = Infinity;
-    for (const d of this.detectors)
-      if (d.rule.detector === "tcp-scan" && !d.rule.slow) t = Math.min(t, d.rule.threshold);
-    return t;
-  }
-
-  private collect(d: Detector, events: readonly Event[], ctx: BatchContext): Aggregator {
-    const agg = new Aggregator();
-    const r = d.rule;
-    for (const e of events) {
-      if (e.type === "packet") {
-        if (
-          !r.matches(e) ||
-          (r.allowSrc.size && r.allowSrc.has(e.src)) ||
-          (r.allowDst.size && r.allowDst.has(e.dst))
-        )
-          continue;
-      } else if (e.type === "auth") {
-        if (r.allowSrc.size && r.allowSrc.has(e.src)) continue;
-      } else continue;
-      d.collect(e, agg, ctx);
-    }
-    return agg;
-  }
-
-  private async escalate(
-    rule: CompiledRule,
-    a: KeyAgg,
-    s: WindowSnapshot,
-    v: Verdict,
-  ): Promise<Alert | undefined> {
-    let level = -1;
-    rule.ladder.forEach((step, i) => {
-      if (v.measure >= step.at) level = i;
-    });
-    if (level < 0) return undefined;
-    const incident = `${rule.incidentGroup}|${a.key}`;
-    // An incident only climbs: while this process last saw it at this level or higher, and did
-    // so recently (a quarter of the cooldown, in event time, so the store's expiry keeps being
-    // pushed back), asking the store again cannot raise an alert. This saves one store round
-    // trip per attacking key per batch for as long as an attack lasts.
-    const seen = this.seenLevels.get(incident);
-    if (seen && level <= seen.level && s.lastSeen - seen.at < rule.cooldownMs / 4 && s.lastSeen >= seen.at)
-      return undefined;
-    const idCandidate = createHash("sha256").update(`${incident}|${s.firstSeen}`).digest("hex").slice(0, 24);
-    const r = await this.store.escalate(incident, level, rule.cooldownMs, idCandidate, s.lastSeen);
-    if (this.seenLevels.size > 100_000) this.seenLevels.clear();
-    this.seenLevels.set(incident, { level: r.level, at: s.lastSeen });
-    if (!r.raised) return undefined;
-    return this.buildAlert(rule, a, s, v, r.id, r.created ? "new" : "update", level);
-  }
-
-  private async buildAlert(
-    rule: CompiledRule,
-    a: KeyAgg,
-    s: WindowSnapshot,
-    v: Verdict,
-    id: string,
-    status: "new" | "update",
-    level: number,
-  ): Promise<Alert> {
-    const storeKey = `${rule.id}|${a.key}`;
-    const dimCount = (dim: string | undefined) => (dim ? (s.sets[dim]?.count ?? 0) : 0);
-    const dimEstimate = (dim: string | undefined) => (dim ? s.sets[dim]?.estimate === true : false);
-    const [ports, hosts, sources, samples] = await Promise.all([
-      v.dims.ports ? this.store.members(storeKey, v.dims.ports, SAMPLE_LIMIT) : Promise.resolve([]),
-      v.dims.hosts ? this.store.members(storeKey, v.dims.hosts, SAMPLE_LIMIT) : Promise.resolve([]),
-      v.dims.sources ? this.store.members(storeKey, v.dims.sources, SAMPLE_LIMIT) : Promise.resolve([]),
-      this.store.samples(storeKey),
-    ]);
-    const info = a.info;
-    const evidence = [...v.evidence];
-    const sup = this.suppressed.get(info.host);
-    const lowerBound =
-      sup !== undefined && sup.ms >= s.firstSeen - rule.windowMs && sup.ms <= s.lastSeen + rule.windowMs;
-    if (lowerBound)
-      evidence.push(
-        `the kernel dropped ${sup!.count} log message(s) ("callbacks suppressed") around this time: counts are lower bounds`,
-      );
-    const note = (this.store as { note?: string }).note;
-    if (note) evidence.push(note);
-    const portList = v.ports ?? ports.map(Number).filter((p) => Number.isInteger(p));
-    const alert: Alert = {
-      schemaVersion: 1,
-      id,
-      status,
-      type: v.type,
-      ...((v.technique ?? info.technique) ? { technique: v.technique ?? info.technique } : {}),
-      ...(rule.slow ? { slow: true } : {}),
-      rule: rule.id,
-      severity: rule.ladder[level]!.severity,
-      ...(v.confidence !== undefined ? { confidence: v.confidence } : {}),
-      src: info.src,
-      ...(info.src === null && sources.length ? { sources } : {}),
-      // An estimate can overshoot the packets it was drawn from; never claim more sources than events.
-      distinctSources: info.src !== null ? 1 : Math.min(dimCount(v.dims.sources), s.events || Infinity),
-      dst:
-        info.dst !== null && dimCount(v.dims.hosts) <= 1 ? info.dst : hosts.length === 1 ? hosts[0]! : null,
-      ...(hosts.length > 1 ? { targets: hosts } : {}),
-      distinctHosts: v.dims.hosts ? dimCount(v.dims.hosts) : info.dst !== null ? 1 : 0,
-      proto: info.proto,
-      ports: portList.slice(0, SAMPLE_LIMIT).sort((x, y) => x - y),
-      distinctPorts: v.ports ? v.ports.length : dimCount(v.dims.ports),
-      events: s.events,
-      firstSeen: isoAt(s.firstSeen, info.offset),
-      lastSeen: isoAt(s.lastSeen, info.offset),
-      window: rule.windowMs / 1000,
-      host: info.host,
-      estimate: dimEstimate(v.dims.sources) || dimEstimate(v.dims.ports) || dimEstimate(v.dims.hosts),
-      ...(lowerBound ? { lowerBound: true } : {}),
-      evidence,
-      samples: samples.map(toRef),
+  private feedContext(): FeedContext {
+    return {
+      touch: (key, e, src, dst, proto, technique) => {
+        const s = this.current;
+        let k = s.keys.get(key);
+        if (!k) {
+          k = new KeyWindow(s.layout, key, src, dst, proto, e.host, technique);
+          s.keys.set(key, k);
+        }
+        k.advance(e.ms, e.ts);
+        if (k.incidents) active(k);
+        return k;
+      },
+      peek: (key, e) => {
+        const k = this.current.keys.get(key);
+        if (!k) return undefined;
+        k.advance(e.ms, e.ts);
+        if (k.incidents) active(k);
+        return k;
+      },
+      count: (k, e, n = 1) => {
+        k.count(e.ms, n, e.source);
+        this.fleet?.count(this.current, k, e, n);
+      },
+      member: (k, dim, value, e) => {
+        this.fleet?.member(this.current, k, dim, value, e);
+        return k.member(dim, value, e.ms);
+      },
+      tag: (k, tag, n = 1) => {
+        k.tag(tag, n);
+        this.fleet?.tag(this.current, k, tag, n);
+      },
+      check: (k, views) => {
+        const n = this.current.rules.length;
+        for (let v = 0; v < n; v++) if (views & (1 << v)) this.judge(this.current, k, v);
+      },
+      fact: (name, key) => this.fact(name, key),
     };
-    return alert;
+  }
+
+  private fact(name: string, key: string): number {
+    const f = this.facts.get(name);
+    return f ? f.fn(f.state, key) : 0;
+  }
+
+  private judge(s: DetectorState, k: KeyWindow, v: number): void {
+    const rule = s.rules[v]!;
+    const view = s.viewOf(k, v);
+    const level = ladderLevel(rule, s.module.measure.of(view));
+    if (level < 0) return;
+    const now = k.clock;
+    const inc = this.incidentOf(rule, k, v, now);
+    if (inc && level <= inc.level) {
+      if (now > inc.lastSeen) inc.lastSeen = now;
+      return;
+    }
+    const verdict = s.module.judge(view, rule);
+    if (!verdict) return;
+    const at = ladderLevel(rule, verdict.measure);
+    if (at < 0 || (inc && at <= inc.level)) return;
+    let status: "new" | "update" = "update";
+    let raised = inc;
+    if (raised) {
+      raised.level = at;
+      raised.lastSeen = now;
+      raised.cooldownMs = Math.max(raised.cooldownMs, rule.cooldownMs);
+    } else {
+      status = "new";
+      const name = `${rule.incidentGroup}|${k.key}`;
+      const id = createHash("sha256").update(`${name}|${k.first[v]}`).digest("hex").slice(0, 24);
+      raised = this.incidents.create(name, id, at, now, rule.cooldownMs);
+    }
+    // Every view of this key in the same incident group joins it: the key's events keep it active.
+    const joined = (k.incidents ??= new Array(s.rules.length).fill(undefined));
+    for (let j = 0; j < s.rules.length; j++)
+      if (s.rules[j]!.incidentGroup === rule.incidentGroup) joined[j] = raised;
+    const lower = this.lowerBound(k.host, k.first[v]!, now, rule.windowMs);
+    this.pending.push({
+      incident: raised,
+      rule,
+      lastSeen: now,
+      alert: buildAlert({
+        id: raised.id,
+        status,
+        level: at,
+        rule,
+        verdict,
+        view,
+        src: k.src,
+        dst: k.dst,
+        host: k.host,
+        firstSeen: k.first[v]!,
+        lastSeen: now,
+        ts: k.ts,
+        members: (dim) => k.members(s.dimIndex(dim), v),
+        samples: k.samples(v),
+        notes: lower ? [lower.note] : [],
+        lowerBound: lower !== undefined,
+      }),
+    });
+  }
+
+  private incidentOf(rule: CompiledRule, k: KeyWindow, v: number, now: number): Incident | undefined {
+    const cached = k.incidents?.[v] as Incident | undefined;
+    if (cached && isLive(cached, now)) return cached;
+    const inc = this.incidents.get(`${rule.incidentGroup}|${k.key}`, now);
+    if (inc) (k.incidents ??= new Array(this.current.rules.length).fill(undefined))[v] = inc;
+    return inc;
+  }
+
+  private lowerBound(
+    host: string,
+    first: number,
+    last: number,
+    windowMs: number,
+  ): { note: string } | undefined {
+    const sup = this.suppressed.get(host);
+    if (!sup || sup.ms < first - windowMs || sup.ms > last + windowMs) return undefined;
+    return {
+      note: `the kernel dropped ${sup.count} log message(s) ("callbacks suppressed") around this time: counts are lower bounds`,
+    };
+  }
+
+  /**
+   * Bounds memory once per batch: keys whose every window has passed (in event time) are
+   * dropped, then, while over the cap, the stalest keys of each detector (counted as evictions).
+   */
+  private bound(): void {
+    const max = this.opts.maxKeys ?? 100_000;
+    if (this.keyCount <= max) return;
+    const now = this.watermark;
+    for (const s of this.states) {
+      const w = s.layout.maxWindowMs;
+      for (const [key, k] of s.keys) if (now - k.clock > w) s.keys.delete(key);
+    }
+    this.incidents.sweep(now);
+    const total = this.keyCount;
+    if (total <= max) return;
+    const target = Math.floor(max * 0.9);
+    for (const s of this.states) {
+      const share = Math.floor((s.keys.size / total) * (total - target)) + 1;
+      const byAge = [...s.keys.values()].sort((a, b) => a.clock - b.clock);
+      for (let i = 0; i < share && i < byAge.length; i++) s.keys.delete(byAge[i]!.key);
+      this.evicted += Math.min(share, byAge.length);
+      this.opts.diagnostics.count(
+        "scanwatch_store_evictions_total",
+        undefined,
+        Math.min(share, byAge.length),
+      );
+    }
   }
 }
 
-function toUpdate(rule: CompiledRule, a: KeyAgg): WindowUpdate {
-  const u: WindowUpdate = {
-    key: `${rule.id}|${a.key}`,
-    windowMs: rule.windowMs,
-    ts: a.ts,
-    firstTs: a.firstTs,
-    count: a.count,
-  };
-  if (Object.keys(a.sets).length) u.sets = a.sets;
-  if (Object.keys(a.tags).length) u.tags = a.tags;
-  if (a.samples.length) u.samples = a.samples;
-  return u;
+/** Rules that key the same events the same way into the same windows can take over a state's keys. */
+/** An event reached key `k`: its open incidents are active until the key's clock. */
+function active(k: KeyWindow): void {
+  for (const inc of k.incidents as (Incident | undefined)[])
+    if (inc && isLive(inc, k.clock) && k.clock > inc.lastSeen) inc.lastSeen = k.clock;
 }
 
-function toRef(s: string): { file: string; line: number } {
-  const i = s.lastIndexOf(":");
-  return { file: s.slice(0, i), line: Number(s.slice(i + 1)) };
+function signature(m: AnyDetector, rules: readonly CompiledRule[]): string {
+  const r0 = rules[0]!;
+  return `${m.name}|${m.stateKey(r0)}|${r0.filterKey}|${rules.map((r) => `${r.id}:${r.windowMs}`).join(",")}`;
 }

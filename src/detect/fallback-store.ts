@@ -26,6 +26,10 @@ export class FallbackStore implements WindowStore {
     diagnostics.gauge("scanwatch_store_fallback", 0);
   }
 
+  get shared(): boolean {
+    return !this.usingMemory && this.primary.shared;
+  }
+
   get kind(): "memory" | "redis" {
     return this.usingMemory ? "memory" : this.primary.kind;
   }

@@ -1,6 +1,8 @@
 import type { Diagnostics } from "../diagnostics.js";
 import { HyperLogLog } from "./hll.js";
+import { sortMembers } from "./alert-builder.js";
 import { LazyMap } from "./lazy-map.js";
+import { oldestBucket as oldestBucketOf, windowSpec, windowStart } from "./window/window-spec.js";
 import {
   bucketMs,
   DEFAULT_MAX_MEMBERS,
@@ -37,6 +39,8 @@ interface Incident {
 }
 
 export interface MemoryStoreOptions {
+  /** True for an in-process store shared by several engines (tests of fleet behaviour). */
+  shared?: boolean;
   /** Most keys tracked at once; past it the stalest key is evicted (counted). */
   maxKeys?: number;
   maxMembers?: number;
@@ -46,6 +50,7 @@ export interface MemoryStoreOptions {
 /** The embedded store: the WindowStore semantics in process memory, bounded in keys. */
 export class MemoryStore implements WindowStore {
   readonly kind = "memory" as const;
+  readonly shared: boolean;
   private readonly keys = new Map<string, MemKey>();
   private readonly incidents = new Map<string, Incident>();
   private readonly maxKeys: number;
@@ -53,6 +58,7 @@ export class MemoryStore implements WindowStore {
   private evicted = 0;
 
   constructor(private readonly opts: MemoryStoreOptions = {}) {
+    this.shared = opts.shared === true;
     this.maxKeys = opts.maxKeys ?? 100_000;
     this.maxMembers = opts.maxMembers ?? DEFAULT_MAX_MEMBERS;
     if (!(this.maxKeys > 0) || !(this.maxMembers > 0))
@@ -108,15 +114,17 @@ export class MemoryStore implements WindowStore {
     if (u.ts > k.clock) k.clock = u.ts;
     if (u.firstTs < k.firstSeen) k.firstSeen = u.firstTs;
     const bms = bucketMs(u.windowMs);
-    const cutoff = k.clock - u.windowMs;
-    const oldestBucket = Math.floor(cutoff / bms);
+    const spec = windowSpec(u.windowMs)!;
+    // The first bucket that counts and the earliest time that does (window-spec.ts).
+    const oldestBucket = oldestBucketOf(spec, k.clock);
+    const cutoff = oldestBucket * bms;
     if (u.count > 0) {
       const b = Math.floor(u.ts / bms);
       k.buckets.set(b, (k.buckets.get(b) ?? 0) + u.count);
     }
     let events = 0;
     for (const [b, n] of k.buckets) {
-      if (b <= oldestBucket) k.buckets.delete(b);
+      if (b < oldestBucket) k.buckets.delete(b);
       else events += n;
     }
     if (u.tags) for (const t in u.tags) k.tags[t] = (k.tags[t] ?? 0) + (u.tags[t] ?? 0);
@@ -129,7 +137,7 @@ export class MemoryStore implements WindowStore {
         let s = k.sets[dim];
         if (!s) k.sets[dim] = s = { members: new LazyMap() };
         for (const [m, t] of add) {
-          if (t <= cutoff) continue;
+          if (t < cutoff) continue;
           // A new member is stored as its own copy: addresses sliced out of a log line would
           // otherwise keep the whole line alive for as long as they stay in the window.
           if (!s.members.delete(m)) s.members.set(detach(m), t);
@@ -146,7 +154,7 @@ export class MemoryStore implements WindowStore {
 
   private trimSet(s: MemSet, cutoff: number, bms: number, oldestBucket: number, clock: number): SetState {
     for (const [m, t] of s.members) {
-      if (t > cutoff) break;
+      if (t >= cutoff) break;
       s.members.delete(m);
     }
     // Members are not strictly time-ordered (out-of-order events): a second pass is cheap only
@@ -165,8 +173,8 @@ export class MemoryStore implements WindowStore {
       }
     }
     if (s.hll) {
-      for (const b of s.hll.keys()) if (b <= oldestBucket) s.hll.delete(b);
-      if ((s.overflowAt ?? 0) > cutoff) {
+      for (const b of s.hll.keys()) if (b < oldestBucket) s.hll.delete(b);
+      if ((s.overflowAt ?? 0) >= cutoff) {
         return { count: Math.max(HyperLogLog.union([...s.hll.values()]), s.members.size), estimate: true };
       }
       delete s.hll;
@@ -179,9 +187,9 @@ export class MemoryStore implements WindowStore {
     const k = this.keys.get(key);
     const s = k?.sets[dim];
     if (!k || !s) return [];
-    const cutoff = k.clock - k.windowMs;
+    const cutoff = windowStart(windowSpec(k.windowMs)!, k.clock);
     const out: string[] = [];
-    for (const [m, t] of s.members) if (t > cutoff) out.push(m);
+    for (const [m, t] of s.members) if (t >= cutoff) out.push(m);
     return sortMembers(out).slice(0, limit);
   }
 
@@ -238,8 +246,4 @@ function detach(x: string): string {
   return x.length < 13 ? x : (" " + x).slice(1);
 }
 
-/** Members sort numerically when they are all numbers (ports), else as strings. */
-export function sortMembers(xs: string[]): string[] {
-  if (xs.every((x) => /^\d+$/.test(x))) return xs.sort((a, b) => Number(a) - Number(b));
-  return xs.sort();
-}
+export { sortMembers };

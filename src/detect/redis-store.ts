@@ -98,6 +98,7 @@ export const TTL_SLACK_MS = 60_000;
  */
 export class RedisStore implements WindowStore {
   readonly kind = "redis" as const;
+  readonly shared = true;
   readonly keyPrefix: string;
   /** The URL without its password, as every message shows it. */
   readonly displayUrl: string;

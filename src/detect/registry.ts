@@ -1,30 +1,38 @@
-import type { CompiledRule, DetectorName } from "../rules/compiled-rule.js";
-import type { Detector } from "./detector.js";
-import { Ddos } from "./detectors/ddos.js";
-import { DistributedScan } from "./detectors/distributed-scan.js";
-import { Flood } from "./detectors/flood.js";
-import { IcmpSweep } from "./detectors/icmp-sweep.js";
-import { PortSweep } from "./detectors/port-sweep.js";
-import { SshBruteforce } from "./detectors/ssh-bruteforce.js";
-import { StealthScan } from "./detectors/stealth-scan.js";
-import { TcpScan } from "./detectors/tcp-scan.js";
-import { UdpScan } from "./detectors/udp-scan.js";
+import type { AnyDetector } from "./detector.js";
+import { ddos } from "./detectors/ddos.js";
+import { distributedScan } from "./detectors/distributed-scan.js";
+import { flood } from "./detectors/flood.js";
+import { icmpSweep } from "./detectors/icmp-sweep.js";
+import { portSweep } from "./detectors/port-sweep.js";
+import { sshBruteforce } from "./detectors/ssh-bruteforce.js";
+import { stealthScan } from "./detectors/stealth-scan.js";
+import { tcpScan } from "./detectors/tcp-scan.js";
+import { udpScan } from "./detectors/udp-scan.js";
 
-/** Joins rules (data) to detectors (code): a new behaviour is a detector file plus an entry here. */
-const REGISTRY: Record<DetectorName, new (rule: CompiledRule) => Detector> = {
-  "tcp-scan": TcpScan,
-  "udp-scan": UdpScan,
-  "stealth-scan": StealthScan,
-  "port-sweep": PortSweep,
-  "icmp-sweep": IcmpSweep,
-  "distributed-scan": DistributedScan,
-  flood: Flood,
-  ddos: Ddos,
-  "ssh-bruteforce": SshBruteforce,
-};
+/**
+ * Every detector module. The rule schema (rules/rule.schema.json), the detector names a rule may
+ * name and the alert types an alert may carry are all assembled from this list; a new behaviour
+ * is a module here, a rule file and a scenario.
+ */
+export const DETECTORS: readonly AnyDetector[] = [
+  tcpScan,
+  udpScan,
+  stealthScan,
+  portSweep,
+  icmpSweep,
+  distributedScan,
+  flood,
+  ddos,
+  sshBruteforce,
+];
 
-export function buildDetectors(rules: readonly CompiledRule[]): Detector[] {
-  // Fast rules first: a slow rule sharing their incident group must see the fast rule's incident.
-  const ordered = [...rules].sort((a, b) => Number(a.slow) - Number(b.slow));
-  return ordered.map((r) => new REGISTRY[r.detector](r));
+export const DETECTOR_NAMES: readonly string[] = DETECTORS.map((d) => d.name);
+
+export function detectorNamed(name: string): AnyDetector | undefined {
+  return DETECTORS.find((d) => d.name === name);
+}
+
+/** Every alert type some detector can raise, sorted. */
+export function alertTypes(): string[] {
+  return [...new Set(DETECTORS.flatMap((d) => d.alertTypes))].sort();
 }

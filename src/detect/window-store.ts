@@ -1,13 +1,20 @@
 /**
- * The port every detector keeps its state behind. Two implementations pass one conformance
- * suite (test/detect/window-store.contract.ts): MemoryStore (embedded, one machine) and
- * RedisStore (shared by a fleet, survives restarts).
+ * Where a fleet's windows meet. The engine keeps its own exact windows for the events it reads
+ * (detect/window/); a store shared by many processes (`shared: true`, RedisStore) also receives
+ * every batch's window updates and answers with the fleet's windows, so that a sweep split over
+ * servers is one attack. Two implementations pass one conformance suite
+ * (test/detect/window-store.contract.ts): MemoryStore (in-process; the embedded default, where
+ * the engine needs nothing from it) and RedisStore.
  *
- * Semantics, shared by both:
- * - A key holds, for one window length, a sliding event count, distinct-member sets (one per
+ * Semantics, shared by both and by the engine's own windows (window/window-spec.ts):
+ * - A key holds, for one window length W, a sliding event count, distinct-member sets (one per
  *   named dimension: ports, hosts, sources...), counters ("tags") and a few evidence samples.
- * - Time is event time: a key's clock is the largest `ts` it has seen. Members older than
- *   clock - window drop out; counts are kept in buckets of window/10 and summed over the window.
+ * - Time is event time: a key's clock T is the largest `ts` it has seen. Counts are kept in
+ *   buckets of b = max(100 ms, W/10); an event or member counts iff its time t satisfies
+ *   windowStart(T) ≤ t ≤ T with windowStart(T) = (floor(T/b) − floor(W/b) + 1)·b, a time in
+ *   (T − W, T − W + b]: never an event older than T − W, at most one bucket missed at the old
+ *   end. An update's `count` is booked in the bucket of its `ts`: callers send one update per
+ *   key and bucket.
  * - A key that sees nothing for a whole window starts over: first-seen, tags and samples reset.
  * - A set never holds more than `maxMembers` exact members. Past that it keeps a HyperLogLog
  *   per bucket and reports the union's estimate with `estimate: true` until the window has
@@ -56,6 +63,14 @@ export interface EscalateResult {
 
 export interface WindowStore {
   readonly kind: "memory" | "redis";
+  /**
+   * True when other processes' events reach this store (Redis): the engine then sends its
+   * updates and reads the fleet's windows. False for the embedded store, whose windows are the
+   * engine's own: the engine makes no call to it.
+   */
+  readonly shared: boolean;
+  /** A sentence for alert evidence about the store's state (e.g. on a fallback), else undefined. */
+  readonly note?: string | undefined;
   /** Applies updates (many keys at once) and returns each key's state after its update, in order. */
   observe(updates: WindowUpdate[]): Promise<WindowSnapshot[]>;
   /** Up to `limit` members of a dimension still in the window, sorted as strings. */
@@ -80,10 +95,5 @@ export interface WindowStore {
   close(): Promise<void>;
 }
 
-export const MAX_SAMPLES = 5;
-export const BUCKETS_PER_WINDOW = 10;
-export const DEFAULT_MAX_MEMBERS = 20_000;
-
-export function bucketMs(windowMs: number): number {
-  return Math.max(100, Math.floor(windowMs / BUCKETS_PER_WINDOW));
-}
+export { MAX_SAMPLES, DEFAULT_MAX_MEMBERS } from "./window/key-window.js";
+export { BUCKETS_PER_WINDOW, bucketMsFor as bucketMs } from "./window/window-spec.js";

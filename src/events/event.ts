@@ -3,6 +3,8 @@
  * A JSON Schema of the serialized form lives beside this file (event.schema.json).
  */
 
+import type { PacketClass } from "./packet-class.js";
+
 /** Where an event came from: the file as given on the command line and the 1-based line number in it. */
 export interface SourceRef {
   file: string;
@@ -42,6 +44,10 @@ export interface PacketEvent extends EventBase {
   dport?: number;
   /** Upper-case TCP flag names present; an empty array is a NULL packet. Absent for non-TCP. */
   flags?: string[];
+  /** The TCP flags as a bit mask (packet-class.ts `F`, ECN bits left out); 0 for non-TCP. */
+  mask: number;
+  /** What the packet is, decided once by the parser (packet-class.ts). */
+  cls: PacketClass;
   action: PacketAction;
   direction: Direction;
   prefix?: string;
@@ -83,6 +89,8 @@ export interface AuthEvent extends EventBase {
   user?: string;
   /** Authentication method for failure/success lines (password, publickey, ...). */
   method?: string;
+  /** How many occurrences this event stands for (rsyslog's "message repeated N times"); absent = 1. */
+  count?: number;
 }
 
 /**

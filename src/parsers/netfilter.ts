@@ -1,4 +1,5 @@
 import type { PacketAction, PacketEvent, Proto } from "../events/event.js";
+import { flagMaskOf, packetClass } from "../events/packet-class.js";
 import { canonicalIp } from "./ip.js";
 import { decodeTcpOptions } from "./tcp-options.js";
 
@@ -183,6 +184,7 @@ export function parseNetfilter(
   const proto = protoOf(protoText);
   if (proto === undefined) return { ok: false, reason: "netfilter-bad-proto" };
 
+  const mask = flags !== undefined ? flagMaskOf(flags) : 0;
   // One object literal in a fixed key order: fast to build and readable as NDJSON.
   const fields: PacketEvent = {
     type: "packet",
@@ -192,6 +194,11 @@ export function parseNetfilter(
     src: s,
     dst: d,
     proto,
+    mask,
+    cls: packetClass(
+      { proto, icmpType: icmpType !== undefined && icmpType <= 255 ? icmpType : undefined },
+      mask,
+    ),
     action: actionOf(prefix),
     direction: inIf && outIf ? "forward" : inIf ? "in" : outIf ? "out" : "unknown",
     source,

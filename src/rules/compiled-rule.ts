@@ -1,33 +1,22 @@
 import type { PacketEvent } from "../events/event.js";
 import type { Severity } from "../events/alert.js";
+import type { WindowSpec } from "../detect/window/window-spec.js";
 import type { AddressSet } from "./cidr.js";
-
-export type DetectorName =
-  | "tcp-scan"
-  | "udp-scan"
-  | "stealth-scan"
-  | "port-sweep"
-  | "icmp-sweep"
-  | "distributed-scan"
-  | "flood"
-  | "ddos"
-  | "ssh-bruteforce";
 
 export type StealthTechnique = "fin" | "xmas" | "null" | "ack" | "maimon" | "other";
 
-/** A rule as the engine uses it: durations in ms, defaults filled, filters compiled. */
-export interface CompiledRule {
+/**
+ * A rule as the engine uses it: durations in ms, defaults filled, filters compiled. The
+ * detector's own fields are compiled by its module into `params`.
+ */
+export interface CompiledRule<P = unknown> {
   id: string;
   file: string;
   enabled: boolean;
-  detector: DetectorName;
+  detector: string;
   windowMs: number;
+  window: WindowSpec;
   threshold: number;
-  minSources: number;
-  maxPorts: number;
-  packets: "syn" | "udp" | "icmp-echo" | "any";
-  techniques: ReadonlySet<StealthTechnique>;
-  groupBy: "src" | "user";
   slow: boolean;
   incidentGroup: string;
   /** Ascending measures at which each severity starts; index = level. */
@@ -37,4 +26,7 @@ export interface CompiledRule {
   matches: (e: PacketEvent) => boolean;
   allowSrc: AddressSet;
   allowDst: AddressSet;
+  /** `match` and `allow` as written, canonical: rules that agree on it see the same events. */
+  filterKey: string;
+  params: P;
 }

@@ -1,13 +1,15 @@
 import { readdir, readFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import type { PacketEvent } from "../events/event.js";
 import type { Severity } from "../events/alert.js";
 import { compileAddressSet, type AddressSet } from "./cidr.js";
-import type { CompiledRule, DetectorName, StealthTechnique } from "./compiled-rule.js";
+import { detectorNamed } from "../detect/registry.js";
+import { windowSpec, MIN_BUCKET_MS } from "../detect/window/window-spec.js";
+import type { CompiledRule } from "./compiled-rule.js";
 import { parseDuration } from "./duration.js";
+import { ruleSchema } from "./rule-schema.js";
 
 /** The rules/ folder shipped with scanwatch (two levels up from src/rules or dist/rules). */
 export const SHIPPED_RULES_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "rules");
@@ -22,8 +24,7 @@ export class RuleError extends Error {
 let validator: ValidateFunction | undefined;
 function validate(): ValidateFunction {
   if (!validator) {
-    const schema = JSON.parse(readFileSync(join(SHIPPED_RULES_DIR, "rule.schema.json"), "utf8")) as object;
-    validator = new Ajv({ allErrors: true, strict: true, useDefaults: false }).compile(schema);
+    validator = new Ajv({ allErrors: true, strict: true, useDefaults: false }).compile(ruleSchema());
   }
   return validator;
 }
@@ -71,17 +72,29 @@ export async function loadRules(dir: string): Promise<CompiledRule[]> {
   return rules.filter((r) => r.enabled);
 }
 
+/** The fields every rule has; a detector's own fields are read by its module. */
+const COMMON = new Set([
+  "$schema",
+  "id",
+  "description",
+  "enabled",
+  "detector",
+  "window",
+  "threshold",
+  "slow",
+  "incidentGroup",
+  "match",
+  "allow",
+  "severity",
+  "cooldown",
+]);
+
 interface RuleSpec {
   id: string;
   enabled?: boolean;
-  detector: DetectorName;
+  detector: string;
   window: string;
   threshold: number;
-  minSources?: number;
-  maxPorts?: number;
-  packets?: CompiledRule["packets"];
-  techniques?: StealthTechnique[];
-  groupBy?: "src" | "user";
   slow?: boolean;
   incidentGroup?: string;
   match?: {
@@ -98,14 +111,19 @@ interface RuleSpec {
 }
 
 /** Validates and compiles one rule; returns the problems (each naming file and pointer) on failure. */
-export function compileRule(data: unknown, file: string): (CompiledRule & { enabled: boolean }) | string[] {
+export function compileRule(data: unknown, file: string): CompiledRule | string[] {
   const v = validate();
   if (!v(data)) return (v.errors ?? []).map((e) => `${file}: ${describe(e)}`);
   const spec = data as RuleSpec;
   const problems: string[] = [];
   const windowMs = parseDuration(spec.window)!;
   const cooldownMs = parseDuration(spec.cooldown)!;
+  const window = windowSpec(windowMs);
   if (windowMs <= 0) problems.push(`${file}: /window: must be longer than 0`);
+  else if (!window)
+    problems.push(
+      `${file}: /window: ${spec.window} is shorter than one bucket (${MIN_BUCKET_MS}ms), the finest time a window counts in`,
+    );
   if (windowMs > 7 * 86_400_000) problems.push(`${file}: /window: at most 7 days (168h)`);
   if (cooldownMs > 7 * 86_400_000) problems.push(`${file}: /cooldown: at most 7 days (168h)`);
 
@@ -121,22 +139,22 @@ export function compileRule(data: unknown, file: string): (CompiledRule & { enab
   if (spec.severity.low < spec.threshold)
     problems.push(`${file}: /severity/low: must be at least the threshold (${spec.threshold})`);
 
-  const needs = (field: keyof RuleSpec, detectors: DetectorName[]) => {
-    if (detectors.includes(spec.detector) && spec[field] === undefined)
-      problems.push(`${file}: /${field}: required by detector ${spec.detector}`);
-    if (!detectors.includes(spec.detector) && spec[field] !== undefined)
-      problems.push(`${file}: /${field}: not used by detector ${spec.detector}`);
-  };
-  needs(
-    "minSources",
-    ["distributed-scan", "ddos", "ssh-bruteforce"].filter(
-      (d) => d !== "ssh-bruteforce" || spec.groupBy === "user",
-    ) as DetectorName[],
-  );
-  needs("maxPorts", ["flood"]);
-  needs("packets", ["flood", "ddos"]);
-  needs("techniques", ["stealth-scan"]);
-  needs("groupBy", ["ssh-bruteforce"]);
+  // The detector module owns its fields: which it takes, which it needs, how they compile.
+  const module = detectorNamed(spec.detector)!;
+  const fields = data as Record<string, unknown>;
+  for (const f of Object.keys(fields))
+    if (!COMMON.has(f) && !(f in module.params))
+      problems.push(`${file}: /${f}: not used by detector ${spec.detector}`);
+  for (const f of module.requiredParams)
+    if (fields[f] === undefined) problems.push(`${file}: /${f}: required by detector ${spec.detector}`);
+  const own: string[] = [];
+  const params: unknown = problems.length ? undefined : module.compile(fields, own);
+  problems.push(...own.map((p) => `${file}: ${p}`));
+  const top = ladder[ladder.length - 1];
+  if (top && top.at > module.measure.max)
+    problems.push(
+      `${file}: /severity/${top.severity}: ${top.at} can never be reached: ${spec.detector} measures ${module.measure.what}, at most ${module.measure.max} in one window`,
+    );
 
   const allowSrc = compileAddressSet(spec.allow?.src ?? []);
   const allowDst = compileAddressSet(spec.allow?.dst ?? []);
@@ -152,12 +170,8 @@ export function compileRule(data: unknown, file: string): (CompiledRule & { enab
     enabled: spec.enabled !== false,
     detector: spec.detector,
     windowMs,
+    window: window!,
     threshold: spec.threshold,
-    minSources: spec.minSources ?? 2,
-    maxPorts: spec.maxPorts ?? 65536,
-    packets: spec.packets ?? "any",
-    techniques: new Set(spec.techniques ?? []),
-    groupBy: spec.groupBy ?? "src",
     slow: spec.slow === true,
     incidentGroup: spec.incidentGroup ?? spec.id,
     ladder,
@@ -165,6 +179,8 @@ export function compileRule(data: unknown, file: string): (CompiledRule & { enab
     matches: compileMatch(spec.match, ports, excluded),
     allowSrc: allowSrc as AddressSet,
     allowDst: allowDst as AddressSet,
+    filterKey: canonical({ match: spec.match ?? {}, allow: spec.allow ?? {} }),
+    params,
   };
 }
 
@@ -219,4 +235,15 @@ function describe(e: ErrorObject): string {
     default:
       return `${at}: ${e.message ?? e.keyword}`;
   }
+}
+
+/** JSON with object keys sorted, so equal specs give equal strings. */
+function canonical(x: unknown): string {
+  if (Array.isArray(x)) return `[${x.map(canonical).join(",")}]`;
+  if (x && typeof x === "object")
+    return `{${Object.keys(x)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((x as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  return JSON.stringify(x);
 }

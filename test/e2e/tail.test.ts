@@ -46,7 +46,36 @@ import {
 const HALF = 105;
 const FIRST = SYN_SCAN.slice(0, HALF); // 95 distinct ports: a "new" (low) alert, not yet medium
 const SECOND = SYN_SCAN.slice(HALF);
-const ALL_SYNS = synCount(SYN_SCAN); // 201: the tcp-scan window's event count for the whole scan
+/**
+ * A ladder step at the scan's full extent (200 ports), so that the update it raises proves that
+ * every SYN of both halves was counted: its events are the SYNs up to the one that brings the
+ * 200th port.
+ */
+const FULL_PORTS = 200;
+const SYNS_AT_FULL = synsUntilPorts(SYN_SCAN, FULL_PORTS);
+
+function synsUntilPorts(lines: readonly string[], ports: number): number {
+  const seen = new Set<string>();
+  let syns = 0;
+  for (const l of lines) {
+    if (!/ SYN /.test(l) || / ACK /.test(l)) continue;
+    syns++;
+    seen.add(/DPT=(\d+)/.exec(l)![1]!);
+    if (seen.size === ports) return syns;
+  }
+  throw new Error(`fewer than ${ports} ports`);
+}
+
+/** The shipped rules with tcp-scan's medium step at `at` ports, in a folder of the test's. */
+async function rulesWithMediumAt(dir: string, at: number): Promise<string> {
+  const rules = join(dir, "rules");
+  await cp(join(ROOT, "rules"), rules, { recursive: true });
+  const file = join(rules, "tcp-scan.json");
+  const rule = JSON.parse(await readFile(file, "utf8")) as { severity: Record<string, number> };
+  rule.severity = { low: 15, medium: at, high: 1000, critical: 10000 };
+  await writeFile(file, JSON.stringify(rule));
+  return rules;
+}
 
 /** Measurements printed at the end, for the report. */
 const measured: Record<string, unknown> = {};
@@ -134,6 +163,7 @@ describe("scanwatch tail (process)", () => {
 
   it("tail/rename rotation while running", async () => {
     const s = await setup("rename");
+    s.args.push("--rules", await rulesWithMediumAt(s.dir, FULL_PORTS));
     await writeFile(s.log, "");
     const p = await TailProcess.start([...s.args, "--from-start", s.log], s.dir).ready();
     await appendLines(s.log, FIRST, 35);
@@ -152,10 +182,10 @@ describe("scanwatch tail (process)", () => {
       (a) => isScan(SCAN_SRC, "update")(a) && a.severity === "medium",
       "the medium update after the rotation",
     );
-    // The window holds the SYNs of both files: every one of the 201, nothing lost at the switch.
+    // The window holds the SYNs of both files: every one, nothing lost at the switch.
     expect(upd.alert.id).toBe(early.alert.id);
-    expect(upd.alert.events).toBe(ALL_SYNS);
-    expect(upd.alert.distinctPorts).toBe(200);
+    expect(upd.alert.events).toBe(SYNS_AT_FULL);
+    expect(upd.alert.distinctPorts).toBe(FULL_PORTS);
 
     const st = await waitStateAtEnd(s.state, [s.log], "state in the new file", 5000, () => p.describe());
     const entry = st[resolve(s.log)]!;
@@ -168,6 +198,7 @@ describe("scanwatch tail (process)", () => {
 
   it("tail/copytruncate while running", async () => {
     const s = await setup("copytruncate");
+    s.args.push("--rules", await rulesWithMediumAt(s.dir, FULL_PORTS));
     await writeFile(s.log, "");
     const p = await TailProcess.start([...s.args, "--from-start", s.log], s.dir).ready();
     await appendLines(s.log, FIRST, 35);
@@ -188,7 +219,8 @@ describe("scanwatch tail (process)", () => {
     expect(upd.alert.id).toBe(early.alert.id);
     // Every SYN counted once: none of the second half skipped (read from the truncated file's
     // start, not from the old offset) and none of the first half read again from the copy.
-    expect(upd.alert.events).toBe(ALL_SYNS);
+    expect(upd.alert.events).toBe(SYNS_AT_FULL);
+    expect(upd.alert.distinctPorts).toBe(FULL_PORTS);
     const st = await waitStateAtEnd(s.state, [s.log], "state in the truncated file", 5000, () =>
       p.describe(),
     );
@@ -512,7 +544,8 @@ describe("scanwatch tail (process)", () => {
     const SMALL2 = "198.51.100.202";
     await appendLines(s.log, fromSource(small, SMALL2));
     const a = await p.waitAlert((x) => x.src === SMALL2, "an alert from the lowered threshold");
-    expect(a.alert).toMatchObject({ rule: "tcp-scan", distinctPorts: 8, severity: "low" });
+    // Raised at the new threshold: the 5th port, not after the whole batch.
+    expect(a.alert).toMatchObject({ rule: "tcp-scan", distinctPorts: 5, severity: "low" });
   });
 
   it("tail/waits for a missing file", async () => {

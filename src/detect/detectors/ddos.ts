@@ -1,53 +1,62 @@
-import type { Event } from "../../events/event.js";
-import type { CompiledRule } from "../../rules/compiled-rule.js";
-import { member, tag, type Aggregator, type KeyAgg } from "../aggregator.js";
-import { count, isEstimate, type Detector, type Verdict } from "../detector.js";
-import type { WindowSnapshot } from "../window-store.js";
-import { packetClass } from "./flood.js";
+import type { DetectorModule } from "../detector.js";
+import { minSources, packets, type PacketKind } from "./params.js";
+
+interface Params {
+  packets: PacketKind;
+  minSources: number;
+}
+
+const SRC = 0;
+const PORT = 1;
+const TAGS = ["syn", "udp", "icmp-echo"] as const;
+const TECHNIQUE = { syn: "syn-flood", udp: "udp-flood", "icmp-echo": "icmp-flood" } as const;
 
 /**
- * A high packet rate to one host from many sources, spoofed or real. Keyed by target, so a
- * flood from a million random sources is one incident; the source count becomes an estimate
- * past the store's exact bound.
+ * A high packet rate to one host from many sources, spoofed or real. Keyed by target, so a flood
+ * from a million random sources is one incident; the source count becomes an estimate past the
+ * exact bound. Replies and established traffic are not a flood's signature: only probes and
+ * datagrams count.
  */
-export class Ddos implements Detector {
-  readonly phase = 0;
-  constructor(readonly rule: CompiledRule) {}
-
-  collect(e: Event, agg: Aggregator): void {
+export const ddos: DetectorModule<Params> = {
+  name: "ddos",
+  params: { packets: packets("ddos"), minSources: minSources("ddos") },
+  requiredParams: ["packets", "minSources"],
+  alertTypes: ["ddos"],
+  measure: { what: "packets", max: Infinity, of: (s) => s.events() },
+  accepts: ["syn", "udp", "icmp-echo"],
+  dims: ["src", "port"],
+  tags: TAGS,
+  compile: (spec) => ({ packets: spec.packets as PacketKind, minSources: spec.minSources as number }),
+  stateKey: (rule) => rule.params.packets,
+  feed(e, ctx, rule) {
     if (e.type !== "packet") return;
-    const cls = packetClass(e);
-    if (this.rule.packets !== "any" && cls !== this.rule.packets) return;
-    // Replies and established traffic are not a flood's signature: only count probes and datagrams.
-    if (this.rule.packets === "any" && cls === "other") return;
-    const a = agg.add(e.dst, e, null, e.dst, String(e.proto));
-    member(a, "src", e.src, e.ms);
-    if (e.dport !== undefined) member(a, "port", String(e.dport), e.ms);
-    tag(a, cls);
-  }
-
-  judge(_a: KeyAgg, s: WindowSnapshot): Verdict | undefined {
-    const sources = count(s, "src");
-    if (s.events < this.rule.threshold || sources < this.rule.minSources) return undefined;
-    const classes = Object.entries(s.tags).sort((x, y) => y[1] - x[1]);
-    const top = classes[0]?.[0] ?? "syn";
-    const technique =
-      top === "syn"
-        ? "syn-flood"
-        : top === "udp"
-          ? "udp-flood"
-          : top === "icmp-echo"
-            ? "icmp-flood"
-            : "mixed";
-    const approx = isEstimate(s, "src") ? "about " : "";
+    const p = rule.params.packets;
+    if (p !== "any" && e.cls !== p) return;
+    const k = ctx.touch(e.dst, e, null, e.dst, String(e.proto));
+    ctx.count(k, e);
+    ctx.member(k, SRC, e.src, e);
+    if (e.dport !== undefined) ctx.member(k, PORT, String(e.dport), e);
+    ctx.tag(k, e.cls === "syn" ? 0 : e.cls === "udp" ? 1 : 2);
+    ctx.check(k, -1);
+  },
+  judge(s, rule) {
+    const events = s.events();
+    if (events < rule.threshold) return undefined;
+    const sources = s.distinct("src");
+    if (sources < rule.params.minSources) return undefined;
+    const classes = TAGS.map((t) => [t, s.tag(t)] as const)
+      .filter(([, n]) => n > 0)
+      .sort((x, y) => y[1] - x[1]);
+    const top = classes[0]?.[0];
+    const estimated = s.estimate("src");
     return {
-      measure: s.events,
+      measure: events,
       type: "ddos",
-      technique,
+      technique: top === undefined ? "mixed" : TECHNIQUE[top],
       evidence: [
-        `${s.events} packets to one host within ${this.rule.windowMs / 1000} s (about ${Math.round(s.events / (this.rule.windowMs / 1000))}/s) from ${approx}${sources} distinct sources`,
+        `${events} packets to one host within ${rule.windowMs / 1000} s (about ${Math.round(events / (rule.windowMs / 1000))}/s) from ${estimated ? "about " : ""}${sources} distinct sources`,
         `by kind: ${classes.map(([k, v]) => `${k} ${v}`).join(", ")}`,
-        ...(isEstimate(s, "src")
+        ...(estimated
           ? [
               "source count estimated (HyperLogLog): too many sources to track exactly, typical of spoofed random sources",
             ]
@@ -55,5 +64,5 @@ export class Ddos implements Detector {
       ],
       dims: { sources: "src", ports: "port" },
     };
-  }
-}
+  },
+};

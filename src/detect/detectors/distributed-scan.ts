@@ -1,39 +1,65 @@
-import type { Event } from "../../events/event.js";
-import type { CompiledRule } from "../../rules/compiled-rule.js";
-import { member, type Aggregator, type KeyAgg } from "../aggregator.js";
-import { count, type BatchContext, type Detector, type Verdict } from "../detector.js";
-import { isSyn } from "../tcp-flags.js";
-import type { WindowSnapshot } from "../window-store.js";
+import type { DetectorModule } from "../detector.js";
+import { minSources } from "./params.js";
+
+const PORT = 0;
+const SRC = 1;
+
+interface Params {
+  minSources: number;
+}
+
+/** Most sources checked one by one in a verdict (the rest are taken as they are). */
+const CHECKED_SOURCES = 1000;
 
 /**
  * Many sources, each below the single-source tcp-scan threshold, covering many ports of one
- * host. Runs after tcp-scan in each batch and skips sources that are scanners on their own
- * (they get their own alert), so three separate scanners are not reported as one distributed scan.
+ * host. A SYN from a source that is a scanner on its own (tcp-scan says so at that moment) is
+ * left out, and a verdict needs `minSources` sources that are still not scanners on their own
+ * when it is reached: four scanners one after another are four scans, not one distributed scan,
+ * even though each one's first probes counted here before it crossed its own threshold.
  */
-export class DistributedScan implements Detector {
-  readonly phase = 1;
-  constructor(readonly rule: CompiledRule) {}
-
-  collect(e: Event, agg: Aggregator, ctx: BatchContext): void {
-    if (e.type !== "packet" || !isSyn(e) || e.dport === undefined) return;
-    if ((ctx.srcPorts.get(e.src) ?? 0) >= ctx.tcpScanThreshold) return;
-    const a = agg.add(e.dst, e, null, e.dst, "tcp");
-    member(a, "port", String(e.dport), e.ms);
-    member(a, "src", e.src, e.ms);
-  }
-
-  judge(_a: KeyAgg, s: WindowSnapshot): Verdict | undefined {
-    const ports = count(s, "port");
-    const sources = count(s, "src");
-    if (ports < this.rule.threshold || sources < this.rule.minSources) return undefined;
+export const distributedScan: DetectorModule<Params> = {
+  name: "distributed-scan",
+  params: { minSources: minSources("distributed-scan") },
+  requiredParams: ["minSources"],
+  alertTypes: ["distributed-scan"],
+  measure: { what: "distinct destination ports", max: 65536, of: (s) => s.distinct("port") },
+  accepts: ["syn"],
+  needs: ["tcp-scan/scanner"],
+  dims: ["port", "src"],
+  tags: [],
+  compile: (spec) => ({ minSources: spec.minSources as number }),
+  stateKey: () => "dst",
+  feed(e, ctx) {
+    if (e.type !== "packet" || e.dport === undefined) return;
+    if (ctx.fact("tcp-scan/scanner", e.src) > 0) return;
+    const k = ctx.touch(e.dst, e, null, e.dst, "tcp");
+    ctx.count(k, e);
+    const grew = ctx.member(k, SRC, e.src, e);
+    ctx.check(k, grew | ctx.member(k, PORT, String(e.dport), e));
+  },
+  judge(s, rule) {
+    const ports = s.distinct("port");
+    const sources = s.distinct("src");
+    if (ports < rule.threshold || sources < rule.params.minSources) return undefined;
+    const listed = s.members("src");
+    let alone = 0;
+    if (listed) {
+      for (let i = 0; i < listed.length && i < CHECKED_SOURCES; i++)
+        if (s.fact("tcp-scan/scanner", listed[i]!) > 0) alone++;
+    }
+    const below = sources - alone;
+    if (below < rule.params.minSources) return undefined;
     return {
       measure: ports,
       type: "distributed-scan",
       evidence: [
-        `${ports} distinct ports of one host probed by ${sources} sources in ${this.rule.windowMs / 1000} s`,
-        "no source alone reached the single-source tcp-scan threshold",
+        `${ports} distinct ports of one host probed by ${sources} sources in ${rule.windowMs / 1000} s`,
+        alone === 0
+          ? "no source alone reached the single-source tcp-scan threshold"
+          : `${below} of the sources stayed below the single-source tcp-scan threshold (${alone} reached it and are reported on their own)`,
       ],
       dims: { ports: "port", sources: "src" },
     };
-  }
-}
+  },
+};

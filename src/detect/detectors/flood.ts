@@ -1,44 +1,64 @@
-import type { Event, PacketEvent } from "../../events/event.js";
-import type { CompiledRule } from "../../rules/compiled-rule.js";
-import { member, type Aggregator, type KeyAgg } from "../aggregator.js";
-import { count, type Detector, type Verdict } from "../detector.js";
-import { isSyn } from "../tcp-flags.js";
-import type { WindowSnapshot } from "../window-store.js";
-import { isEchoRequest } from "./icmp-sweep.js";
+import type { EventClass, DetectorModule } from "../detector.js";
+import { packets, type PacketKind } from "./params.js";
 
-export function packetClass(e: PacketEvent): "syn" | "udp" | "icmp-echo" | "other" {
-  if (isSyn(e)) return "syn";
-  if (e.proto === "udp") return "udp";
-  if (isEchoRequest(e)) return "icmp-echo";
-  return "other";
+interface Params {
+  packets: PacketKind;
+  maxPorts: number;
 }
 
 const TYPE = { syn: "syn-flood", udp: "udp-flood", "icmp-echo": "icmp-flood", any: "flood" } as const;
+const PORT = 0;
+
+/** Packet classes a flood rule counts: SYNs, UDP datagrams, echo requests, or all three. */
+export function floodClasses(p: PacketKind): EventClass[] {
+  return p === "any" ? ["syn", "udp", "icmp-echo"] : [p];
+}
 
 /** A high packet rate from one source to one host, on few ports (more ports is a scan). */
-export class Flood implements Detector {
-  readonly phase = 0;
-  constructor(readonly rule: CompiledRule) {}
-
-  collect(e: Event, agg: Aggregator): void {
+export const flood: DetectorModule<Params> = {
+  name: "flood",
+  params: {
+    packets: packets("flood"),
+    maxPorts: {
+      type: "integer",
+      minimum: 1,
+      maximum: 65536,
+      description:
+        "flood: most distinct destination ports a flood may touch; more ports is a scan, not a flood.",
+    },
+  },
+  requiredParams: ["packets", "maxPorts"],
+  alertTypes: ["syn-flood", "udp-flood", "icmp-flood", "flood"],
+  measure: { what: "packets", max: Infinity, of: (s) => s.events() },
+  accepts: ["syn", "udp", "icmp-echo"],
+  dims: ["port"],
+  tags: [],
+  compile: (spec) => ({ packets: spec.packets as PacketKind, maxPorts: spec.maxPorts as number }),
+  stateKey: (rule) => rule.params.packets,
+  feed(e, ctx, rule) {
     if (e.type !== "packet") return;
-    if (this.rule.packets !== "any" && packetClass(e) !== this.rule.packets) return;
-    const a = agg.add(`${e.src}|${e.dst}`, e, e.src, e.dst, String(e.proto));
-    if (e.dport !== undefined) member(a, "port", String(e.dport), e.ms);
-  }
-
-  judge(_a: KeyAgg, s: WindowSnapshot): Verdict | undefined {
-    const ports = count(s, "port");
-    if (s.events < this.rule.threshold || ports > this.rule.maxPorts) return undefined;
-    const rate = Math.round(s.events / (this.rule.windowMs / 1000));
+    const p = rule.params.packets;
+    if (p !== "any" && e.cls !== p) return;
+    const k = ctx.touch(`${e.src}|${e.dst}`, e, e.src, e.dst, String(e.proto));
+    ctx.count(k, e);
+    if (e.dport !== undefined) ctx.member(k, PORT, String(e.dport), e);
+    ctx.check(k, -1);
+  },
+  judge(s, rule) {
+    const events = s.events();
+    const ports = s.distinct("port");
+    if (events < rule.threshold || ports > rule.params.maxPorts) return undefined;
+    const p = rule.params.packets;
+    const rate = Math.round(events / (rule.windowMs / 1000));
+    const what = p === "any" ? "packets" : p === "icmp-echo" ? "echo requests" : `${p.toUpperCase()} packets`;
     return {
-      measure: s.events,
-      type: TYPE[this.rule.packets],
+      measure: events,
+      type: TYPE[p],
       evidence: [
-        `${s.events} ${this.rule.packets === "any" ? "packets" : this.rule.packets === "icmp-echo" ? "echo requests" : this.rule.packets.toUpperCase() + " packets"} from one source to one host within ${this.rule.windowMs / 1000} s (about ${rate}/s)`,
-        ports ? `${ports} destination port(s): a flood, not a scan` : "",
-      ].filter(Boolean),
+        `${events} ${what} from one source to one host within ${rule.windowMs / 1000} s (about ${rate}/s)`,
+        ...(ports ? [`${ports} destination port(s): a flood, not a scan`] : []),
+      ],
       dims: { ports: "port" },
     };
-  }
-}
+  },
+};

@@ -1,9 +1,7 @@
 import { createHash } from "node:crypto";
-import type { AuthEvent, Event } from "../../events/event.js";
-import type { CompiledRule } from "../../rules/compiled-rule.js";
-import { member, tag, type Aggregator, type KeyAgg } from "../aggregator.js";
-import { count, type Detector, type Verdict } from "../detector.js";
-import type { WindowSnapshot } from "../window-store.js";
+import type { AuthEvent } from "../../events/event.js";
+import type { DetectorModule } from "../detector.js";
+import { minSources } from "./params.js";
 
 /**
  * What counts as a failed authentication. PAM's own lines (`pam_unix(sshd:auth)`, `PAM n more`)
@@ -19,55 +17,92 @@ function safeUser(u: string | undefined): string {
   return JSON.stringify(s).slice(1, -1);
 }
 
-/** Repeated SSH authentication failures: from one source, or against one account from many sources. */
-export class SshBruteforce implements Detector {
-  readonly phase = 0;
-  constructor(readonly rule: CompiledRule) {}
+interface Params {
+  groupBy: "src" | "user";
+  minSources: number;
+}
 
-  collect(e: Event, agg: Aggregator): void {
+const KINDS = ["failure", "invalid-user", "refused"] as const;
+const USER = 0;
+const SRC = 1;
+
+/** Repeated SSH authentication failures: from one source, or against one account from many sources. */
+export const sshBruteforce: DetectorModule<Params> = {
+  name: "ssh-bruteforce",
+  params: {
+    groupBy: {
+      enum: ["src", "user"],
+      description:
+        "ssh-bruteforce: count failures per source address (src) or per account across sources (user).",
+    },
+    minSources: minSources("ssh-bruteforce with groupBy user"),
+  },
+  requiredParams: ["groupBy"],
+  alertTypes: ["ssh-bruteforce"],
+  measure: { what: "failed authentications", max: Infinity, of: (s) => s.events() },
+  accepts: ["auth"],
+  dims: ["user", "src"],
+  tags: KINDS,
+  compile(spec, problems) {
+    const groupBy = spec.groupBy as Params["groupBy"];
+    if (groupBy === "user" && spec.minSources === undefined)
+      problems.push("/minSources: required by detector ssh-bruteforce with groupBy user");
+    if (groupBy === "src" && spec.minSources !== undefined)
+      problems.push("/minSources: only used with groupBy user");
+    return { groupBy, minSources: (spec.minSources as number | undefined) ?? 1 };
+  },
+  stateKey: (rule) => rule.params.groupBy,
+  feed(e, ctx, rule) {
     if (e.type !== "auth" || !isFailure(e)) return;
     const user = safeUser(e.user);
-    if (this.rule.groupBy === "src") {
-      const a = agg.add(e.src, e, e.src, null, "ssh", 1, "single-source");
-      member(a, "user", user, e.ms);
-      tag(a, e.kind);
+    const n = e.count ?? 1;
+    const kind = KINDS.indexOf(e.kind as (typeof KINDS)[number]);
+    if (rule.params.groupBy === "src") {
+      const k = ctx.touch(e.src, e, e.src, null, "ssh", "single-source");
+      ctx.count(k, e, n);
+      ctx.member(k, USER, user, e);
+      ctx.tag(k, kind, n);
+      ctx.check(k, -1);
     } else {
       if (e.user === undefined) return;
       const key = "u:" + createHash("sha256").update(user).digest("hex").slice(0, 32);
-      const a = agg.add(key, e, null, null, "ssh", 1, "many-sources-one-account");
-      member(a, "src", e.src, e.ms);
-      member(a, "user", user, e.ms);
-      tag(a, e.kind);
+      const k = ctx.touch(key, e, null, null, "ssh", "many-sources-one-account");
+      ctx.count(k, e, n);
+      ctx.member(k, SRC, e.src, e);
+      ctx.member(k, USER, user, e);
+      ctx.tag(k, kind, n);
+      ctx.check(k, -1);
     }
-  }
-
-  judge(_a: KeyAgg, s: WindowSnapshot): Verdict | undefined {
-    if (s.events < this.rule.threshold) return undefined;
-    const kinds = Object.entries(s.tags)
-      .map(([k, v]) => `${k} ${v}`)
+  },
+  judge(s, rule) {
+    const events = s.events();
+    if (events < rule.threshold) return undefined;
+    const kinds = KINDS.map((k) => [k, s.tag(k)] as const)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k} ${n}`)
       .join(", ");
-    if (this.rule.groupBy === "src") {
+    if (rule.params.groupBy === "src") {
       return {
-        measure: s.events,
+        measure: events,
         type: "ssh-bruteforce",
         technique: "single-source",
         evidence: [
-          `${s.events} failed SSH authentications from one source in ${this.rule.windowMs / 60000} min (${kinds})`,
-          `${count(s, "user")} distinct user name(s) tried`,
+          `${events} failed SSH authentications from one source in ${rule.windowMs / 60000} min (${kinds})`,
+          `${s.distinct("user")} distinct user name(s) tried`,
         ],
         dims: {},
       };
     }
-    const sources = count(s, "src");
-    if (sources < this.rule.minSources) return undefined;
+    const sources = s.distinct("src");
+    if (sources < rule.params.minSources) return undefined;
     return {
-      measure: s.events,
+      measure: events,
       type: "ssh-bruteforce",
       technique: "many-sources-one-account",
       evidence: [
-        `${s.events} failed SSH authentications for one account from ${sources} sources in ${this.rule.windowMs / 60000} min (${kinds})`,
+        `${events} failed SSH authentications for one account from ${sources} sources in ${rule.windowMs / 60000} min (${kinds})`,
       ],
       dims: { sources: "src" },
     };
-  }
-}
+  },
+};

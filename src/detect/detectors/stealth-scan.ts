@@ -1,9 +1,7 @@
-import type { Event } from "../../events/event.js";
-import type { CompiledRule, StealthTechnique } from "../../rules/compiled-rule.js";
-import { member, type Aggregator, type KeyAgg } from "../aggregator.js";
-import { count, type Detector, type Verdict } from "../detector.js";
-import { flagMask, flagText, stealthTechnique } from "../tcp-flags.js";
-import type { WindowSnapshot } from "../window-store.js";
+import type { PacketClass } from "../../events/packet-class.js";
+import { flagText } from "../../events/packet-class.js";
+import type { StealthTechnique } from "../../rules/compiled-rule.js";
+import type { DetectorModule } from "../detector.js";
 
 const WHAT: Record<StealthTechnique, string> = {
   fin: "FIN without ACK: no TCP stack sends it in a connection (nmap -sF)",
@@ -14,32 +12,71 @@ const WHAT: Record<StealthTechnique, string> = {
   other: "flag combinations no TCP stack sends",
 };
 
-/** TCP probes with abnormal flags. ACK and FIN+ACK only count without DF (OS stacks set DF). */
-export class StealthScan implements Detector {
-  readonly phase = 0;
-  constructor(readonly rule: CompiledRule) {}
+const TECHNIQUE: Partial<Record<PacketClass, StealthTechnique>> = {
+  null: "null",
+  fin: "fin",
+  xmas: "xmas",
+  ack: "ack",
+  finack: "maimon",
+  "tcp-odd": "other",
+};
 
-  collect(e: Event, agg: Aggregator): void {
+const PORT = 0;
+const HOST = 1;
+const FLAGS = 2;
+
+interface Params {
+  techniques: ReadonlySet<StealthTechnique>;
+}
+
+/** TCP probes with abnormal flags, one key per source and technique. ACK and FIN+ACK only count without DF (OS stacks set DF). */
+export const stealthScan: DetectorModule<Params> = {
+  name: "stealth-scan",
+  params: {
+    techniques: {
+      type: "array",
+      items: { enum: ["fin", "xmas", "null", "ack", "maimon", "other"] },
+      uniqueItems: true,
+      minItems: 1,
+      description:
+        "stealth-scan: which probe kinds this rule counts (fin: FIN alone; xmas: FIN+PSH+URG; null: no flags; ack: ACK alone; maimon: FIN+ACK; other: impossible combinations such as SYN+FIN).",
+    },
+  },
+  requiredParams: ["techniques"],
+  alertTypes: ["stealth-scan"],
+  measure: {
+    what: "distinct destination ports",
+    max: 65536,
+    of: (s) => Math.max(s.distinct("port"), s.events() > 0 ? 1 : 0),
+  },
+  accepts: ["null", "fin", "xmas", "ack", "finack", "tcp-odd"],
+  dims: ["port", "host", "flags"],
+  tags: [],
+  compile: (spec) => ({ techniques: new Set(spec.techniques as StealthTechnique[]) }),
+  stateKey: (rule) => [...rule.params.techniques].sort().join(","),
+  feed(e, ctx, rule) {
     if (e.type !== "packet") return;
-    const t = stealthTechnique(e);
-    if (t === undefined || !this.rule.techniques.has(t)) return;
+    const t = TECHNIQUE[e.cls];
+    if (t === undefined || !rule.params.techniques.has(t)) return;
     if ((t === "ack" || t === "maimon") && e.df) return;
-    const a = agg.add(`${e.src}|${t}`, e, e.src, e.dst, "tcp", 1, t);
-    if (e.dport !== undefined) member(a, "port", String(e.dport), e.ms);
-    member(a, "host", e.dst, e.ms);
-    if (t === "other") member(a, "flags", flagText(flagMask(e)), e.ms);
-  }
-
-  judge(a: KeyAgg, s: WindowSnapshot): Verdict | undefined {
-    const ports = Math.max(count(s, "port"), s.events > 0 ? 1 : 0);
-    if (ports < this.rule.threshold) return undefined;
-    const t = a.info.technique as StealthTechnique;
+    const k = ctx.touch(`${e.src}|${t}`, e, e.src, e.dst, "tcp", t);
+    ctx.count(k, e);
+    ctx.member(k, HOST, e.dst, e);
+    if (t === "other") ctx.member(k, FLAGS, flagText(e.mask), e);
+    // A probe without a port still counts as one port (the measure never stays at zero).
+    ctx.check(k, e.dport !== undefined ? ctx.member(k, PORT, String(e.dport), e) : -1);
+  },
+  judge(s, rule) {
+    const events = s.events();
+    const ports = Math.max(s.distinct("port"), events > 0 ? 1 : 0);
+    if (ports < rule.threshold) return undefined;
+    const t = s.technique as StealthTechnique;
     return {
       measure: ports,
       type: "stealth-scan",
       technique: t,
-      evidence: [`${s.events} probe(s) to ${ports} distinct port(s): ${WHAT[t]}`],
+      evidence: [`${events} probe(s) to ${ports} distinct port(s): ${WHAT[t]}`],
       dims: { ports: "port", hosts: "host" },
     };
-  }
-}
+  },
+};

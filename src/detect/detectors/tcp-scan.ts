@@ -1,9 +1,6 @@
 import type { Event } from "../../events/event.js";
 import type { CompiledRule } from "../../rules/compiled-rule.js";
-import { member, tag, type Aggregator, type KeyAgg } from "../aggregator.js";
-import { count, type Detector, type Verdict } from "../detector.js";
-import { F, flagMask } from "../tcp-flags.js";
-import type { WindowSnapshot } from "../window-store.js";
+import type { DetectorModule, FactSource, Verdict, WindowView } from "../detector.js";
 import { isOsSyn, isRawSyn } from "./fingerprint.js";
 
 /** sshd messages that mean a TCP connection was completed and dropped before authentication. */
@@ -15,63 +12,96 @@ const SSHD_CONNECT_KINDS = new Set([
   "negotiation-failure",
 ]);
 
+const DIMS = ["port", "host"] as const;
+const PORT = 0;
+const HOST = 1;
+const TAGS = ["syn", "raw", "os", "rst", "ackrst", "ack", "sshd", "sportChange"] as const;
+const SYN = 0;
+const RAW = 1;
+const OS = 2;
+const RST = 3;
+const ACKRST = 4;
+const ACK = 5;
+const SSHD = 6;
+const SPORT_CHANGE = 7;
+
 /**
- * SYNs from one source to many TCP ports. Classifies the scan as half-open (SYN, then RST, never a
- * handshake: nmap -sS, masscan) or full-connect (the OS completes each handshake: nmap -sT,
- * connect() scanners) from every clue the logs carry, each recorded as evidence.
+ * SYNs from one source to many TCP ports. Classifies the scan as half-open (SYN, then RST, never
+ * a handshake: nmap -sS, masscan) or full-connect (the OS completes each handshake: nmap -sT,
+ * connect() scanners) from every clue the logs carry, each recorded as evidence. A fast and a
+ * slow rule (60 s, 1 h) share one key per source and differ only in window.
  */
-export class TcpScan implements Detector {
-  readonly phase = 0;
-  constructor(readonly rule: CompiledRule) {}
-
-  collect(e: Event, agg: Aggregator): void {
+export const tcpScan: DetectorModule<Record<string, never>> = {
+  name: "tcp-scan",
+  params: {},
+  requiredParams: [],
+  alertTypes: ["half-open-scan", "full-connect-scan"],
+  measure: { what: "distinct destination ports", max: 65536, of: (s) => s.distinct("port") },
+  accepts: ["syn", "rst", "rstack", "ack", "ackpsh", "auth"],
+  dims: DIMS,
+  tags: TAGS,
+  provides: {
+    /** 1 when the source reached a fast tcp-scan rule's threshold on its own. */
+    "tcp-scan/scanner": isScanner,
+  },
+  compile: () => ({}),
+  stateKey: () => "src",
+  feed(e: Event, ctx) {
     if (e.type === "auth") {
-      if (SSHD_CONNECT_KINDS.has(e.kind)) tag(agg.add(e.src, e, e.src, null, "tcp", 0), "sshd");
+      if (!SSHD_CONNECT_KINDS.has(e.kind)) return;
+      const k = ctx.touch(e.src, e, e.src, null, "tcp");
+      ctx.tag(k, SSHD);
       return;
     }
-    if (e.type !== "packet" || e.proto !== "tcp") return;
-    const m = flagMask(e);
-    if (m === F.SYN) {
-      const a = agg.add(e.src, e, e.src, e.dst, "tcp");
-      if (e.dport !== undefined) member(a, "port", String(e.dport), e.ms);
-      // Source-port changes between consecutive SYNs: ~0 for a raw scanner that keeps one port,
-      // ~every SYN for connect(), which takes a fresh ephemeral port per probe. A counter, not a
-      // set of ports: it costs nothing per port in the store.
-      if (e.sport !== undefined) {
-        if (a.scratch !== undefined && a.scratch !== e.sport) tag(a, "sportChange");
-        a.scratch = e.sport;
-      }
-      member(a, "host", e.dst, e.ms);
-      tag(a, "syn");
-      if (isRawSyn(e)) tag(a, "raw");
-      else if (isOsSyn(e)) tag(a, "os");
+    if (e.type !== "packet") return;
+    if (e.cls !== "syn") {
+      // Clues from the packets that follow a SYN, for sources already probing (a key is only
+      // judged on its ports, so replies of ordinary clients need no key of their own).
+      const k = ctx.peek(e.src, e);
+      if (k) ctx.tag(k, e.cls === "rst" ? RST : e.cls === "rstack" ? ACKRST : ACK);
       return;
     }
-    // Clues from the packets that follow a SYN (the key is only judged once it has enough ports).
-    if (m === F.RST) tag(agg.add(e.src, e, e.src, e.dst, "tcp", 0), "rst");
-    else if (m === (F.RST | F.ACK)) tag(agg.add(e.src, e, e.src, e.dst, "tcp", 0), "ackrst");
-    else if (m === F.ACK || m === (F.ACK | F.PSH)) tag(agg.add(e.src, e, e.src, e.dst, "tcp", 0), "ack");
-  }
-
-  judge(a: KeyAgg, s: WindowSnapshot): Verdict | undefined {
-    const ports = count(s, "port");
-    if (ports < this.rule.threshold) return undefined;
+    const k = ctx.touch(e.src, e, e.src, e.dst, "tcp");
+    ctx.count(k, e);
+    // Source-port changes between consecutive SYNs: ~0 for a raw scanner that keeps one port,
+    // ~every SYN for connect(), which takes a fresh ephemeral port per probe.
+    if (e.sport !== undefined) {
+      if (k.lastSourcePort >= 0 && k.lastSourcePort !== e.sport) ctx.tag(k, SPORT_CHANGE);
+      k.lastSourcePort = e.sport;
+    }
+    ctx.tag(k, SYN);
+    if (isRawSyn(e)) ctx.tag(k, RAW);
+    else if (isOsSyn(e)) ctx.tag(k, OS);
+    ctx.member(k, HOST, e.dst, e);
+    if (e.dport !== undefined) ctx.check(k, ctx.member(k, PORT, String(e.dport), e));
+  },
+  judge(s, rule) {
+    const ports = s.distinct("port");
+    if (ports < rule.threshold) return undefined;
     return { ...classify(s), measure: ports, dims: { ports: "port", hosts: "host" } };
+  },
+};
+
+function isScanner(state: FactSource, key: string): number {
+  for (let r = 0; r < state.rules.length; r++) {
+    const rule = state.rules[r]!;
+    if (rule.slow) continue;
+    const v = state.view(key, r);
+    if (v && v.distinct("port") >= rule.threshold) return 1;
   }
+  return 0;
 }
 
 /** Weighs half-open against full-connect clues. Exported for tests. */
-export function classify(s: WindowSnapshot): Pick<Verdict, "type" | "confidence" | "evidence"> {
-  const t = s.tags;
-  const syn = t.syn ?? 0;
-  const raw = t.raw ?? 0;
-  const os = t.os ?? 0;
-  const rst = t.rst ?? 0;
-  const acks = (t.ack ?? 0) + (t.ackrst ?? 0);
-  const sshd = t.sshd ?? 0;
-  // Distinct source ports, approximated by how often the port changed between SYNs (+1).
-  const sports = Math.min(syn, (t.sportChange ?? 0) + 1);
-  const ports = count(s, "port");
+export function classify(s: WindowView): Pick<Verdict, "type" | "confidence" | "evidence"> {
+  const syn = s.tag("syn");
+  const raw = s.tag("raw");
+  const os = s.tag("os");
+  const rst = s.tag("rst");
+  const acks = s.tag("ack") + s.tag("ackrst");
+  const sshd = s.tag("sshd");
+  const changes = Math.min(Math.max(syn - 1, 0), s.tag("sportChange"));
+  const ports = s.distinct("port");
   const half: string[] = [];
   const full: string[] = [];
   let halfScore = 0;
@@ -79,13 +109,15 @@ export function classify(s: WindowSnapshot): Pick<Verdict, "type" | "confidence"
   if (syn > 0 && raw > 0) {
     halfScore += (2 * raw) / syn;
     half.push(
-      `${raw} of ${syn} SYNs carry a raw-packet scanner fingerprint (no DF; window 1024-4096, or MSS-only or no TCP options)`,
+      `${raw} of ${syn} SYNs carry a raw-packet scanner fingerprint (scanner window 1024-4096, or MSS-only or no TCP options, without DF)`,
     );
   }
-  if (syn >= 4 && sports * 4 <= syn) {
+  if (syn >= 4 && (changes + 1) * 4 <= syn) {
     halfScore += 1;
     half.push(
-      `the source port changed only ${sports - 1} time(s) across ${syn} SYNs to ${ports} ports (a raw scanner keeps one source port)`,
+      changes === 0
+        ? `one source port for all ${syn} SYNs to ${ports} ports (a raw scanner keeps one source port)`
+        : `the source port changed only ${changes} ${changes === 1 ? "time" : "times"} across ${syn} SYNs to ${ports} ports (a raw scanner keeps one source port)`,
     );
   }
   if (rst > 0) {
@@ -98,10 +130,10 @@ export function classify(s: WindowSnapshot): Pick<Verdict, "type" | "confidence"
       `${os} of ${syn} SYNs carry an operating system's TCP options (MSS, SACK, timestamps, window scale)`,
     );
   }
-  if (syn >= 4 && sports >= syn * 0.8) {
+  if (syn >= 4 && changes + 1 >= syn * 0.8) {
     fullScore += 1;
     full.push(
-      `a fresh source port for nearly every probe (changed ${sports - 1} times in ${syn} SYNs), as connect() does`,
+      `a fresh source port for nearly every probe (${changes} changes in ${syn} SYNs), as connect() does`,
     );
   }
   if (acks > 0) {
@@ -130,3 +162,5 @@ export function classify(s: WindowSnapshot): Pick<Verdict, "type" | "confidence"
   if (against.length) evidence.push(`against: ${against.join("; ")}`);
   return { type: isHalf ? "half-open-scan" : "full-connect-scan", confidence, evidence };
 }
+
+export type TcpScanRule = CompiledRule<Record<string, never>>;

@@ -1,31 +1,37 @@
-import type { Event } from "../../events/event.js";
-import type { CompiledRule } from "../../rules/compiled-rule.js";
-import { member, type Aggregator, type KeyAgg } from "../aggregator.js";
-import { count, type Detector, type Verdict } from "../detector.js";
-import type { WindowSnapshot } from "../window-store.js";
+import type { DetectorModule } from "../detector.js";
 
-/** UDP datagrams from one source to many ports. */
-export class UdpScan implements Detector {
-  readonly phase = 0;
-  constructor(readonly rule: CompiledRule) {}
+const PORT = 0;
+const HOST = 1;
 
-  collect(e: Event, agg: Aggregator): void {
-    if (e.type !== "packet" || e.proto !== "udp" || e.dport === undefined) return;
-    const a = agg.add(e.src, e, e.src, e.dst, "udp");
-    member(a, "port", String(e.dport), e.ms);
-    member(a, "host", e.dst, e.ms);
-  }
-
-  judge(_a: KeyAgg, s: WindowSnapshot): Verdict | undefined {
-    const ports = count(s, "port");
-    if (ports < this.rule.threshold) return undefined;
+/** UDP datagrams from one source to many ports; a fast and a slow rule share one key per source. */
+export const udpScan: DetectorModule<Record<string, never>> = {
+  name: "udp-scan",
+  params: {},
+  requiredParams: [],
+  alertTypes: ["udp-scan"],
+  measure: { what: "distinct destination ports", max: 65536, of: (s) => s.distinct("port") },
+  accepts: ["udp"],
+  dims: ["port", "host"],
+  tags: [],
+  compile: () => ({}),
+  stateKey: () => "src",
+  feed(e, ctx) {
+    if (e.type !== "packet" || e.dport === undefined) return;
+    const k = ctx.touch(e.src, e, e.src, e.dst, "udp");
+    ctx.count(k, e);
+    ctx.member(k, HOST, e.dst, e);
+    ctx.check(k, ctx.member(k, PORT, String(e.dport), e));
+  },
+  judge(s, rule) {
+    const ports = s.distinct("port");
+    if (ports < rule.threshold) return undefined;
     return {
       measure: ports,
       type: "udp-scan",
       evidence: [
-        `${ports} distinct UDP ports probed by one source in ${this.rule.windowMs / 1000} s (${s.events} datagrams)`,
+        `${ports} distinct UDP ports probed by one source in ${rule.windowMs / 1000} s (${s.events()} datagrams)`,
       ],
       dims: { ports: "port", hosts: "host" },
     };
-  }
-}
+  },
+};

@@ -96,7 +96,7 @@ end
 
 local function trimSet(dim, d, cutoff, bms, oldest, clock)
   local z = zkey(dim)
-  redis.call('ZREMRANGEBYSCORE', z, '-inf', num(cutoff))
+  redis.call('ZREMRANGEBYSCORE', z, '-inf', '(' .. num(cutoff))
   local n = redis.call('ZCARD', z)
   if n > maxMembers then
     if not d.over then
@@ -115,12 +115,12 @@ local function trimSet(dim, d, cutoff, bms, oldest, clock)
   end
   if d.over then
     for b in pairs(d.hll) do
-      if b <= oldest then
+      if b < oldest then
         redis.call('DEL', hkey(dim, b))
         d.hll[b] = nil
       end
     end
-    if d.over > cutoff then
+    if d.over >= cutoff then
       local keys = {}
       for b in pairs(d.hll) do keys[#keys + 1] = hkey(dim, b) end
       local est = n
@@ -148,16 +148,17 @@ for i = 1, #updates do
   s.w = w
   if ts > s.c then s.c = ts end
   if firstTs < s.f then s.f = firstTs end
+  -- The window of window-spec.ts: whole buckets, the oldest one that counts and its start.
   local bms = math.max(100, math.floor(w / 10))
-  local cutoff = s.c - w
-  local oldest = math.floor(cutoff / bms)
+  local oldest = math.floor(s.c / bms) - math.floor(w / bms) + 1
+  local cutoff = oldest * bms
   if count > 0 then
     local b = math.floor(ts / bms)
     s.buckets[b] = (s.buckets[b] or 0) + count
   end
   local events = 0
   for b, n in pairs(s.buckets) do
-    if b <= oldest then s.buckets[b] = nil else events = events + n end
+    if b < oldest then s.buckets[b] = nil else events = events + n end
   end
 
   for j = 1, #tags, 2 do
@@ -187,7 +188,7 @@ for i = 1, #updates do
     local byBucket = {}
     for p = 1, #pairsOf, 2 do
       local m, t = pairsOf[p], pairsOf[p + 1]
-      if t > cutoff then
+      if t >= cutoff then
         args[#args + 1] = num(t)
         args[#args + 1] = m
         if #args >= 2 * CHUNK then
@@ -265,14 +266,16 @@ return out
 `;
 
 /**
- * Members of one dimension still inside the key's window (score > clock - window), unsorted.
+ * Members of one dimension still inside the key's window (score ≥ its start, window-spec.ts), unsorted.
  * KEYS: meta, zset.
  */
 export const MEMBERS_LUA = `
 local m = redis.call('HMGET', KEYS[1], 'c', 'w')
 if not m[1] or not m[2] then return {} end
-local cutoff = tonumber(m[1]) - tonumber(m[2])
-return redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. string.format('%.17g', cutoff), '+inf')
+local c, w = tonumber(m[1]), tonumber(m[2])
+local bms = math.max(100, math.floor(w / 10))
+local cutoff = (math.floor(c / bms) - math.floor(w / bms) + 1) * bms
+return redis.call('ZRANGEBYSCORE', KEYS[2], string.format('%.17g', cutoff), '+inf')
 `;
 
 /**

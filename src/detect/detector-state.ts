@@ -1,0 +1,100 @@
+import type { Event } from "../events/event.js";
+import type { CompiledRule } from "../rules/compiled-rule.js";
+import type { AnyDetector, FactSource, WindowView } from "./detector.js";
+import { KeyWindow, WindowLayout } from "./window/key-window.js";
+
+/**
+ * One detector's keyed state for the rules that share it (same detector, same filter, same
+ * keying): one KeyWindow per key, one view per rule. Rule r of `rules` is view r of every key.
+ */
+export class DetectorState implements FactSource {
+  readonly keys = new Map<string, KeyWindow>();
+  readonly layout: WindowLayout;
+  private readonly dimIdx = new Map<string, number>();
+  /** One reusable view, re-pointed for each judgement (judge is pure and keeps nothing). */
+  private readonly scratchView: LocalView;
+
+  /** Answers `WindowView.fact`; set by the engine once every state exists. */
+  facts: (name: string, key: string) => number = () => 0;
+
+  constructor(
+    readonly module: AnyDetector,
+    readonly rules: readonly CompiledRule[],
+    maxMembers?: number,
+  ) {
+    this.layout = new WindowLayout(
+      rules.map((r) => r.window),
+      module.dims,
+      module.tags,
+      maxMembers,
+    );
+    module.dims.forEach((d, i) => this.dimIdx.set(d, i));
+    this.scratchView = new LocalView(this);
+  }
+
+  /** The rules' shared filter: `match` and allow-lists are the same for every rule here. */
+  accepts(e: Event): boolean {
+    const r = this.rules[0]!;
+    if (e.type === "packet") {
+      if (!r.matches(e)) return false;
+      if (r.allowSrc.size && r.allowSrc.has(e.src)) return false;
+      if (r.allowDst.size && r.allowDst.has(e.dst)) return false;
+      return true;
+    }
+    if (e.type === "auth") return !(r.allowSrc.size && r.allowSrc.has(e.src));
+    return false;
+  }
+
+  dimIndex(name: string): number {
+    return this.dimIdx.get(name) ?? -1;
+  }
+
+  /** Key `k` through rule `v`'s window. The view is reused: read it before the next call. */
+  viewOf(k: KeyWindow, v: number): WindowView {
+    this.scratchView.at(k, v);
+    return this.scratchView;
+  }
+
+  view(key: string, v: number): WindowView | undefined {
+    const k = this.keys.get(key);
+    return k ? this.viewOf(k, v) : undefined;
+  }
+}
+
+class LocalView implements WindowView {
+  private k!: KeyWindow;
+  private v = 0;
+  constructor(private readonly state: DetectorState) {}
+
+  at(k: KeyWindow, v: number): void {
+    this.k = k;
+    this.v = v;
+  }
+  get proto(): string {
+    return this.k.proto;
+  }
+  get technique(): string | undefined {
+    return this.k.technique;
+  }
+  events(): number {
+    return this.k.events(this.v);
+  }
+  distinct(dim: string): number {
+    const d = this.state.dimIndex(dim);
+    return d < 0 ? 0 : this.k.distinct(d, this.v);
+  }
+  estimate(dim: string): boolean {
+    const d = this.state.dimIndex(dim);
+    return d >= 0 && this.k.estimate(d, this.v);
+  }
+  tag(name: string): number {
+    return this.k.tagValue(this.state.layout.tagIndex(name), this.v);
+  }
+  members(dim: string): string[] {
+    const d = this.state.dimIndex(dim);
+    return d < 0 ? [] : this.k.members(d, this.v);
+  }
+  fact(name: string, key: string): number {
+    return this.state.facts(name, key);
+  }
+}

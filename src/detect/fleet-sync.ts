@@ -1,0 +1,201 @@
+import { createHash } from "node:crypto";
+import type { Alert } from "../events/alert.js";
+import type { Event } from "../events/event.js";
+import type { CompiledRule } from "../rules/compiled-rule.js";
+import { buildAlert, ladderLevel } from "./alert-builder.js";
+import type { WindowView } from "./detector.js";
+import type { DetectorState } from "./detector-state.js";
+import type { Incident, IncidentBook } from "./incident-book.js";
+import type { KeyWindow } from "./window/key-window.js";
+import type { WindowSnapshot, WindowStore, WindowUpdate } from "./window-store.js";
+
+/** An alert this process raised in a batch, before a shared store confirmed it. */
+export interface Pending {
+  alert: Alert;
+  incident: Incident;
+  rule: CompiledRule;
+  lastSeen: number;
+}
+
+const SAMPLES_PER_UPDATE = 2;
+
+interface Slot {
+  update: WindowUpdate;
+  state: DetectorState;
+  view: number;
+  k: KeyWindow;
+}
+
+/**
+ * The exchange with a store shared by a fleet (Redis). The engine's own windows stay exact for
+ * this process's events; the batch's events are also sent to the store, aggregated per key and
+ * bucket (never across buckets, so the store's windows slide like the engine's), in one
+ * exchange after the batch. The store answers with the fleet's windows: a key that other
+ * servers' events push over a threshold is raised here too. Every escalation goes through the
+ * store, so a fleet alerts once per incident step.
+ */
+export class FleetSync {
+  private slots = new Map<string, Slot>();
+
+  reset(): void {
+    this.slots.clear();
+  }
+
+  private slot(s: DetectorState, k: KeyWindow, v: number, ms: number): WindowUpdate {
+    const rule = s.rules[v]!;
+    const b = Math.floor(ms / rule.window.bucketMs);
+    const id = `${rule.id}|${k.key}|${b}`;
+    let slot = this.slots.get(id);
+    if (!slot) {
+      slot = {
+        update: { key: `${rule.id}|${k.key}`, windowMs: rule.windowMs, ts: ms, firstTs: ms, count: 0 },
+        state: s,
+        view: v,
+        k,
+      };
+      this.slots.set(id, slot);
+    }
+    const u = slot.update;
+    if (ms > u.ts) u.ts = ms;
+    if (ms < u.firstTs) u.firstTs = ms;
+    return u;
+  }
+
+  count(s: DetectorState, k: KeyWindow, e: Event, n: number): void {
+    for (let v = 0; v < s.rules.length; v++) {
+      const u = this.slot(s, k, v, e.ms);
+      u.count += n;
+      if (n > 0) {
+        u.samples ??= [];
+        if (u.samples.length < SAMPLES_PER_UPDATE) u.samples.push(`${e.source.file}:${e.source.line}`);
+      }
+    }
+  }
+
+  member(s: DetectorState, k: KeyWindow, dim: number, value: string, e: Event): void {
+    const name = s.module.dims[dim]!;
+    for (let v = 0; v < s.rules.length; v++) {
+      const u = this.slot(s, k, v, e.ms);
+      u.sets ??= {};
+      const m = (u.sets[name] ??= new Map());
+      const prev = m.get(value);
+      if (prev === undefined || e.ms > prev) m.set(value, e.ms);
+    }
+  }
+
+  tag(s: DetectorState, k: KeyWindow, tag: number, n: number): void {
+    const name = s.module.tags[tag]!;
+    for (let v = 0; v < s.rules.length; v++) {
+      const u = this.slot(s, k, v, k.clock);
+      u.tags ??= {};
+      u.tags[name] = (u.tags[name] ?? 0) + n;
+    }
+  }
+
+  async exchange(
+    store: WindowStore,
+    pending: Pending[],
+    states: readonly DetectorState[],
+    incidents: IncidentBook,
+  ): Promise<Alert[]> {
+    const slots = [...this.slots.values()].sort((a, b) => a.update.ts - b.update.ts);
+    this.slots.clear();
+    const snaps = slots.length ? await store.observe(slots.map((s) => s.update)) : [];
+    // The fleet's window of each key after the batch: the last snapshot of its updates.
+    const last = new Map<string, { slot: Slot; snap: WindowSnapshot }>();
+    slots.forEach((slot, i) => last.set(slot.update.key, { slot, snap: snaps[i]! }));
+    const candidates = [...pending];
+    const raisedHere = new Set(pending.map((p) => p.incident.name));
+    for (const { slot, snap } of last.values()) {
+      const { state, view: v, k } = slot;
+      if (!states.includes(state)) continue;
+      const rule = state.rules[v]!;
+      const view = snapshotView(snap, k);
+      const level = ladderLevel(rule, state.module.measure.of(view));
+      if (level < 0) continue;
+      const name = `${rule.incidentGroup}|${k.key}`;
+      if (raisedHere.has(name)) continue;
+      const inc = incidents.get(name, snap.lastSeen);
+      if (inc && level <= inc.level) continue;
+      const verdict = state.module.judge(view, rule);
+      if (!verdict) continue;
+      const at = ladderLevel(rule, verdict.measure);
+      if (at < 0 || (inc && at <= inc.level)) continue;
+      const members = new Map<string, string[]>();
+      for (const dim of Object.values(verdict.dims))
+        if (dim) members.set(dim, await store.members(slot.update.key, dim, 100));
+      const samples = (await store.samples(slot.update.key)).map(toRef);
+      const id = createHash("sha256").update(`${name}|${snap.firstSeen}`).digest("hex").slice(0, 24);
+      const incident = inc ?? { name, id, level: -1, lastSeen: snap.lastSeen, cooldownMs: rule.cooldownMs };
+      candidates.push({
+        incident,
+        rule,
+        lastSeen: snap.lastSeen,
+        alert: buildAlert({
+          id: incident.id,
+          status: inc ? "update" : "new",
+          level: at,
+          rule,
+          verdict,
+          view,
+          src: k.src,
+          dst: k.dst,
+          host: k.host,
+          firstSeen: snap.firstSeen,
+          lastSeen: snap.lastSeen,
+          ts: k.ts,
+          members: (dim) => members.get(dim) ?? [],
+          samples,
+          notes: [],
+          lowerBound: false,
+        }),
+      });
+    }
+    const out: Alert[] = [];
+    const results = await Promise.all(
+      candidates.map((c) =>
+        store.escalate(
+          c.incident.name,
+          levelOf(c),
+          Math.max(c.incident.cooldownMs, c.rule.cooldownMs),
+          c.alert.id,
+          c.lastSeen,
+        ),
+      ),
+    );
+    candidates.forEach((c, i) => {
+      const r = results[i]!;
+      const local = incidents.get(c.incident.name, c.lastSeen);
+      if (local) {
+        local.level = Math.max(local.level, r.level);
+        local.id = r.id;
+      } else incidents.create(c.incident.name, r.id, r.level, c.lastSeen, c.rule.cooldownMs);
+      if (!r.raised) return;
+      out.push({ ...c.alert, id: r.id, status: r.created ? "new" : "update" });
+    });
+    out.sort((x, y) => (x.lastSeen < y.lastSeen ? -1 : x.lastSeen > y.lastSeen ? 1 : 0));
+    return out;
+  }
+}
+
+function levelOf(c: Pending): number {
+  return c.rule.ladder.findIndex((s) => s.severity === c.alert.severity);
+}
+
+function snapshotView(s: WindowSnapshot, k: KeyWindow): WindowView {
+  return {
+    proto: k.proto,
+    technique: k.technique,
+    events: () => s.events,
+    distinct: (dim) => s.sets[dim]?.count ?? 0,
+    estimate: (dim) => s.sets[dim]?.estimate === true,
+    tag: (name) => s.tags[name] ?? 0,
+    members: () => undefined,
+    fact: () => 0,
+  };
+}
+
+function toRef(s: string): { file: string; line: number } {
+  const i = s.lastIndexOf(":");
+  return { file: s.slice(0, i), line: Number(s.slice(i + 1)) };
+}
