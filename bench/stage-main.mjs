@@ -1,14 +1,16 @@
 /**
  * Runs one bench stage in its own process, on the compiled code in dist/ (plain node, no
  * TypeScript loader), so its peak RSS is its own:
- *   node bench/stage-main.mjs <floor|parse|analyze|analyze-redis> FILE [REDIS_URL]
+ *   node bench/stage-main.mjs <floor|floor-split2|parse|analyze|analyze-redis> FILE [REDIS_URL]
  * Prints one JSON line: the stage result plus maxRssMB.
  */
+import { createReadStream } from "node:fs";
+import split2 from "split2";
 import { Diagnostics } from "../dist/diagnostics.js";
 import { Engine } from "../dist/detect/engine.js";
 import { MemoryStore } from "../dist/detect/memory-store.js";
 import { ParseStats } from "../dist/parsers/parse-stats.js";
-import { parseFile, parseFiles } from "../dist/pipeline.js";
+import { batchSource, parseFiles, runPipeline } from "../dist/pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../dist/rules/load-rules.js";
 import { openBatchFiles, readLines } from "../dist/sources/file-batch.js";
 
@@ -16,8 +18,19 @@ const [stage, path, redisUrl] = process.argv.slice(2);
 const [file] = await openBatchFiles([path]);
 const t0 = performance.now();
 let r;
-if (stage === "floor") {
-  // The floor: the same file read and split into lines, nothing parsed.
+if (stage === "floor-split2") {
+  // The floor: the same file read and split into lines with split2, nothing parsed.
+  let lines = 0;
+  await new Promise((resolve, reject) =>
+    createReadStream(path)
+      .pipe(split2())
+      .on("data", () => lines++)
+      .on("end", resolve)
+      .on("error", reject),
+  );
+  r = { lines, events: 0 };
+} else if (stage === "floor") {
+  // scanwatch's own splitter: the same file read and split into lines (with byte positions).
   let lines = 0;
   for await (const batch of readLines(file, new Diagnostics())) lines += batch.length;
   r = { lines, events: 0 };
@@ -25,7 +38,7 @@ if (stage === "floor") {
   // `scanwatch parse` without printing: events counted.
   const stats = new ParseStats();
   let events = 0;
-  for await (const batch of parseFile(file, { zone: "UTC", year: 2026 }, stats, new Diagnostics())) events += batch.length;
+  for await (const batch of parseFiles([file], { zone: "UTC", year: 2026 }, stats, new Diagnostics())) events += batch.length;
   r = { lines: stats.lines, events };
 } else {
   // `scanwatch analyze` without printing, on the memory store or a Redis store.
@@ -40,11 +53,14 @@ if (stage === "floor") {
   let events = 0;
   let alerts = 0;
   const start = performance.now();
-  for await (const batch of parseFiles([file], { zone: "UTC", year: 2026 }, stats, diagnostics)) {
-    events += batch.length;
-    alerts += (await engine.process(batch)).length;
-  }
-  r = { lines: stats.lines, events, alerts, keys: await store.size(), seconds: (performance.now() - start) / 1000 };
+  await runPipeline({
+    source: batchSource([file], { zone: "UTC", year: 2026 }, stats, diagnostics),
+    engine,
+    sinks: [],
+    onEvents: (ev) => (events += ev.length),
+    onAlerts: (a) => (alerts += a.length),
+  });
+  r = { lines: stats.lines, events, alerts, keys: engine.keyCount, seconds: (performance.now() - start) / 1000 };
   if (store.roundTrips !== undefined) r.roundTrips = store.roundTrips;
   await store.close();
 }

@@ -9,6 +9,8 @@ import { KeyWindow, WindowLayout } from "./window/key-window.js";
  */
 export class DetectorState implements FactSource {
   readonly keys = new Map<string, KeyWindow>();
+  /** Insertions and moves to the back of `keys`, for least-recently-used eviction. */
+  tick = 0;
   readonly layout: WindowLayout;
   private readonly dimIdx = new Map<string, number>();
   /** One reusable view, re-pointed for each judgement (judge is pure and keeps nothing). */

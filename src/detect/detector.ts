@@ -57,7 +57,7 @@ export interface FeedContext {
   /** Adds `n` events to the key at the event's time (evidence sample included). */
   count(k: KeyWindow, e: Event, n?: number): void;
   /** Records a member; returns the views whose distinct count grew. */
-  member(k: KeyWindow, dim: number, value: string, e: Event): number;
+  member(k: KeyWindow, dim: number, value: string | number, e: Event): number;
   tag(k: KeyWindow, tag: number, n?: number): void;
   /** Asks the engine to judge the views in `views` (a bit per view) of key `k`. */
   check(k: KeyWindow, views: number): void;

@@ -12,6 +12,9 @@ import { detectorNamed, DETECTORS } from "./registry.js";
 import { KeyWindow } from "./window/key-window.js";
 import type { WindowStore } from "./window-store.js";
 
+/** Most keys held across all detectors unless `maxKeys` says otherwise. */
+export const DEFAULT_MAX_KEYS = 100_000;
+
 export interface EngineOptions {
   /** How far back in event time an event may arrive and still count as in order (default 5 s). */
   disorderMs?: number;
@@ -169,8 +172,17 @@ export class Engine {
         const s = this.current;
         let k = s.keys.get(key);
         if (!k) {
-          k = new KeyWindow(s.layout, key, src, dst, proto, e.host, technique);
-          s.keys.set(key, k);
+          // Copies: a key sliced from a log line would keep the whole line alive.
+          const own = detach(key);
+          k = new KeyWindow(s.layout, own, src && detach(src), dst && detach(dst), proto, e.host, technique);
+          k.seq = ++s.tick;
+          s.keys.set(own, k);
+        } else if (s.tick - k.seq > s.keys.size >> 1) {
+          // Keys are evicted from the front of the map: a key still in use moves to the back
+          // (at most once per half a map's worth of insertions, so this stays cheap).
+          s.keys.delete(k.key);
+          s.keys.set(k.key, k);
+          k.seq = ++s.tick;
         }
         k.advance(e.ms, e.ts);
         if (k.incidents) active(k);
@@ -287,40 +299,49 @@ export class Engine {
   }
 
   /**
-   * Bounds memory once per batch: keys whose every window has passed (in event time) are
-   * dropped, then, while over the cap, the stalest keys of each detector (counted as evictions).
+   * Bounds memory once per batch: keys whose every window has passed (in event time) are dropped
+   * from the front of each detector's map, then, while over the cap, the least recently used
+   * keys (the front: keys in use move to the back), counted as evictions. Exact windows are
+   * kept for every key not evicted; an evicted key that returns starts over.
    */
   private bound(): void {
-    const max = this.opts.maxKeys ?? 100_000;
+    const max = this.opts.maxKeys ?? DEFAULT_MAX_KEYS;
     if (this.keyCount <= max) return;
     const now = this.watermark;
     for (const s of this.states) {
       const w = s.layout.maxWindowMs;
-      for (const [key, k] of s.keys) if (now - k.clock > w) s.keys.delete(key);
+      for (const [key, k] of s.keys) {
+        if (now - k.clock <= w) break;
+        s.keys.delete(key);
+      }
     }
     this.incidents.sweep(now);
     const total = this.keyCount;
     if (total <= max) return;
-    const target = Math.floor(max * 0.9);
+    const excess = total - Math.floor(max * 0.9);
+    let dropped = 0;
     for (const s of this.states) {
-      const share = Math.floor((s.keys.size / total) * (total - target)) + 1;
-      const byAge = [...s.keys.values()].sort((a, b) => a.clock - b.clock);
-      for (let i = 0; i < share && i < byAge.length; i++) s.keys.delete(byAge[i]!.key);
-      this.evicted += Math.min(share, byAge.length);
-      this.opts.diagnostics.count(
-        "scanwatch_store_evictions_total",
-        undefined,
-        Math.min(share, byAge.length),
-      );
+      let share = Math.ceil((s.keys.size / total) * excess);
+      for (const key of s.keys.keys()) {
+        if (share-- <= 0) break;
+        s.keys.delete(key);
+        dropped++;
+      }
     }
+    this.evicted += dropped;
+    this.opts.diagnostics.count("scanwatch_store_evictions_total", undefined, dropped);
   }
 }
 
-/** Rules that key the same events the same way into the same windows can take over a state's keys. */
 /** An event reached key `k`: its open incidents are active until the key's clock. */
 function active(k: KeyWindow): void {
   for (const inc of k.incidents as (Incident | undefined)[])
     if (inc && isLive(inc, k.clock) && k.clock > inc.lastSeen) inc.lastSeen = k.clock;
+}
+
+/** A flat copy of a string that shares no memory with the line it was sliced from. */
+function detach(x: string): string {
+  return x.length < 13 ? x : (" " + x).slice(1);
 }
 
 function signature(m: AnyDetector, rules: readonly CompiledRule[]): string {

@@ -72,7 +72,8 @@ export class FleetSync {
     }
   }
 
-  member(s: DetectorState, k: KeyWindow, dim: number, value: string, e: Event): void {
+  member(s: DetectorState, k: KeyWindow, dim: number, member: string | number, e: Event): void {
+    const value = String(member);
     const name = s.module.dims[dim]!;
     for (let v = 0; v < s.rules.length; v++) {
       const u = this.slot(s, k, v, e.ms);

@@ -93,11 +93,11 @@ export class ReferenceEngine {
       if (g.module === tcpScan) this.tcp(g, e);
       else if (g.module === flood) {
         if (e.type !== "packet" || e.cls !== (r0.params as { packets: string }).packets) continue;
-        const k = this.touch(g, `${e.src}|${e.dst}`, e, e.src, e.dst, String(e.proto), true);
+        const k = this.touch(g, `${e.src}|${e.dst}`, e, e.src, e.dst, String(e.proto), true)!;
         this.add(g, k, e.ms, 1, e.dport !== undefined ? { port: String(e.dport) } : {}, {});
         this.checkAll(g, k);
       } else if (e.type === "auth" && isFailure(e)) {
-        const k = this.touch(g, e.src, e, e.src, null, "ssh", true, "single-source");
+        const k = this.touch(g, e.src, e, e.src, null, "ssh", true, "single-source")!;
         this.add(g, k, e.ms, e.count ?? 1, { user: e.user ?? "" }, { [e.kind]: e.count ?? 1 });
         this.checkAll(g, k);
       }

@@ -35,7 +35,7 @@ export const ddos: DetectorModule<Params> = {
     const k = ctx.touch(e.dst, e, null, e.dst, String(e.proto));
     ctx.count(k, e);
     ctx.member(k, SRC, e.src, e);
-    if (e.dport !== undefined) ctx.member(k, PORT, String(e.dport), e);
+    if (e.dport !== undefined) ctx.member(k, PORT, e.dport, e);
     ctx.tag(k, e.cls === "syn" ? 0 : e.cls === "udp" ? 1 : 2);
     ctx.check(k, -1);
   },

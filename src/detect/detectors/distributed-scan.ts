@@ -36,7 +36,7 @@ export const distributedScan: DetectorModule<Params> = {
     const k = ctx.touch(e.dst, e, null, e.dst, "tcp");
     ctx.count(k, e);
     const grew = ctx.member(k, SRC, e.src, e);
-    ctx.check(k, grew | ctx.member(k, PORT, String(e.dport), e));
+    ctx.check(k, grew | ctx.member(k, PORT, e.dport, e));
   },
   judge(s, rule) {
     const ports = s.distinct("port");

@@ -41,7 +41,7 @@ export const flood: DetectorModule<Params> = {
     if (p !== "any" && e.cls !== p) return;
     const k = ctx.touch(`${e.src}|${e.dst}`, e, e.src, e.dst, String(e.proto));
     ctx.count(k, e);
-    if (e.dport !== undefined) ctx.member(k, PORT, String(e.dport), e);
+    if (e.dport !== undefined) ctx.member(k, PORT, e.dport, e);
     ctx.check(k, -1);
   },
   judge(s, rule) {

@@ -24,7 +24,7 @@ export const portSweep: DetectorModule<Record<string, never>> = {
     const proto = e.cls === "syn" ? "tcp" : "udp";
     const k = ctx.touch(`${e.src}|${proto}`, e, e.src, null, proto);
     ctx.count(k, e);
-    ctx.member(k, PORT, String(e.dport), e);
+    ctx.member(k, PORT, e.dport, e);
     ctx.check(k, ctx.member(k, HOST, e.dst, e));
   },
   judge(s, rule) {

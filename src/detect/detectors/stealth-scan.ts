@@ -64,7 +64,7 @@ export const stealthScan: DetectorModule<Params> = {
     ctx.member(k, HOST, e.dst, e);
     if (t === "other") ctx.member(k, FLAGS, flagText(e.mask), e);
     // A probe without a port still counts as one port (the measure never stays at zero).
-    ctx.check(k, e.dport !== undefined ? ctx.member(k, PORT, String(e.dport), e) : -1);
+    ctx.check(k, e.dport !== undefined ? ctx.member(k, PORT, e.dport, e) : -1);
   },
   judge(s, rule) {
     const events = s.events();

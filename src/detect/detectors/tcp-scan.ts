@@ -73,7 +73,7 @@ export const tcpScan: DetectorModule<Record<string, never>> = {
     if (isRawSyn(e)) ctx.tag(k, RAW);
     else if (isOsSyn(e)) ctx.tag(k, OS);
     ctx.member(k, HOST, e.dst, e);
-    if (e.dport !== undefined) ctx.check(k, ctx.member(k, PORT, String(e.dport), e));
+    if (e.dport !== undefined) ctx.check(k, ctx.member(k, PORT, e.dport, e));
   },
   judge(s, rule) {
     const ports = s.distinct("port");

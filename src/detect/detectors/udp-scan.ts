@@ -20,7 +20,7 @@ export const udpScan: DetectorModule<Record<string, never>> = {
     const k = ctx.touch(e.src, e, e.src, e.dst, "udp");
     ctx.count(k, e);
     ctx.member(k, HOST, e.dst, e);
-    ctx.check(k, ctx.member(k, PORT, String(e.dport), e));
+    ctx.check(k, ctx.member(k, PORT, e.dport, e));
   },
   judge(s, rule) {
     const ports = s.distinct("port");

@@ -1,6 +1,7 @@
 import type { SourceRef } from "../../events/event.js";
 import { HyperLogLog } from "../hll.js";
-import { MemberMap } from "./member-map.js";
+import { addAt, emptyCounts, sumFrom, takeAt, type BucketCounts } from "./bucket-counts.js";
+import { MemberMap, type Member } from "./member-map.js";
 import { oldestBucket, windowStart, type WindowSpec } from "./window-spec.js";
 
 export const MAX_SAMPLES = 5;
@@ -40,40 +41,21 @@ export class WindowLayout {
   }
 }
 
-interface Dim {
-  members: MemberMap;
-  /** Per view, members counted by the bucket they were last seen in (ring layout as counts). */
-  hist: number[];
+/** One member dimension of a key: the members themselves plus how they count per view. */
+class Dim extends MemberMap {
+  /**
+   * Per view, members counted by the bucket they were last seen in. Not kept while the dimension
+   * has held a single member (most keys of a flood): that member's own time says it all.
+   */
+  hist: BucketCounts | undefined = undefined;
   /** Set while the exact bound is exceeded: per view, one HyperLogLog per bucket. */
-  hll?: Map<number, HyperLogLog>[];
-  overflowAt: number;
-  adds: number;
-}
+  hll: Map<number, HyperLogLog>[] | undefined = undefined;
+  overflowAt = -Infinity;
+  adds = 0;
 
-function ring(size: number): number[] {
-  const r = new Array<number>(size);
-  for (let i = 0; i < size; i += 2) {
-    r[i] = -Infinity;
-    r[i + 1] = 0;
+  get members(): MemberMap {
+    return this;
   }
-  return r;
-}
-
-/** Adds `n` at bucket `b` of the ring at `off` with `buckets` slots, unless `b` is older than `oldest`. */
-function ringAdd(r: number[], off: number, buckets: number, b: number, oldest: number, n: number): void {
-  if (b < oldest) return;
-  const i = off + 2 * (b % buckets);
-  if (r[i] === b) r[i + 1]! += n;
-  else if (r[i]! < b) {
-    r[i] = b;
-    r[i + 1] = n;
-  }
-}
-
-function ringSum(r: number[], off: number, buckets: number, oldest: number): number {
-  let s = 0;
-  for (let i = off, end = off + 2 * buckets; i < end; i += 2) if (r[i]! >= oldest) s += r[i + 1]!;
-  return s;
 }
 
 /**
@@ -86,7 +68,7 @@ export class KeyWindow {
   clock = -Infinity;
   /** Per view: when the current episode began (reset after a quiet window). */
   readonly first: number[];
-  private readonly counts: number[];
+  private counts: BucketCounts;
   private tagv: number[] | undefined;
   private samplev: (SourceRef[] | undefined)[] | undefined;
   private dimv: (Dim | undefined)[] | undefined;
@@ -96,6 +78,8 @@ export class KeyWindow {
   incidents: unknown[] | undefined;
   /** The source port of the latest SYN (tcp-scan counts how often it changes). */
   lastSourcePort = -1;
+  /** When the key last moved to the back of its state's map (see DetectorState.tick). */
+  seq = 0;
 
   constructor(
     readonly layout: WindowLayout,
@@ -107,7 +91,7 @@ export class KeyWindow {
     readonly technique?: string,
   ) {
     this.first = new Array<number>(layout.views.length).fill(Infinity);
-    this.counts = ring(layout.ringSize);
+    this.counts = emptyCounts(layout.views.length);
   }
 
   /** Moves the key's clock to `t` (never back); a view quiet for a whole window starts over. */
@@ -138,19 +122,29 @@ export class KeyWindow {
     const L = this.layout;
     for (let v = 0; v < L.views.length; v++) {
       const spec = L.views[v]!;
-      ringAdd(
+      this.counts = addAt(
         this.counts,
-        L.offsets[v]!,
-        spec.buckets,
+        L,
+        v,
         Math.floor(t / spec.bucketMs),
         oldestBucket(spec, this.clock),
         n,
       );
-      if (n > 0 && t >= windowStart(spec, this.clock)) {
-        if (!this.samplev) this.samplev = new Array(L.views.length).fill(undefined);
-        const s = (this.samplev[v] ??= []);
-        if (s.length < MAX_SAMPLES) s.push(ref);
-      }
+    }
+    if (n <= 0) return;
+    // Views whose episodes began together share one list (the usual case): it is pushed once.
+    if (!this.samplev) {
+      const one = [ref];
+      this.samplev = L.views.map(() => one);
+      return;
+    }
+    let last: SourceRef[] | undefined;
+    for (let v = 0; v < L.views.length; v++) {
+      if (t < windowStart(L.views[v]!, this.clock)) continue;
+      const s = this.samplev[v];
+      if (!s) this.samplev[v] = [ref];
+      else if (s !== last && s.length < MAX_SAMPLES) s.push(ref);
+      last = this.samplev[v];
     }
   }
 
@@ -165,39 +159,58 @@ export class KeyWindow {
    * Records member `m` of dimension `d` as seen at `t`. Returns a bit per view (1 << v) whose
    * distinct count grew, so the caller judges only views that can have changed.
    */
-  member(d: number, m: string, t: number): number {
+  member(d: number, m: Member, t: number): number {
     const L = this.layout;
     if (!this.dimv) this.dimv = new Array(L.dims.length).fill(undefined);
     let dim = this.dimv[d];
     if (!dim) {
-      dim = { members: new MemberMap(), hist: ring(L.ringSize), overflowAt: -Infinity, adds: 0 };
+      dim = new Dim();
       this.dimv[d] = dim;
     }
     const prev = dim.members.get(m);
     if (prev !== undefined && prev >= t) return 0;
+    if (!dim.hist && prev === undefined && dim.size > 0) dim.hist = this.histOf(dim);
     let grew = 0;
+    let moved = prev === undefined;
     for (let v = 0; v < L.views.length; v++) {
       const spec = L.views[v]!;
-      const off = L.offsets[v]!;
       const oldest = oldestBucket(spec, this.clock);
       const b = Math.floor(t / spec.bucketMs);
       if (b < oldest) continue;
       if (prev !== undefined) {
         const pb = Math.floor(prev / spec.bucketMs);
-        const i = off + 2 * (pb % spec.buckets);
-        if (dim.hist[i] === pb) dim.hist[i + 1]!--;
-      }
-      ringAdd(dim.hist, off, spec.buckets, b, oldest, 1);
-      if (prev === undefined || Math.floor(prev / spec.bucketMs) < oldest) grew |= 1 << v;
+        if (pb === b) continue; // same bucket: nothing counted changes in this view
+        moved = true;
+        if (dim.hist) takeAt(dim.hist, L, v, pb);
+        if (pb < oldest) grew |= 1 << v;
+      } else grew |= 1 << v;
+      if (dim.hist) dim.hist = addAt(dim.hist, L, v, b, oldest, 1);
       if (dim.hll) {
         let h = dim.hll[v]!.get(b);
         if (!h) dim.hll[v]!.set(b, (h = new HyperLogLog()));
-        h.add(m);
+        h.add(String(m));
       }
     }
-    dim.members.touch(prev === undefined ? detach(m) : m, t);
+    // Kept in last-seen order only to the bucket: a member seen again within its bucket keeps
+    // its place, which saves a delete and insert per repeated member (the same target host on
+    // every SYN of a scan); trimming then drops it at most one bucket late.
+    if (prev === undefined) dim.members.touch(typeof m === "string" ? detach(m) : m, t);
+    else dim.members.set(m, t, moved);
     if (prev === undefined && ++dim.adds >= 64) this.trim(dim);
     return grew;
+  }
+
+  /** The counts of a dimension that held one member so far, made explicit for a second. */
+  private histOf(dim: Dim): BucketCounts {
+    const L = this.layout;
+    let hist = emptyCounts(L.views.length);
+    dim.forEach((_, t) => {
+      for (let v = 0; v < L.views.length; v++) {
+        const spec = L.views[v]!;
+        hist = addAt(hist, L, v, Math.floor(t / spec.bucketMs), oldestBucket(spec, this.clock), 1);
+      }
+    });
+    return hist;
   }
 
   /** Drops members no view can count any more; past the exact bound, switches to estimates. */
@@ -218,7 +231,7 @@ export class KeyWindow {
             const b = Math.floor(t / spec.bucketMs);
             let h = byBucket.get(b);
             if (!h) byBucket.set(b, (h = new HyperLogLog()));
-            h.add(k);
+            h.add(String(k));
           });
           return byBucket;
         });
@@ -240,7 +253,7 @@ export class KeyWindow {
   /** Events in view `v`'s window. */
   events(v: number): number {
     const spec = this.layout.views[v]!;
-    return ringSum(this.counts, this.layout.offsets[v]!, spec.buckets, oldestBucket(spec, this.clock));
+    return sumFrom(this.counts, this.layout, v, oldestBucket(spec, this.clock));
   }
 
   /** Distinct members of dimension `d` in view `v`'s window (an estimate while `estimate` says so). */
@@ -249,7 +262,9 @@ export class KeyWindow {
     if (!dim) return 0;
     const spec = this.layout.views[v]!;
     const oldest = oldestBucket(spec, this.clock);
-    const exact = ringSum(dim.hist, this.layout.offsets[v]!, spec.buckets, oldest);
+    let exact = 0;
+    if (dim.hist) exact = sumFrom(dim.hist, this.layout, v, oldest);
+    else dim.forEach((_, t) => (exact += Math.floor(t / spec.bucketMs) >= oldest ? 1 : 0));
     if (!this.estimate(d, v)) return exact;
     const hs: HyperLogLog[] = [];
     for (const [b, h] of dim.hll![v]!) if (b >= oldest) hs.push(h);
@@ -261,9 +276,9 @@ export class KeyWindow {
     return !!dim?.hll && dim.overflowAt >= windowStart(this.layout.views[v]!, this.clock);
   }
 
-  /** Members of dimension `d` in view `v`'s window (unsorted; at most the exact bound). */
+  /** Members of dimension `d` in view `v`'s window, as text (unsorted; at most the exact bound). */
   members(d: number, v: number): string[] {
-    return this.dimv?.[d]?.members.since(windowStart(this.layout.views[v]!, this.clock)) ?? [];
+    return (this.dimv?.[d]?.members.since(windowStart(this.layout.views[v]!, this.clock)) ?? []).map(String);
   }
 
   tagValue(i: number, v: number): number {

@@ -4,22 +4,33 @@
  * allocates a Map for a second: under a flood of spoofed sources nearly every per-source key
  * holds one port and one host.
  */
+/** A member: a port as a number (no string per packet), an address or a name as text. */
+export type Member = string | number;
+
 export class MemberMap {
-  private k0: string | undefined = undefined;
+  private k0: Member | undefined = undefined;
   private v0 = 0;
-  private map: Map<string, number> | undefined = undefined;
+  private map: Map<Member, number> | undefined = undefined;
 
   get size(): number {
     return this.map ? this.map.size : this.k0 !== undefined ? 1 : 0;
   }
 
-  get(k: string): number | undefined {
+  get(k: Member): number | undefined {
     if (this.map) return this.map.get(k);
     return this.k0 === k ? this.v0 : undefined;
   }
 
+  /** Sets an existing `k` to `t`, moving it to the newest end only when `reorder`. */
+  set(k: Member, t: number, reorder: boolean): void {
+    if (this.map) {
+      if (reorder) this.map.delete(k);
+      this.map.set(k, t);
+    } else this.v0 = t;
+  }
+
   /** Sets `k` to `t` and moves it to the newest end. */
-  touch(k: string, t: number): void {
+  touch(k: Member, t: number): void {
     if (this.map) {
       this.map.delete(k);
       this.map.set(k, t);
@@ -57,15 +68,15 @@ export class MemberMap {
   }
 
   /** Members last seen at or after `from`. */
-  since(from: number): string[] {
-    const out: string[] = [];
+  since(from: number): Member[] {
+    const out: Member[] = [];
     if (this.map) {
       for (const [k, t] of this.map) if (t >= from) out.push(k);
     } else if (this.k0 !== undefined && this.v0 >= from) out.push(this.k0);
     return out;
   }
 
-  forEach(fn: (k: string, t: number) => void): void {
+  forEach(fn: (k: Member, t: number) => void): void {
     if (this.map) this.map.forEach((t, k) => fn(k, t));
     else if (this.k0 !== undefined) fn(this.k0, this.v0);
   }
