@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadRules, RuleError, SHIPPED_RULES_DIR } from "../../src/rules/load-rules.js";
 import { compileAddressSet } from "../../src/rules/cidr.js";
+import { ruleSchema } from "../../src/rules/rule-schema.js";
+import { alertTypes } from "../../src/detect/registry.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -32,6 +34,19 @@ async function problems(): Promise<string[]> {
 }
 
 describe("rules", () => {
+  it("rules/rule.schema.json is the schema assembled from the detector modules (npm run schemas)", async () => {
+    const shipped = JSON.parse(
+      await readFile(join(SHIPPED_RULES_DIR, "rule.schema.json"), "utf8"),
+    ) as unknown;
+    expect(shipped).toEqual(ruleSchema());
+  });
+
+  it("rules/the alert schema names every alert type a detector can raise, and no other", async () => {
+    const url = new URL("../../src/events/alert.schema.json", import.meta.url);
+    const schema = JSON.parse(await readFile(url, "utf8")) as { properties: { type: { enum: string[] } } };
+    expect([...schema.properties.type.enum].sort()).toEqual(alertTypes());
+  });
+
   it("rules/the shipped rules load and compile durations to ms", async () => {
     const rules = await loadRules(SHIPPED_RULES_DIR);
     const tcp = rules.find((r) => r.id === "tcp-scan")!;
@@ -102,6 +117,16 @@ describe("rules", () => {
       "field of another detector",
       (r: Record<string, unknown>) => (r.maxPorts = 5),
       /\/maxPorts: not used by detector tcp-scan/,
+    ],
+    [
+      "window shorter than one bucket",
+      (r: Record<string, unknown>) => (r.window = "50ms"),
+      /tcp-scan\.json: \/window: 50ms is shorter than one bucket \(100ms\)/,
+    ],
+    [
+      "severity step the window can never reach",
+      (r: Record<string, unknown>) => (r.severity = { low: 15, medium: 100, high: 1000, critical: 70000 }),
+      /tcp-scan\.json: \/severity\/critical: 70000 can never be reached: tcp-scan measures distinct destination ports, at most 65536/,
     ],
     [
       "bad port range",
