@@ -10,15 +10,20 @@ function isIpv6(e: PacketEvent): boolean {
 /**
  * A SYN written by a raw-packet scanner (nmap -sS, masscan, zmap) rather than an operating
  * system's connect(): a scanner window, or no options / MSS alone, without DF. IPv6 has no DF
- * bit, so there its absence says nothing: only the window and the option set count (an OS SYN
- * over IPv6 carries the full option set, as over IPv4).
+ * bit, so there its absence says nothing: a scanner window says raw, and so does a logged option
+ * set that is empty or MSS alone; a SYN whose options were not logged at all (LOG without
+ * --log-tcp-options, UFW, nftables `log`) and whose window is an OS's is not a raw scanner's.
  */
 export function isRawSyn(e: PacketEvent): boolean {
   const o = e.tcpOptions;
-  const bareOptions = !o || o.kinds.length === 0 || (o.kinds.length === 1 && o.mss !== undefined);
+  const scannerWindow = e.window !== undefined && SCANNER_WINDOWS.has(e.window);
   if (isIpv6(e))
-    return bareOptions || (e.window !== undefined && SCANNER_WINDOWS.has(e.window) && !isOsOptions(e));
-  if (e.window !== undefined && SCANNER_WINDOWS.has(e.window) && !e.df) return true;
+    return (
+      scannerWindow ||
+      (o !== undefined && (o.kinds.length === 0 || (o.kinds.length === 1 && o.mss !== undefined)))
+    );
+  const bareOptions = !o || o.kinds.length === 0 || (o.kinds.length === 1 && o.mss !== undefined);
+  if (scannerWindow && !e.df) return true;
   return bareOptions && !e.df;
 }
 

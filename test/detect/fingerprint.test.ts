@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { isOsSyn, isRawSyn } from "../../src/detect/detectors/fingerprint.js";
+import type { PacketEvent, TcpOptions } from "../../src/events/event.js";
+
+const OS: TcpOptions = {
+  mss: 1460,
+  sackPermitted: true,
+  timestamps: true,
+  wscale: 7,
+  kinds: [2, 4, 8, 1, 3],
+};
+const MSS_ONLY: TcpOptions = { mss: 1460, kinds: [2] };
+
+function syn(src: string, p: { df?: boolean; window?: number; tcpOptions?: TcpOptions }): PacketEvent {
+  return {
+    type: "packet",
+    ts: "2026-11-28T12:00:00.000+00:00",
+    ms: 0,
+    host: "h",
+    source: { file: "f", line: 1 },
+    src,
+    dst: src.includes(":") ? "2001:db8::10" : "203.0.113.10",
+    proto: "tcp",
+    mask: 2,
+    cls: "syn",
+    action: "drop",
+    direction: "in",
+    ...(src.includes(":") ? {} : { df: p.df ?? false }),
+    ...(p.window !== undefined ? { window: p.window } : {}),
+    ...(p.tcpOptions ? { tcpOptions: p.tcpOptions } : {}),
+  };
+}
+
+describe("fingerprint", () => {
+  it.each([
+    [
+      "ipv4/nmap -sS: window 1024, MSS only, no DF",
+      syn("198.51.100.7", { window: 1024, tcpOptions: MSS_ONLY }),
+      true,
+      false,
+    ],
+    ["ipv4/masscan: window 1024, no options", syn("198.51.100.7", { window: 1024 }), true, false],
+    [
+      "ipv4/connect(): DF, OS options",
+      syn("198.51.100.7", { df: true, window: 64240, tcpOptions: OS }),
+      false,
+      true,
+    ],
+    [
+      "ipv4/connect() logged without options: DF",
+      syn("198.51.100.7", { df: true, window: 64240 }),
+      false,
+      false,
+    ],
+    ["ipv4/no DF and no options logged", syn("198.51.100.7", { window: 64240 }), true, false],
+    [
+      "ipv6/nmap -sS: window 1024, MSS only",
+      syn("2001:db8::66", { window: 1024, tcpOptions: MSS_ONLY }),
+      true,
+      false,
+    ],
+    [
+      "ipv6/raw SYN with an OS window but MSS only",
+      syn("2001:db8::66", { window: 64800, tcpOptions: MSS_ONLY }),
+      true,
+      false,
+    ],
+    [
+      "ipv6/connect(): OS options (no DF bit in IPv6)",
+      syn("2001:db8::66", { window: 64800, tcpOptions: OS }),
+      false,
+      true,
+    ],
+    ["ipv6/connect() logged without options", syn("2001:db8::66", { window: 64800 }), false, false],
+  ])("fingerprint/%s", (_name, e, raw, os) => {
+    expect(isRawSyn(e)).toBe(raw);
+    expect(isOsSyn(e)).toBe(os);
+  });
+});
