@@ -3,13 +3,12 @@ import { minSources } from "./params.js";
 
 const PORT = 0;
 const SRC = 1;
+/** Sources of the key's window that have since become scanners on their own. */
+const TURNED = 2;
 
 interface Params {
   minSources: number;
 }
-
-/** Most sources checked one by one in a verdict (the rest are taken as they are). */
-const CHECKED_SOURCES = 1000;
 
 /**
  * Many sources, each below the single-source tcp-scan threshold, covering many ports of one
@@ -26,13 +25,18 @@ export const distributedScan: DetectorModule<Params> = {
   measure: { what: "distinct destination ports", max: 65536, of: (s) => s.distinct("port") },
   accepts: ["syn"],
   needs: ["tcp-scan/scanner"],
-  dims: ["port", "src"],
+  dims: ["port", "src", "turned"],
   tags: [],
   compile: (spec) => ({ minSources: spec.minSources as number }),
   stateKey: () => "dst",
   feed(e, ctx) {
     if (e.type !== "packet" || e.dport === undefined) return;
-    if (ctx.fact("tcp-scan/scanner", e.src) > 0) return;
+    if (ctx.fact("tcp-scan/scanner", e.src) > 0) {
+      // Its first probes counted here before it crossed its own threshold: remember it turned.
+      const k = ctx.peek(e.dst, e);
+      if (k) ctx.member(k, TURNED, e.src, e);
+      return;
+    }
     const k = ctx.touch(e.dst, e, null, e.dst, "tcp");
     ctx.count(k, e);
     const grew = ctx.member(k, SRC, e.src, e);
@@ -42,12 +46,7 @@ export const distributedScan: DetectorModule<Params> = {
     const ports = s.distinct("port");
     const sources = s.distinct("src");
     if (ports < rule.threshold || sources < rule.params.minSources) return undefined;
-    const listed = s.members("src");
-    let alone = 0;
-    if (listed) {
-      for (let i = 0; i < listed.length && i < CHECKED_SOURCES; i++)
-        if (s.fact("tcp-scan/scanner", listed[i]!) > 0) alone++;
-    }
+    const alone = Math.min(s.distinct("turned"), sources);
     const below = sources - alone;
     if (below < rule.params.minSources) return undefined;
     return {

@@ -50,6 +50,13 @@ class Dim extends MemberMap {
   hist: BucketCounts | undefined = undefined;
   /** Set while the exact bound is exceeded: per view, one HyperLogLog per bucket. */
   hll: Map<number, HyperLogLog>[] | undefined = undefined;
+  /**
+   * Per view, the last union estimate, the oldest bucket it covered and the HyperLogLog adds
+   * it saw: a union reads 16 K registers per bucket, so it is recomputed only when the window
+   * moved to another bucket or the adds since grew by a hundredth of the estimate.
+   */
+  est: { value: number; oldest: number; adds: number }[] | undefined = undefined;
+  hllAdds = 0;
   overflowAt = -Infinity;
   adds = 0;
 
@@ -189,6 +196,7 @@ export class KeyWindow {
         let h = dim.hll[v]!.get(b);
         if (!h) dim.hll[v]!.set(b, (h = new HyperLogLog()));
         h.add(String(m));
+        dim.hllAdds++;
       }
     }
     // Kept in last-seen order only to the bucket: a member seen again within its bucket keeps
@@ -246,7 +254,10 @@ export class KeyWindow {
         for (const b of dim.hll![v]!.keys()) if (b < oldest) dim.hll![v]!.delete(b);
         if (dim.overflowAt >= windowStart(spec, this.clock)) live = true;
       });
-      if (!live) delete dim.hll;
+      if (!live) {
+        dim.hll = undefined;
+        dim.est = undefined;
+      }
     }
   }
 
@@ -266,9 +277,15 @@ export class KeyWindow {
     if (dim.hist) exact = sumFrom(dim.hist, this.layout, v, oldest);
     else dim.forEach((_, t) => (exact += Math.floor(t / spec.bucketMs) >= oldest ? 1 : 0));
     if (!this.estimate(d, v)) return exact;
-    const hs: HyperLogLog[] = [];
-    for (const [b, h] of dim.hll![v]!) if (b >= oldest) hs.push(h);
-    return Math.max(HyperLogLog.union(hs), Math.min(exact, this.layout.maxMembers));
+    const est = (dim.est ??= this.layout.views.map(() => ({ value: 0, oldest: NaN, adds: -Infinity })))[v]!;
+    if (est.oldest !== oldest || dim.hllAdds - est.adds > Math.max(16, est.value / 100)) {
+      const hs: HyperLogLog[] = [];
+      for (const [b, h] of dim.hll![v]!) if (b >= oldest) hs.push(h);
+      est.value = HyperLogLog.union(hs);
+      est.oldest = oldest;
+      est.adds = dim.hllAdds;
+    }
+    return Math.max(est.value, Math.min(exact, this.layout.maxMembers));
   }
 
   estimate(d: number, v: number): boolean {
