@@ -49,7 +49,8 @@ if (stage === "floor-split2") {
   }
   const stats = new ParseStats();
   const diagnostics = new Diagnostics();
-  const engine = new Engine(await loadRules(SHIPPED_RULES_DIR), store, { diagnostics });
+  const maxKeys = process.env.BENCH_MAX_KEYS ? Number(process.env.BENCH_MAX_KEYS) : undefined;
+  const engine = new Engine(await loadRules(SHIPPED_RULES_DIR), store, { diagnostics, maxKeys });
   let events = 0;
   let alerts = 0;
   const start = performance.now();
