@@ -1,9 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { accessSync, constants, statSync } from "node:fs";
-import { copyFile, mkdir, open, readFile, rename, rm, type FileHandle } from "node:fs/promises";
+import { copyFile, readFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { basename, dirname, isAbsolute, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import type { Diagnostics } from "../diagnostics.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { describeError as describe, errCode, fsHint } from "../util/fs-errors.js";
 
 /**
  * Where `scanwatch tail` stopped in one followed path.
@@ -123,20 +124,9 @@ export class TailState {
 
   private async write(body: string): Promise<boolean> {
     const dir = dirname(this.path);
-    const tmp = join(dir, `.${basename(this.path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-    let fh: FileHandle | undefined;
     try {
-      await mkdir(dir, { recursive: true, mode: 0o750 });
-      fh = await open(tmp, "wx", 0o640);
-      await fh.writeFile(body, "utf8");
-      // Without the fsync a crash right after rename can leave an empty file on ext4/xfs.
-      await fh.sync();
-      await fh.close();
-      fh = undefined;
-      await rename(tmp, this.path);
+      await writeFileAtomic(this.path, body, { mode: 0o640, mkdirMode: 0o750 });
     } catch (err) {
-      await fh?.close().catch(() => undefined);
-      await rm(tmp, { force: true }).catch(() => undefined);
       this.diagnostics.count("scanwatch_state_save_failures_total");
       if (!this.failing) {
         this.failing = true;
@@ -144,14 +134,12 @@ export class TailState {
           "error",
           "state_write_failed",
           `${this.path}: cannot save tail positions (${describe(err)}); still running, positions are ` +
-            `kept in memory and saving is retried. Free disk space or make ${dir} writable, ` +
-            `or set STATE_DIRECTORY.`,
+            `kept in memory and saving is retried${fsHint(err, dir) || `. Make ${dir} writable or set --state`}.`,
         );
       }
       return false;
     }
     this.failing = false;
-    await syncDir(dir);
     return true;
   }
 }
@@ -195,19 +183,6 @@ function exists(p: string): boolean {
   }
 }
 
-/** Makes the rename durable; some filesystems refuse fsync on a directory, which is fine. */
-async function syncDir(dir: string): Promise<void> {
-  let d: FileHandle | undefined;
-  try {
-    d = await open(dir, "r");
-    await d.sync();
-  } catch {
-    // best effort
-  } finally {
-    await d?.close().catch(() => undefined);
-  }
-}
-
 /** The entries of a state file, or a string saying what is wrong with it. */
 function parseState(text: string): Map<string, TailEntry> | string {
   let doc: unknown;
@@ -243,14 +218,4 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function isCount(v: unknown): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
-}
-
-function errCode(err: unknown): string | undefined {
-  return isRecord(err) && typeof err["code"] === "string" ? err["code"] : undefined;
-}
-
-function describe(err: unknown): string {
-  const code = errCode(err);
-  const msg = err instanceof Error ? err.message : String(err);
-  return code && !msg.startsWith(code) ? `${code}: ${msg}` : msg;
 }
