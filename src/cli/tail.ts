@@ -9,7 +9,7 @@ import type { Event } from "../events/event.js";
 import { MetricsServer } from "../metrics.js";
 import { LineParser } from "../parsers/line-parser.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
-import { tailFiles } from "../sources/file-tail.js";
+import { tailFiles } from "../sources/file-tail/index.js";
 import { followJournal } from "../sources/journal.js";
 import type { RawLine } from "../sources/line.js";
 import { defaultStatePath, TailState } from "../sources/tail-state.js";

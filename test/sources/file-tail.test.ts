@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Diagnostics } from "../../src/diagnostics.js";
-import { tailFiles, type TailOptions, type TailSource } from "../../src/sources/file-tail.js";
+import { tailFiles, type TailOptions, type TailSource } from "../../src/sources/file-tail/index.js";
 import { MAX_LINE_BYTES, type RawLine } from "../../src/sources/line.js";
 import { defaultStatePath, TailState } from "../../src/sources/tail-state.js";
 
