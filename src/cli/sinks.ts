@@ -5,7 +5,7 @@ import type { Diagnostics } from "../diagnostics.js";
 import { FileSink } from "../sinks/file.js";
 import type { Sink } from "../sinks/sink.js";
 import { StdoutSink } from "../sinks/stdout.js";
-import { WebhookSink } from "../sinks/webhook.js";
+import { WebhookSink } from "../sinks/webhook/index.js";
 import { UsageError } from "./usage-error.js";
 
 export const SINK_OPTIONS = {

@@ -14,7 +14,7 @@ import { followJournal } from "../sources/journal.js";
 import type { RawLine } from "../sources/line.js";
 import { defaultStatePath, TailState } from "../sources/tail-state.js";
 import type { Sink } from "../sinks/sink.js";
-import { WebhookSink } from "../sinks/webhook.js";
+import { WebhookSink } from "../sinks/webhook/index.js";
 import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
 import { loadConfig, mergeConfig } from "./config.js";
 import { buildSinks, SINK_HELP, SINK_OPTIONS } from "./sinks.js";

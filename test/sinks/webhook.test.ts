@@ -11,7 +11,7 @@ import {
   redactUrl,
   WebhookSink,
   type WebhookSinkOptions,
-} from "../../src/sinks/webhook.js";
+} from "../../src/sinks/webhook/index.js";
 import { freePort, makeAlert, ok, sleep, startEndpoint, waitFor, type Endpoint } from "./http-endpoint.js";
 
 let dir: string;
