@@ -476,6 +476,42 @@ describe("scanwatch tail (process)", () => {
     expect(await redisCommand(redis.port, "DBSIZE")).toMatch(/^:[1-9]\d*\r\n$/);
   });
 
+  it("tail/SIGTERM while a slow store holds a batch saves that batch", { timeout: 30_000 }, async () => {
+    const s = await setup("slow-store");
+    const redis = await startKillableRedis(s.dir);
+    await writeFile(s.log, "");
+    const p = await TailProcess.start(
+      [...s.args, "--from-start", "--store", redis.url, s.log],
+      s.dir,
+    ).ready();
+    await appendLines(s.log, FIRST, 35);
+    await waitStateAtEnd(s.state, [s.log], "first half read", 5000, () => p.describe());
+
+    // Redis holds every command for 1.5 s: the next batch is read, then waits on the store.
+    expect(await redisCommand(redis.port, "CLIENT", "PAUSE", "1500", "ALL")).toBe("+OK\r\n");
+    await appendLines(s.log, SECOND, SECOND.length);
+    await until(
+      async () => (await p.linesRead()) === SYN_SCAN.length,
+      "the second half read (and held by the store)",
+      5000,
+      () => p.describe(),
+    );
+    const exit = await p.terminate();
+    expect(exit.code).toBe(0);
+    // The batch finished after the signal: its position is what was saved, so a restart
+    // reads nothing again.
+    expect(readState(s.state)![resolve(s.log)]).toMatchObject({
+      offset: statSync(s.log).size,
+      line: SYN_SCAN.length,
+    });
+    const again = await TailProcess.start(
+      [...s.args, "--from-start", "--store", redis.url, s.log],
+      s.dir,
+    ).ready();
+    await sleep(300);
+    expect(await again.linesRead()).toBe(0);
+  });
+
   it("tail/SIGHUP reloads rules", async () => {
     const s = await setup("sighup");
     const rules = join(s.dir, "rules");

@@ -322,6 +322,32 @@ describe("file-tail", () => {
     expect(reported(d2, "tail_resumed")).toBe(1);
   });
 
+  it("tail/stop while a batch is in flight saves that batch's commit", async () => {
+    const f = join(dir, "ufw.log");
+    const statePath = join(dir, "state.json");
+    writeFileSync(f, "a1\na2\n");
+    const d = new Diagnostics();
+    const src = tailFiles([f], {
+      fromStart: true,
+      pollMs: POLL,
+      diagnostics: d,
+      state: TailState.empty(statePath, d),
+      saveEveryMs: 0,
+    });
+    running.push(src);
+    // The loop of `scanwatch tail`: a signal stops the source while a slow store holds the batch.
+    let stopped: Promise<void> | undefined;
+    for await (const _batch of src) {
+      stopped = src.stop(); // SIGTERM arrives
+      await new Promise((r) => setTimeout(r, 200)); // the store takes its time
+      src.commit(); // the batch is done
+      break; // the loop sees `stopping`; leaving it calls stop() again through return()
+    }
+    await stopped;
+    const saved = JSON.parse(readFileSync(statePath, "utf8")) as { files: Record<string, unknown> };
+    expect(saved.files[f]).toMatchObject({ offset: 6, line: 2 });
+  });
+
   it("tail/resume after a crash replays only what the last save did not cover", async () => {
     const f = join(dir, "ufw.log");
     const statePath = join(dir, "state.json");

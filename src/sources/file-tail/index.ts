@@ -34,8 +34,10 @@ export interface TailOptions {
  * delivered again (at-least-once, the replay is bounded by `saveEveryMs`). No line is lost as
  * long as the file the position points into is still at its path or at a rotated name beside
  * it (`<name>.0`, `<name>.1`, `<name>-YYYYMMDD`) when we restart, and it was rotated at most
- * once while we were down (a file rotated in between is not read). After a clean `stop()` (the
- * consumer's loop ending through `next()`), nothing is repeated.
+ * once while we were down (a file rotated in between is not read). After a clean stop, nothing
+ * is repeated: `stop()` saves what is acknowledged when it is called, so a consumer that was
+ * stopped while it processed a batch commits that batch and then calls `stop()` again (or leaves
+ * the loop, which calls it).
  *
  * Lines from one path arrive in file order; lines of different paths interleave by batch.
  * `RawLine.file` is the followed path even for the rest of a rotated file read under its new
@@ -56,7 +58,10 @@ export interface TailSource extends AsyncIterable<RawLine[]> {
   positions(): Record<string, TailEntry>;
   /** The followed paths (absolute), in the order given. */
   paths(): string[];
-  /** Stops reading, closes files and saves the state. The iteration then ends. Idempotent. */
+  /**
+   * Stops reading and closes files (the first call), then saves the acknowledged positions (every
+   * call, when they moved since the last save). The iteration then ends.
+   */
   stop(): Promise<void>;
 }
 
@@ -156,15 +161,17 @@ class FileTail implements TailSource {
     return this.followers.map((f) => f.key);
   }
 
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
+    // A signal handler stops the source while the consumer still processes a batch; that batch
+    // is committed after this call's save, so every call saves again what moved since.
     this.closing ??= (async () => {
       this.stopped = true;
       if (this.saveTimer) clearInterval(this.saveTimer);
       this.dataSignal.notify();
       await Promise.all(this.followers.map((f) => f.stop()));
-      await this.saveIfDirty();
     })();
-    return this.closing;
+    await this.closing;
+    await this.saveIfDirty();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<RawLine[]> {
@@ -186,7 +193,6 @@ class FileTail implements TailSource {
     for (;;) {
       if (this.stopped) {
         await this.stop();
-        await this.saveIfDirty();
         return { done: true, value: undefined };
       }
       const batch = this.takeBatch();
