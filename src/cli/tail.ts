@@ -9,12 +9,13 @@ import type { Event } from "../events/event.js";
 import { MetricsServer } from "../metrics.js";
 import { LineParser } from "../parsers/line-parser.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
-import { tailFiles } from "../sources/file-tail/index.js";
+import { tailFiles, type TailSource } from "../sources/file-tail/index.js";
 import { followJournal } from "../sources/journal.js";
 import type { RawLine } from "../sources/line.js";
 import { defaultStatePath, TailState } from "../sources/tail-state.js";
 import type { Sink } from "../sinks/sink.js";
 import { WebhookSink } from "../sinks/webhook/index.js";
+import { Cleanup } from "../util/cleanup.js";
 import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
 import { loadConfig, mergeConfig } from "./config.js";
 import { buildSinks, SINK_HELP, SINK_OPTIONS } from "./sinks.js";
@@ -104,36 +105,11 @@ export async function tailCommand(argv: string[]): Promise<number> {
   const rulesDir = values.rules ?? SHIPPED_RULES_DIR;
   const rules = await loadRules(rulesDir); // RuleError: exit 1 in main()
 
-  let store: WindowStore;
-  if (storeSpec === "memory") store = await openStore({ store: "memory" }, diagnostics);
-  else {
-    const primary = await openStore({ store: storeSpec, keyPrefix: values["key-prefix"] }, diagnostics);
-    store = new FallbackStore(primary, diagnostics);
-  }
-  const sinks: Sink[] = await buildSinks(values, format, diagnostics);
-  const engine = new Engine(rules, store, {
-    diagnostics,
-    disorderMs: values.disorder !== undefined ? Number(values.disorder) * 1000 : 5000,
-  });
-
-  const statePath = values.state ?? defaultStatePath();
-  const state = await TailState.load(statePath, diagnostics);
-  const journal = values.journal
-    ? followJournal({ fromStart: values["from-start"] === true, diagnostics })
-    : undefined;
-  const source = journal
-    ? undefined
-    : tailFiles(files, {
-        fromStart: values["from-start"] === true,
-        state,
-        diagnostics,
-        saveEveryMs: 250,
-        pollMs: 100,
-        maxBatchLines: 4096,
-      });
-  const lines: AsyncIterable<RawLine[]> = journal ? journal.lines : source!;
-
+  // Listen first: a taken port is the likeliest startup failure, and nothing is open yet.
+  const cleanup = new Cleanup();
+  let sinks: Sink[] = [];
   let metrics: MetricsServer | undefined;
+  let metricsAt: string | undefined;
   if (values.metrics) {
     metrics = new MetricsServer(diagnostics, () => {
       const checks: Record<string, string> = {
@@ -148,12 +124,53 @@ export async function tailCommand(argv: string[]): Promise<number> {
       return { ok: checks.store === "ok" && checks.sinks === "ok", checks };
     });
     try {
-      const at = await metrics.listen(values.metrics);
-      process.stderr.write(`scanwatch: metrics on http://${at}/metrics\n`);
+      metricsAt = await metrics.listen(values.metrics);
+      cleanup.add(() => metrics?.close());
     } catch (e) {
       throw new RuntimeError(`--metrics ${values.metrics}: cannot listen (${(e as Error).message})`);
     }
   }
+
+  let store: WindowStore;
+  let journal: ReturnType<typeof followJournal> | undefined;
+  let source: TailSource | undefined;
+  let engine: Engine;
+  try {
+    if (storeSpec === "memory") store = await openStore({ store: "memory" }, diagnostics);
+    else {
+      const primary = await openStore({ store: storeSpec, keyPrefix: values["key-prefix"] }, diagnostics);
+      store = new FallbackStore(primary, diagnostics);
+    }
+    cleanup.add(() => store.close());
+    sinks = await buildSinks(values, format, diagnostics);
+    cleanup.add(() =>
+      Promise.allSettled(sinks.map((s) => (s instanceof WebhookSink ? s.close({ drainMs: 0 }) : s.close()))),
+    );
+    engine = new Engine(rules, store, {
+      diagnostics,
+      disorderMs: values.disorder !== undefined ? Number(values.disorder) * 1000 : 5000,
+    });
+
+    const statePath = values.state ?? defaultStatePath();
+    const state = await TailState.load(statePath, diagnostics);
+    journal = values.journal
+      ? followJournal({ fromStart: values["from-start"] === true, diagnostics })
+      : undefined;
+    source = journal
+      ? undefined
+      : tailFiles(files, {
+          fromStart: values["from-start"] === true,
+          state,
+          diagnostics,
+          saveEveryMs: 250,
+          pollMs: 100,
+          maxBatchLines: 4096,
+        });
+  } catch (e) {
+    await cleanup.run();
+    throw e;
+  }
+  const lines: AsyncIterable<RawLine[]> = journal ? journal.lines : source!;
 
   const parsers = new Map<string, LineParser>();
   const parserFor = (file: string) => {
@@ -188,6 +205,9 @@ export async function tailCommand(argv: string[]): Promise<number> {
         ),
     );
   };
+  // Printed once everything is open, right before the handlers go in (in the same synchronous
+  // run): a supervisor or test that waits for this line can signal at once.
+  if (metricsAt) process.stderr.write(`scanwatch: metrics on http://${metricsAt}/metrics\n`);
   process.on("SIGTERM", onTerm);
   process.on("SIGINT", onInt);
   process.on("SIGHUP", onHup);

@@ -567,6 +567,20 @@ describe("scanwatch tail (process)", () => {
     expect(await p.metric("scanwatch_tail_waiting")).toBe(0);
   });
 
+  it("tail/a taken --metrics port exits 1 at once", async () => {
+    const s = await setup("taken-port");
+    const redis = await startKillableRedis(s.dir);
+    const hook = await startEndpoint();
+    await writeFile(s.log, "");
+    // Redis's own port is taken, by Redis.
+    const args = s.args.map((a) => (a === "127.0.0.1:0" ? `127.0.0.1:${redis.port}` : a));
+    const p = TailProcess.start([...args, "--store", redis.url, "--webhook", hook.url(), s.log], s.dir);
+    const exit = await p.waitExit(3000);
+    await hook.stop();
+    expect(exit.code).toBe(1);
+    expect(p.stderr).toContain(`--metrics 127.0.0.1:${redis.port}: cannot listen`);
+  });
+
   it("tail/--config", async () => {
     const dir = await tempDir("config");
     const log = join(dir, "kern.log");
