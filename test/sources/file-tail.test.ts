@@ -348,6 +348,25 @@ describe("file-tail", () => {
     expect(saved.files[f]).toMatchObject({ offset: 6, line: 2 });
   });
 
+  it("tail/every stop() resolves after the save it caused is on disk", async () => {
+    const f = join(dir, "ufw.log");
+    const statePath = join(dir, "state.json");
+    writeFileSync(f, "a1\na2\n");
+    const d = new Diagnostics();
+    const r = run([f], {
+      fromStart: true,
+      state: TailState.empty(statePath, d),
+      diagnostics: d,
+      saveEveryMs: 0,
+    });
+    await until(() => r.got.length >= 2, "a1 a2");
+    r.src.commit();
+    // A signal handler's stop and the loop's own stop overlap; the caller of the second may exit at once.
+    void r.src.stop();
+    await r.src.stop();
+    expect(JSON.parse(readFileSync(statePath, "utf8"))).toMatchObject({ files: { [f]: { offset: 6 } } });
+  });
+
   it("tail/resume after a crash replays only what the last save did not cover", async () => {
     const f = join(dir, "ufw.log");
     const statePath = join(dir, "state.json");

@@ -97,6 +97,7 @@ class FileTail implements TailSource {
   private stopped = false;
   private closing: Promise<void> | undefined;
   private dirty = false;
+  private saving: Promise<void> = Promise.resolve();
   private iterating = false;
   private readonly saveTimer: NodeJS.Timeout | undefined;
 
@@ -217,10 +218,19 @@ class FileTail implements TailSource {
     return undefined;
   }
 
-  private async saveIfDirty(): Promise<void> {
-    if (!this.opts.state || !this.dirty) return;
-    this.dirty = false;
-    if (!(await this.opts.state.save())) this.dirty = true;
+  /**
+   * Saves when positions moved. Saves run one after another and each call resolves after its own,
+   * so a caller that returns after `stop()` never leaves a save still being written (the
+   * process may exit right after).
+   */
+  private saveIfDirty(): Promise<void> {
+    const run = this.saving.then(async () => {
+      if (!this.opts.state || !this.dirty) return;
+      this.dirty = false;
+      if (!(await this.opts.state.save())) this.dirty = true;
+    });
+    this.saving = run;
+    return run;
   }
 }
 
