@@ -31,9 +31,3 @@ export function formatOption(value: string | undefined, isTty: boolean): "ndjson
     throw new UsageError(`--format: expected ndjson or table, got "${value}"`);
   return value === "ndjson" ? "ndjson" : "table";
 }
-
-/** Writes to a stream and resolves when it drained (backpressure on stdout pipes). */
-export function writeOut(stream: NodeJS.WritableStream, text: string): Promise<void> | undefined {
-  if (stream.write(text)) return undefined;
-  return new Promise((resolve) => stream.once("drain", () => resolve()));
-}

@@ -1,4 +1,5 @@
 import { parseCommand, PARSE_HELP } from "./parse.js";
+import { watchStdout } from "./stdout-closed.js";
 import { RuntimeError, UsageError } from "./usage-error.js";
 
 const HELP = `scanwatch: finds port scans, floods and SSH brute force in firewall and sshd logs
@@ -31,6 +32,7 @@ async function load(name: string): Promise<Command | undefined> {
 
 /** Runs the CLI; returns the exit status (0 ok, 1 runtime error, 2 usage error). The only place that decides exits. */
 export async function main(argv: string[]): Promise<number> {
+  watchStdout();
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(HELP);

@@ -4,7 +4,8 @@ import type { Event } from "../events/event.js";
 import { ParseStats } from "../parsers/parse-stats.js";
 import { parseFiles } from "../pipeline.js";
 import { openBatchFiles } from "../sources/file-batch.js";
-import { TIME_OPTIONS, formatOption, resolveTime, writeOut } from "./common-options.js";
+import { writeOut } from "../util/write-out.js";
+import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
 import { UsageError } from "./usage-error.js";
 import { renderParseSummary } from "./summary.js";
 

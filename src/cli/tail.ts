@@ -19,6 +19,7 @@ import { Cleanup } from "../util/cleanup.js";
 import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
 import { loadConfig, mergeConfig } from "./config.js";
 import { buildSinks, SINK_HELP, SINK_OPTIONS } from "./sinks.js";
+import { onStdoutClosed } from "./stdout-closed.js";
 import { RuntimeError, UsageError } from "./usage-error.js";
 
 export const DEFAULT_FILES = [
@@ -211,6 +212,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
   process.on("SIGTERM", onTerm);
   process.on("SIGINT", onInt);
   process.on("SIGHUP", onHup);
+  const restoreStdout = onStdoutClosed(() => stop("stdout closed"));
 
   // How far behind each followed file we are, for the metrics: its size minus the committed offset.
   const lagTimer = setInterval(() => {
@@ -261,6 +263,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
     process.off("SIGTERM", onTerm);
     process.off("SIGINT", onInt);
     process.off("SIGHUP", onHup);
+    restoreStdout();
   }
   return status;
 }
