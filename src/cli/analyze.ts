@@ -7,9 +7,11 @@ import { ParseStats } from "../parsers/parse-stats.js";
 import { parseFiles } from "../pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { openBatchFiles } from "../sources/file-batch.js";
+import { lockSpool } from "./agent-locks.js";
 import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
 import { Progress } from "./progress.js";
 import { buildSinks, SINK_OPTIONS, SINK_HELP } from "./sinks.js";
+import { resolveStateLocation } from "./state-location.js";
 import { renderParseSummary } from "./summary.js";
 import { UsageError } from "./usage-error.js";
 
@@ -66,8 +68,11 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
 
   const diagnostics = new Diagnostics();
   diagnostics.onReport((m) => process.stderr.write(`\rscanwatch: ${m.level}: ${m.message}\x1b[K\n`));
+  const location = resolveStateLocation({ spool: values.spool });
+  // Its webhooks queue in the same spool as a running tail would: one process per spool.
+  const spoolLock = values.webhook?.length ? await lockSpool(location.spoolDir, diagnostics) : undefined;
   const store = await openStore({ store: storeSpec, keyPrefix: values["key-prefix"] }, diagnostics);
-  const sinks = await buildSinks(values, format, diagnostics);
+  const sinks = await buildSinks(values, format, diagnostics, location.spoolDir);
   const engine = new Engine(rules, store, { diagnostics, disorderMs });
   const stats = new ParseStats();
   const showProgress = !values.quiet && process.stderr.isTTY === true;
@@ -107,6 +112,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     progress?.clear();
     for (const s of sinks) await s.close();
     await store.close();
+    spoolLock?.release();
   }
   if (!values.quiet) {
     const secs = (performance.now() - started) / 1000;

@@ -1,5 +1,4 @@
 import { readFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Diagnostics } from "../diagnostics.js";
 import { FileSink } from "../sinks/file.js";
@@ -24,7 +23,7 @@ export const SINK_HELP = `  --out FILE              also append alerts as NDJSON
                           SCANWATCH_WEBHOOK_SECRET or --webhook-secret-file gives a secret
   --webhook-format json|slack   payload: the alert JSON (default) or a Slack-style text message
   --webhook-timeout SECONDS     per request (default 5)
-  --spool DIR             durable queue of undelivered webhook alerts (default: state dir/spool)
+  --spool DIR             durable queue of undelivered webhook alerts (default: spool/ in the state directory)
   --dead-letter FILE      where alerts an endpoint refused (4xx) are kept (default: spool/dead-letter.ndjson)
   --no-stdout             do not print alerts on stdout
 `;
@@ -40,16 +39,12 @@ export interface SinkFlags {
   "no-stdout"?: boolean;
 }
 
-export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.STATE_DIRECTORY) return env.STATE_DIRECTORY.split(":")[0]!;
-  return join(env.XDG_STATE_HOME ?? join(homedir(), ".local", "state"), "scanwatch");
-}
-
 /** Builds stdout, file and webhook sinks from flags. Secrets come from the environment or a file only. */
 export async function buildSinks(
   flags: SinkFlags,
   format: "ndjson" | "table",
   diagnostics: Diagnostics,
+  spoolDir: string,
 ): Promise<Sink[]> {
   const sinks: Sink[] = [];
   if (!flags["no-stdout"]) sinks.push(new StdoutSink(format));
@@ -73,7 +68,6 @@ export async function buildSinks(
       }
       if (!secret) throw new UsageError(`--webhook-secret-file: ${flags["webhook-secret-file"]} is empty`);
     }
-    const spoolDir = flags.spool ?? join(defaultStateDir(), "spool");
     for (const url of hooks) {
       if (!/^https?:\/\//.test(url)) throw new UsageError(`--webhook: expected an http:// or https:// URL`);
       sinks.push(

@@ -12,13 +12,16 @@ import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { tailFiles, type TailSource } from "../sources/file-tail/index.js";
 import { followJournal } from "../sources/journal.js";
 import type { RawLine } from "../sources/line.js";
-import { defaultStatePath, TailState } from "../sources/tail-state.js";
+import { TailState } from "../sources/tail-state.js";
 import type { Sink } from "../sinks/sink.js";
 import { WebhookSink } from "../sinks/webhook/index.js";
 import { Cleanup } from "../util/cleanup.js";
+import type { Lock } from "../util/pid-lock.js";
+import { lockSpool, lockState } from "./agent-locks.js";
 import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
 import { loadConfig, mergeConfig } from "./config.js";
 import { buildSinks, SINK_HELP, SINK_OPTIONS } from "./sinks.js";
+import { resolveStateLocation } from "./state-location.js";
 import { onStdoutClosed } from "./stdout-closed.js";
 import { RuntimeError, UsageError } from "./usage-error.js";
 
@@ -37,7 +40,9 @@ Follows firewall and sshd logs as they grow and alerts within a second. Survives
 Default files: the ones of ${DEFAULT_FILES.join(", ")} that exist.
 
   --journal               read the systemd journal (journalctl -f -o json) instead of files
-  --state FILE            position state file (default: $STATE_DIRECTORY, /var/lib/scanwatch or ~/.local/state)
+  --state DIR|FILE        where positions (DIR/state.json) and the webhook spool (DIR/spool) live
+                          (default: $STATE_DIRECTORY, else /var/lib/scanwatch if writable, else
+                          $XDG_STATE_HOME/scanwatch or ~/.local/state/scanwatch); one agent per DIR
   --from-start            read existing content first (default: start at the end)
   --store memory|redis://HOST:PORT/DB   window store (default: $REDIS_URL, else memory);
                           while Redis is unreachable, detection goes on in memory
@@ -106,44 +111,53 @@ export async function tailCommand(argv: string[]): Promise<number> {
   const rulesDir = values.rules ?? SHIPPED_RULES_DIR;
   const rules = await loadRules(rulesDir); // RuleError: exit 1 in main()
 
-  // Listen first: a taken port is the likeliest startup failure, and nothing is open yet.
+  // Whatever opens is closed again if a later step fails: a half-started agent must not linger.
   const cleanup = new Cleanup();
+  const location = resolveStateLocation({ state: values.state, spool: values.spool });
+  const locks: Lock[] = [];
+  cleanup.add(() => locks.forEach((l) => l.release()));
   let sinks: Sink[] = [];
   let metrics: MetricsServer | undefined;
   let metricsAt: string | undefined;
-  if (values.metrics) {
-    metrics = new MetricsServer(diagnostics, () => {
-      const checks: Record<string, string> = {
-        store: diagnostics.get("scanwatch_store_fallback") ? "fallback to memory (Redis unreachable)" : "ok",
-        sinks:
-          sinks.some((s) => s instanceof WebhookSink) &&
-          diagnostics.series("scanwatch_spool_depth").some(([, v]) => v > 1000)
-            ? "webhook backlog"
-            : "ok",
-        sources: "ok",
-      };
-      return { ok: checks.store === "ok" && checks.sinks === "ok", checks };
-    });
-    try {
-      metricsAt = await metrics.listen(values.metrics);
-      cleanup.add(() => metrics?.close());
-    } catch (e) {
-      throw new RuntimeError(`--metrics ${values.metrics}: cannot listen (${(e as Error).message})`);
-    }
-  }
-
   let store: WindowStore;
   let journal: ReturnType<typeof followJournal> | undefined;
   let source: TailSource | undefined;
   let engine: Engine;
   try {
+    // One agent per state and spool, and a free metrics port: the likeliest startup failures,
+    // checked before anything else is open.
+    locks.push(await lockState(location.statePath, diagnostics));
+    if (values.webhook?.length) locks.push(await lockSpool(location.spoolDir, diagnostics));
+    if (values.metrics) {
+      metrics = new MetricsServer(diagnostics, () => {
+        const checks: Record<string, string> = {
+          store: diagnostics.get("scanwatch_store_fallback")
+            ? "fallback to memory (Redis unreachable)"
+            : "ok",
+          sinks:
+            sinks.some((s) => s instanceof WebhookSink) &&
+            diagnostics.series("scanwatch_spool_depth").some(([, v]) => v > 1000)
+              ? "webhook backlog"
+              : "ok",
+          sources: "ok",
+        };
+        return { ok: checks.store === "ok" && checks.sinks === "ok", checks };
+      });
+      try {
+        metricsAt = await metrics.listen(values.metrics);
+      } catch (e) {
+        throw new RuntimeError(`--metrics ${values.metrics}: cannot listen (${(e as Error).message})`);
+      }
+      cleanup.add(() => metrics?.close());
+    }
+
     if (storeSpec === "memory") store = await openStore({ store: "memory" }, diagnostics);
     else {
       const primary = await openStore({ store: storeSpec, keyPrefix: values["key-prefix"] }, diagnostics);
       store = new FallbackStore(primary, diagnostics);
     }
     cleanup.add(() => store.close());
-    sinks = await buildSinks(values, format, diagnostics);
+    sinks = await buildSinks(values, format, diagnostics, location.spoolDir);
     cleanup.add(() =>
       Promise.allSettled(sinks.map((s) => (s instanceof WebhookSink ? s.close({ drainMs: 0 }) : s.close()))),
     );
@@ -152,8 +166,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
       disorderMs: values.disorder !== undefined ? Number(values.disorder) * 1000 : 5000,
     });
 
-    const statePath = values.state ?? defaultStatePath();
-    const state = await TailState.load(statePath, diagnostics);
+    const state = await TailState.load(location.statePath, diagnostics);
     journal = values.journal
       ? followJournal({ fromStart: values["from-start"] === true, diagnostics })
       : undefined;
@@ -264,6 +277,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
     process.off("SIGINT", onInt);
     process.off("SIGHUP", onHup);
     restoreStdout();
+    for (const l of locks) l.release();
   }
   return status;
 }

@@ -1,7 +1,5 @@
-import { accessSync, constants, statSync } from "node:fs";
 import { copyFile, readFile } from "node:fs/promises";
-import { homedir } from "node:os";
-import { dirname, isAbsolute, join } from "node:path";
+import { dirname } from "node:path";
 import type { Diagnostics } from "../diagnostics.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { describeError as describe, errCode, fsHint } from "../util/fs-errors.js";
@@ -141,45 +139,6 @@ export class TailState {
     }
     this.failing = false;
     return true;
-  }
-}
-
-/**
- * The default state file: `$STATE_DIRECTORY/state.json` when STATE_DIRECTORY is set (systemd StateDirectory=)
- * (systemd may list several directories separated by ':'; the first is used), else
- * `/var/lib/scanwatch/state.json` when that directory (or /var/lib, to create it) is writable,
- * else `${XDG_STATE_HOME:-~/.local/state}/scanwatch/state.json`. `canWrite` is for tests.
- */
-export function defaultStatePath(
-  env: NodeJS.ProcessEnv = process.env,
-  canWrite: (dir: string) => boolean = isWritableDir,
-): string {
-  const stateDir = env["STATE_DIRECTORY"]?.split(":")[0];
-  if (stateDir) return join(stateDir, "state.json");
-  const varLib = "/var/lib/scanwatch";
-  if (canWrite(varLib) || (!exists(varLib) && canWrite("/var/lib"))) return join(varLib, "state.json");
-  // The XDG spec says a relative XDG_STATE_HOME is invalid and must be ignored.
-  const xdg = env["XDG_STATE_HOME"];
-  const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), ".local", "state");
-  return join(base, "scanwatch", "state.json");
-}
-
-function isWritableDir(dir: string): boolean {
-  try {
-    if (!statSync(dir).isDirectory()) return false;
-    accessSync(dir, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function exists(p: string): boolean {
-  try {
-    statSync(p);
-    return true;
-  } catch {
-    return false;
   }
 }
 

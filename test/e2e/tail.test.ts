@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { rng } from "../../bench/generate.js";
 import { copyFile, cp, mkdir, readFile, rename, truncate, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -579,6 +579,44 @@ describe("scanwatch tail (process)", () => {
     await hook.stop();
     expect(exit.code).toBe(1);
     expect(p.stderr).toContain(`--metrics 127.0.0.1:${redis.port}: cannot listen`);
+  });
+
+  it("tail/a second agent on the same state and spool is refused, naming the first", async () => {
+    const dir = await tempDir("two-agents");
+    const log = join(dir, "kern.log");
+    await writeFile(log, "");
+    const hook = await startEndpoint();
+    // No --state: both take STATE_DIRECTORY, as two units with the same StateDirectory= would.
+    const args = [
+      "tail",
+      "--format",
+      "ndjson",
+      "--metrics",
+      "127.0.0.1:0",
+      ...TIME_ARGS,
+      "--webhook",
+      hook.url(),
+      log,
+    ];
+    const first = await TailProcess.start(args, dir).ready();
+
+    const second = TailProcess.start(args, dir);
+    const refused = await second.waitExit(3000);
+    expect(refused.code).toBe(1);
+    expect(second.stderr).toContain(`in use by another scanwatch (pid ${first.pid} on `);
+    expect(second.stderr).toMatch(/give this one its own --state DIR/);
+
+    // Its own --state: its own positions and its own spool, so it runs beside the first.
+    const other = await TailProcess.start([...args, "--state", join(dir, "other/")], dir).ready();
+    expect(other.alive).toBe(true);
+    expect(existsSync(join(dir, "other", "spool", ".lock"))).toBe(true);
+
+    // After a kill -9 the lock is stale: the next agent takes it over.
+    first.signal("SIGKILL");
+    await first.waitExit(3000);
+    const next = await TailProcess.start(args, dir).ready();
+    expect(next.alive).toBe(true);
+    await hook.stop();
   });
 
   it("tail/--config", async () => {

@@ -20,7 +20,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Diagnostics } from "../../src/diagnostics.js";
 import { tailFiles, type TailOptions, type TailSource } from "../../src/sources/file-tail/index.js";
 import { MAX_LINE_BYTES, type RawLine } from "../../src/sources/line.js";
-import { defaultStatePath, TailState } from "../../src/sources/tail-state.js";
+import { TailState } from "../../src/sources/tail-state.js";
 
 const POLL = 20;
 
@@ -572,19 +572,6 @@ describe("tail-state", () => {
     } finally {
       unlock();
     }
-  });
-
-  it.each([
-    [{ STATE_DIRECTORY: "/run/sd/state:/other" }, false, "/run/sd/state/state.json"],
-    [{}, true, "/var/lib/scanwatch/state.json"],
-    [{ XDG_STATE_HOME: "/home/u/.st" }, false, "/home/u/.st/scanwatch/state.json"],
-  ])("tail/default state path %j writable=%s", (env, writable, want) => {
-    expect(defaultStatePath(env, () => writable)).toBe(want);
-  });
-
-  it("tail/default state path ignores a relative XDG_STATE_HOME", () => {
-    const got = defaultStatePath({ XDG_STATE_HOME: "rel" }, () => false);
-    expect(got).toMatch(/\/\.local\/state\/scanwatch\/state\.json$/);
   });
 });
 
