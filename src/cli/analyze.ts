@@ -7,12 +7,13 @@ import { ParseStats } from "../parsers/parse-stats.js";
 import { parseFiles } from "../pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { openBatchFiles } from "../sources/file-batch.js";
+import { duplicateFilter } from "./duplicates.js";
 import { lockSpool } from "./agent-locks.js";
 import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
 import { Progress } from "./progress.js";
 import { buildSinks, SINK_OPTIONS, SINK_HELP } from "./sinks.js";
 import { resolveStateLocation } from "./state-location.js";
-import { renderParseSummary } from "./summary.js";
+import { renderDuplicates, renderParseSummary } from "./summary.js";
 import { UsageError } from "./usage-error.js";
 
 export const ANALYZE_HELP = `scanwatch analyze [options] FILE... | -
@@ -75,6 +76,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const sinks = await buildSinks(values, format, diagnostics, location.spoolDir);
   const engine = new Engine(rules, store, { diagnostics, disorderMs });
   const stats = new ParseStats();
+  const dedup = files.length > 1 ? duplicateFilter(disorderMs, diagnostics) : undefined;
   const showProgress = !values.quiet && process.stderr.isTTY === true;
   const progress = showProgress ? new Progress(files.reduce((n, f) => n + f.size, 0)) : undefined;
   const started = performance.now();
@@ -96,10 +98,11 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       diagnostics,
     )) {
       if (progress) progress.lines = stats.lines;
+      const unique = dedup ? dedup.filter(batch) : batch;
       const events =
         since === undefined && until === undefined
-          ? batch
-          : batch.filter(
+          ? unique
+          : unique.filter(
               (e) => (since === undefined || e.ms >= since) && (until === undefined || e.ms < until),
             );
       await emit(await engine.process(events));
@@ -117,6 +120,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   if (!values.quiet) {
     const secs = (performance.now() - started) / 1000;
     let text = renderParseSummary(stats, diagnostics);
+    if (dedup?.dropped) text += renderDuplicates(dedup);
     const alerts = [...alertsByType].map(([k, v]) => `${k} ${v}`).join(", ");
     text += `alerts: ${engine.stats.alerts}${alerts ? ` (${alerts})` : ""}   store: ${store.kind}   ${secs.toFixed(2)} s, ${Math.round(stats.lines / Math.max(secs, 0.001)).toLocaleString("en-US")} lines/s\n`;
     if (engine.stats.stragglers)

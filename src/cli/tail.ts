@@ -20,6 +20,7 @@ import type { Lock } from "../util/pid-lock.js";
 import { lockSpool, lockState } from "./agent-locks.js";
 import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
 import { loadConfig, mergeConfig } from "./config.js";
+import { duplicateFilter } from "./duplicates.js";
 import { buildSinks, SINK_HELP, SINK_OPTIONS } from "./sinks.js";
 import { resolveStateLocation } from "./state-location.js";
 import { onStdoutClosed } from "./stdout-closed.js";
@@ -85,6 +86,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
     files?: string[];
   };
   const time = resolveTime(values);
+  const disorderMs = values.disorder !== undefined ? Number(values.disorder) * 1000 : 5000;
   const format = formatOption(values.format, process.stdout.isTTY === true);
   const storeSpec = storeSpecFrom(values.store);
   if (storeSpec !== "memory" && !isRedisSpec(storeSpec))
@@ -161,10 +163,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
     cleanup.add(() =>
       Promise.allSettled(sinks.map((s) => (s instanceof WebhookSink ? s.close({ drainMs: 0 }) : s.close()))),
     );
-    engine = new Engine(rules, store, {
-      diagnostics,
-      disorderMs: values.disorder !== undefined ? Number(values.disorder) * 1000 : 5000,
-    });
+    engine = new Engine(rules, store, { diagnostics, disorderMs });
 
     const state = await TailState.load(location.statePath, diagnostics);
     journal = values.journal
@@ -186,6 +185,8 @@ export async function tailCommand(argv: string[]): Promise<number> {
   }
   const lines: AsyncIterable<RawLine[]> = journal ? journal.lines : source!;
 
+  // UFW logs each packet to kern.log and ufw.log, and both are followed by default.
+  const dedup = files.length > 1 ? duplicateFilter(disorderMs, diagnostics) : undefined;
   const parsers = new Map<string, LineParser>();
   const parserFor = (file: string) => {
     let p = parsers.get(file);
@@ -256,7 +257,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
           diagnostics.count("scanwatch_events_total", { type: o.event.type });
         } else diagnostics.count("scanwatch_lines_rejected_total", { reason: o.reason });
       }
-      const alerts = await engine.process(events);
+      const alerts = await engine.process(dedup ? dedup.filter(events) : events);
       for (const a of alerts) for (const s of sinks) await s.write(a);
       source?.commit();
       if (stopping) break;

@@ -1,8 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ufwSynFlood } from "../e2e/support.js";
 import { validateAlert, validateEvent, schemaErrors } from "../support/schemas.js";
 
 const BIN = join(import.meta.dirname, "..", "..", "bin", "scanwatch");
@@ -155,5 +156,26 @@ describe("cli", () => {
     run(["analyze", "--tz", "UTC", "--no-stdout", "--out", out, "--quiet", ...MIXED]);
     const lines = spawnSync("wc", ["-l", out], { encoding: "utf8" }).stdout;
     expect(Number(lines.trim().split(" ")[0])).toBe(8);
+  });
+
+  it("cli/analyze kern.log ufw.log counts each UFW line once", () => {
+    // UFW writes every packet to both files: 600 SYNs in 6 s are below syn-flood's 1000, unless
+    // each is counted twice.
+    const flood = ufwSynFlood(600).join("\n");
+    const kern = join(dir, "kern.log");
+    const ufw = join(dir, "ufw.log");
+    writeFileSync(kern, flood + "\n");
+    writeFileSync(ufw, flood + "\n");
+    const r = run(["analyze", "--tz", "UTC", "--year", "2026", "--format", "ndjson", kern, ufw]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`lines also read from another file, counted once: 600 (copies in ${ufw} 600)`);
+    // The scan fixture, copied: one alert with the events of one file.
+    const scan = "fixtures/scenarios/ufw-scan/kern.log";
+    const copy = join(dir, "ufw-copy.log");
+    writeFileSync(copy, readFileSync(scan));
+    const one = run(["analyze", "--tz", "UTC", "--year", "2026", "--format", "ndjson", scan]);
+    const two = run(["analyze", "--tz", "UTC", "--year", "2026", "--format", "ndjson", scan, copy]);
+    expect(two.stdout).toBe(one.stdout);
   });
 });

@@ -27,6 +27,7 @@ import {
   synCount,
   tempDir,
   TailProcess,
+  ufwSynFlood,
   TIME_ARGS,
   until,
   waitStateAtEnd,
@@ -565,6 +566,25 @@ describe("scanwatch tail (process)", () => {
     await waitStateAtEnd(s.state, [log], "the new file read", 5000, () => p.describe());
     expect(await p.linesRead()).toBe(SYN_SCAN.length);
     expect(await p.metric("scanwatch_tail_waiting")).toBe(0);
+  });
+
+  it("tail/kern.log and ufw.log: each UFW line counted once", async () => {
+    const s = await setup("ufw-twice");
+    const ufw = join(s.dir, "ufw.log");
+    await writeFile(s.log, "");
+    await writeFile(ufw, "");
+    const p = await TailProcess.start([...s.args, "--from-start", s.log, ufw], s.dir).ready();
+    // As rsyslog writes them: each chunk to kern.log, then to ufw.log.
+    const flood = ufwSynFlood(600);
+    for (let i = 0; i < flood.length; i += 50) {
+      await appendLines(s.log, flood.slice(i, i + 50), 50);
+      await appendLines(ufw, flood.slice(i, i + 50), 50);
+    }
+    await waitStateAtEnd(s.state, [s.log, ufw], "both files read", 5000, () => p.describe());
+    expect(await p.linesRead()).toBe(1200);
+    expect(await p.metric("scanwatch_duplicate_lines_total")).toBe(600);
+    // 600 SYNs in 6 s: no syn-flood, which 1200 would have been.
+    expect(p.alerts.filter((x) => x.alert.type === "syn-flood")).toEqual([]);
   });
 
   it("tail/a taken --metrics port exits 1 at once", async () => {
