@@ -13,6 +13,7 @@ const HELP: Record<string, string> = {
   scanwatch_store_seconds_total: "Time spent in window-store calls, seconds.",
   scanwatch_store_fallback: "1 while Redis is unreachable and the memory store stands in.",
   scanwatch_file_lag_bytes: "Bytes a followed file has beyond what was read.",
+  scanwatch_events_allowed_total: "Events from sources on the global allow-list (--allow), not examined.",
   scanwatch_duplicate_lines_total:
     "Lines dropped because the same line was read from another file (UFW: kern.log and ufw.log), by the file of the copy.",
 };

@@ -9,11 +9,12 @@ import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { openBatchFiles } from "../sources/file-batch.js";
 import { duplicateFilter } from "./duplicates.js";
 import { lockSpool } from "./agent-locks.js";
+import { ALLOW_HELP, allowListFrom } from "./allow-option.js";
 import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
 import { Progress } from "./progress.js";
 import { buildSinks, SINK_OPTIONS, SINK_HELP } from "./sinks.js";
 import { resolveStateLocation } from "./state-location.js";
-import { renderDuplicates, renderParseSummary } from "./summary.js";
+import { renderAllowed, renderDuplicates, renderParseSummary } from "./summary.js";
 import { UsageError } from "./usage-error.js";
 
 export const ANALYZE_HELP = `scanwatch analyze [options] FILE... | -
@@ -24,7 +25,7 @@ merged into one timeline by event time). Alerts go to stdout; a summary goes to 
   --store memory|redis://HOST:PORT/DB   window store (default: $REDIS_URL, else memory)
   --key-prefix PREFIX     Redis key prefix (default scanwatch:)
   --rules DIR             rules folder (default: the shipped rules/)
-  --since TIME --until TIME   only events in [since, until) (ISO 8601, e.g. 2026-11-28T15:00:00Z)
+${ALLOW_HELP}  --since TIME --until TIME   only events in [since, until) (ISO 8601, e.g. 2026-11-28T15:00:00Z)
   --year YYYY --tz ZONE   year and zone for stamps that lack them (default: file mtime, machine zone)
   --disorder SECONDS      tolerated time disorder between merged files (default 5)
   --format ndjson|table   alert format on stdout (default: table on a terminal, else ndjson)
@@ -41,6 +42,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       store: { type: "string" },
       "key-prefix": { type: "string" },
       rules: { type: "string" },
+      allow: { type: "string", multiple: true },
       since: { type: "string" },
       until: { type: "string" },
       disorder: { type: "string" },
@@ -69,6 +71,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
 
   const diagnostics = new Diagnostics();
   diagnostics.onReport((m) => process.stderr.write(`\rscanwatch: ${m.level}: ${m.message}\x1b[K\n`));
+  const allow = allowListFrom(values.allow, diagnostics);
   const location = resolveStateLocation({ spool: values.spool });
   // Its webhooks queue in the same spool as a running tail would: one process per spool.
   const spoolLock = values.webhook?.length ? await lockSpool(location.spoolDir, diagnostics) : undefined;
@@ -99,10 +102,11 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     )) {
       if (progress) progress.lines = stats.lines;
       const unique = dedup ? dedup.filter(batch) : batch;
+      const examined = allow ? allow.filter(unique) : unique;
       const events =
         since === undefined && until === undefined
-          ? unique
-          : unique.filter(
+          ? examined
+          : examined.filter(
               (e) => (since === undefined || e.ms >= since) && (until === undefined || e.ms < until),
             );
       await emit(await engine.process(events));
@@ -121,6 +125,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     const secs = (performance.now() - started) / 1000;
     let text = renderParseSummary(stats, diagnostics);
     if (dedup?.dropped) text += renderDuplicates(dedup);
+    if (allow) text += renderAllowed(allow);
     const alerts = [...alertsByType].map(([k, v]) => `${k} ${v}`).join(", ");
     text += `alerts: ${engine.stats.alerts}${alerts ? ` (${alerts})` : ""}   store: ${store.kind}   ${secs.toFixed(2)} s, ${Math.round(stats.lines / Math.max(secs, 0.001)).toLocaleString("en-US")} lines/s\n`;
     if (engine.stats.stragglers)

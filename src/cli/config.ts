@@ -23,6 +23,11 @@ export const CONFIG_SCHEMA = {
     },
     "key-prefix": { type: "string", minLength: 1, maxLength: 200 },
     rules: { type: "string", minLength: 1, description: "Rules folder." },
+    allow: {
+      type: "array",
+      items: { type: "string", minLength: 1 },
+      description: "Sources never examined, by any rule: addresses or CIDRs, IPv4 or IPv6.",
+    },
     year: { type: "integer", minimum: 1970, maximum: 9999 },
     tz: { type: "string", minLength: 1 },
     disorder: { type: "number", minimum: 0, maximum: 86400, description: "Seconds." },

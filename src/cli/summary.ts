@@ -1,5 +1,6 @@
 import type { Diagnostics } from "../diagnostics.js";
 import type { ParseStats } from "../parsers/parse-stats.js";
+import type { AllowList } from "../rules/allow-list.js";
 import type { CrossFileDedup } from "../sources/dedup.js";
 
 const fmt = (n: number) => n.toLocaleString("en-US");
@@ -47,4 +48,9 @@ export function renderDuplicates(dedup: CrossFileDedup): string {
     .map(([k, v]) => `${k} ${fmt(v)}`)
     .join(", ");
   return `  lines also read from another file, counted once: ${fmt(dedup.dropped)} (copies in ${byFile})\n`;
+}
+
+/** The summary line for the global allow-list: how much of the input it kept from every rule. */
+export function renderAllowed(allow: AllowList): string {
+  return `  events from allowed sources (--allow ${allow.entries.join(", ")}), not examined: ${fmt(allow.allowed)}\n`;
 }

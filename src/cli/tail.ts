@@ -18,6 +18,7 @@ import { WebhookSink } from "../sinks/webhook/index.js";
 import { Cleanup } from "../util/cleanup.js";
 import type { Lock } from "../util/pid-lock.js";
 import { lockSpool, lockState } from "./agent-locks.js";
+import { ALLOW_HELP, allowListFrom } from "./allow-option.js";
 import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
 import { loadConfig, mergeConfig } from "./config.js";
 import { duplicateFilter } from "./duplicates.js";
@@ -49,7 +50,7 @@ Default files: the ones of ${DEFAULT_FILES.join(", ")} that exist.
                           while Redis is unreachable, detection goes on in memory
   --key-prefix PREFIX     Redis key prefix (default scanwatch:)
   --rules DIR             rules folder (default: the shipped rules/); SIGHUP reloads it
-  --year YYYY --tz ZONE   year and zone for stamps that lack them
+${ALLOW_HELP}  --year YYYY --tz ZONE   year and zone for stamps that lack them
   --format ndjson|table   alert format on stdout
   --metrics HOST:PORT     serve Prometheus /metrics and /healthz (e.g. 127.0.0.1:9464)
   --config FILE           JSON file with any of these options by name; flags override it
@@ -67,6 +68,7 @@ const OPTIONS = {
   store: { type: "string" },
   "key-prefix": { type: "string" },
   rules: { type: "string" },
+  allow: { type: "string", multiple: true },
   format: { type: "string" },
   metrics: { type: "string" },
   config: { type: "string" },
@@ -97,6 +99,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
   diagnostics.onReport((m) => {
     if (m.level !== "info" || verbose) process.stderr.write(`scanwatch: ${m.level}: ${m.message}\n`);
   });
+  const allow = allowListFrom(values.allow, diagnostics);
 
   let files: string[] = [];
   if (!values.journal) {
@@ -257,7 +260,8 @@ export async function tailCommand(argv: string[]): Promise<number> {
           diagnostics.count("scanwatch_events_total", { type: o.event.type });
         } else diagnostics.count("scanwatch_lines_rejected_total", { reason: o.reason });
       }
-      const alerts = await engine.process(dedup ? dedup.filter(events) : events);
+      const unique = dedup ? dedup.filter(events) : events;
+      const alerts = await engine.process(allow ? allow.filter(unique) : unique);
       for (const a of alerts) for (const s of sinks) await s.write(a);
       source?.commit();
       if (stopping) break;

@@ -178,4 +178,29 @@ describe("cli", () => {
     const two = run(["analyze", "--tz", "UTC", "--year", "2026", "--format", "ndjson", scan, copy]);
     expect(two.stdout).toBe(one.stdout);
   });
+
+  it("cli/--allow keeps a source from every rule, fast and slow, and counts it", () => {
+    const files = [
+      "fixtures/scenarios/ipv6-half-open/kern.log", // tcp-scan from 2001:db8:bad:1::66
+      "fixtures/scenarios/slow-scan-hour/kern.log", // tcp-scan-slow from 198.51.100.134
+      "fixtures/scenarios/ssh-bruteforce/auth.log", // ssh-bruteforce from 198.51.100.74
+    ];
+    const args = ["analyze", "--tz", "UTC", "--year", "2026", "--format", "ndjson", ...files];
+    const rules = (r: { stdout: string }) =>
+      r.stdout
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { rule: string }).rule);
+    expect(rules(run(args))).toEqual(["tcp-scan", "tcp-scan-slow", "ssh-bruteforce"]);
+    const r = run([...args, "--allow", "198.51.100.128/25", "--allow", "2001:db8::/32"]);
+    expect(r.status).toBe(0);
+    expect(rules(r)).toEqual(["ssh-bruteforce"]);
+    expect(r.stderr).toMatch(
+      /events from allowed sources \(--allow 198\.51\.100\.128\/25, 2001:db8::\/32\), not examined: 1\d\d\n/,
+    );
+    const bad = run([...args, "--allow", "office"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain(`--allow: "office" is not an IPv4 or IPv6 address or CIDR`);
+  });
 });

@@ -587,6 +587,35 @@ describe("scanwatch tail (process)", () => {
     expect(p.alerts.filter((x) => x.alert.type === "syn-flood")).toEqual([]);
   });
 
+  it("tail/allow in the config file", async () => {
+    const dir = await tempDir("allow");
+    const log = join(dir, "kern.log");
+    const state = join(dir, "state.json");
+    await writeFile(log, "");
+    const cfg = join(dir, "scanwatch.json");
+    await writeFile(
+      cfg,
+      JSON.stringify({
+        files: [log],
+        state,
+        "from-start": true,
+        year: 2026,
+        tz: "UTC",
+        format: "ndjson",
+        metrics: "127.0.0.1:0",
+        allow: [`${SCAN_SRC}/32`],
+      }),
+    );
+    const p = await TailProcess.start(["tail", "--config", cfg], dir).ready();
+    const OTHER = "198.51.100.127";
+    await appendLines(log, SYN_SCAN, 70);
+    await appendLines(log, fromSource(SYN_SCAN, OTHER), 70);
+    await p.waitAlert(isScan(OTHER), "the alert for the source not allowed");
+    await waitStateAtEnd(state, [log], "all read", 5000, () => p.describe());
+    expect(p.alerts.filter((x) => x.alert.src === SCAN_SRC)).toEqual([]);
+    expect(await p.metric("scanwatch_events_allowed_total")).toBe(SYN_SCAN.length);
+  });
+
   it("tail/a taken --metrics port exits 1 at once", async () => {
     const s = await setup("taken-port");
     const redis = await startKillableRedis(s.dir);
