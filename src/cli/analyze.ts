@@ -1,19 +1,22 @@
 import { parseArgs } from "node:util";
 import { Diagnostics } from "../diagnostics.js";
 import { Engine } from "../detect/engine.js";
-import { isRedisSpec, openStore, storeSpecFrom } from "../detect/open-store.js";
+import { openStore, storeSpecFrom } from "../detect/open-store.js";
 import type { Alert } from "../events/alert.js";
 import { ParseStats } from "../parsers/parse-stats.js";
 import { parseFiles } from "../pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { openBatchFiles } from "../sources/file-batch.js";
 import { duplicateFilter } from "./duplicates.js";
+import { FileTally } from "./file-tally.js";
 import { lockSpool } from "./agent-locks.js";
+import { loadConfig, mergeConfig, omitKeys, TAIL_ONLY_KEYS } from "./config.js";
 import { ALLOW_HELP, allowListFrom } from "./allow-option.js";
-import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
+import { TIME_OPTIONS, formatOption, resolveTime, secondsOption, timeRange } from "./common-options.js";
 import { Progress } from "./progress.js";
 import { buildSinks, SINK_OPTIONS, SINK_HELP } from "./sinks.js";
 import { resolveStateLocation } from "./state-location.js";
+import { checkStoreSpec } from "./store-option.js";
 import { renderAllowed, renderDuplicates, renderParseSummary } from "./summary.js";
 import { UsageError } from "./usage-error.js";
 
@@ -30,10 +33,12 @@ ${ALLOW_HELP}  --since TIME --until TIME   only events in [since, until) (ISO 86
   --disorder SECONDS      tolerated time disorder between merged files (default 5)
   --format ndjson|table   alert format on stdout (default: table on a terminal, else ndjson)
   --quiet                 no progress bar and no summary
+  --config FILE           JSON file with any of these options by name (the one tail reads: keys
+                          only tail has are left alone); flags override it
 ${SINK_HELP}`;
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const parsed = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -48,22 +53,24 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       disorder: { type: "string" },
       format: { type: "string" },
       quiet: { type: "boolean" },
+      config: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
-  if (values.help) {
+  const { positionals } = parsed;
+  if (parsed.values.help) {
     process.stdout.write(ANALYZE_HELP);
     return 0;
   }
   if (positionals.length === 0) throw new UsageError("analyze: give at least one FILE (or - for stdin)");
+  const config = parsed.values.config ? omitKeys(await loadConfig(parsed.values.config), TAIL_ONLY_KEYS) : {};
+  const values = mergeConfig(parsed.values as Record<string, unknown>, config) as typeof parsed.values;
   const time = resolveTime(values);
   const format = formatOption(values.format, process.stdout.isTTY === true);
-  const since = timeBound(values.since, "--since");
-  const until = timeBound(values.until, "--until");
-  const disorderMs = values.disorder !== undefined ? seconds(values.disorder, "--disorder") : 5000;
+  const { since, until } = timeRange(values.since, values.until);
+  const disorderMs = values.disorder !== undefined ? secondsOption(values.disorder, "--disorder") : 5000;
   const storeSpec = storeSpecFrom(values.store);
-  if (storeSpec !== "memory" && !isRedisSpec(storeSpec))
-    throw new UsageError(`--store: expected "memory" or a redis:// URL, got "${storeSpec}"`);
+  checkStoreSpec(storeSpec, values.store !== undefined ? "--store" : "REDIS_URL");
 
   const rules = await loadRules(values.rules ?? SHIPPED_RULES_DIR); // RuleError: exit 1 in main()
   // A missing or unreadable file throws a SourceError (with a code): main() prints it, exit 1.
@@ -79,6 +86,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const sinks = await buildSinks(values, format, diagnostics, location.spoolDir);
   const engine = new Engine(rules, store, { diagnostics, disorderMs });
   const stats = new ParseStats();
+  const tally = new FileTally();
   const dedup = files.length > 1 ? duplicateFilter(disorderMs, diagnostics) : undefined;
   const showProgress = !values.quiet && process.stderr.isTTY === true;
   const progress = showProgress ? new Progress(files.reduce((n, f) => n + f.size, 0)) : undefined;
@@ -96,7 +104,11 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   try {
     for await (const batch of parseFiles(
       files,
-      { ...time, onBytes: progress ? (n) => progress.add(n) : undefined },
+      {
+        ...time,
+        onBytes: progress ? (n) => progress.add(n) : undefined,
+        onOutcome: (raw, o) => tally.record(raw, o),
+      },
       stats,
       diagnostics,
     )) {
@@ -124,6 +136,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   if (!values.quiet) {
     const secs = (performance.now() - started) / 1000;
     let text = renderParseSummary(stats, diagnostics);
+    for (const w of tally.warnings()) text += `  ${w}\n`;
     if (dedup?.dropped) text += renderDuplicates(dedup);
     if (allow) text += renderAllowed(allow);
     const alerts = [...alertsByType].map(([k, v]) => `${k} ${v}`).join(", ");
@@ -133,19 +146,4 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     process.stderr.write(text);
   }
   return failed || diagnostics.get("scanwatch_read_errors_total") > 0 ? 1 : 0;
-}
-
-function timeBound(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const ms = Date.parse(v);
-  if (!Number.isFinite(ms))
-    throw new UsageError(`${flag}: expected an ISO 8601 time like 2026-11-28T15:00:00Z, got "${v}"`);
-  return ms;
-}
-
-function seconds(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n > 86400)
-    throw new UsageError(`${flag}: expected seconds between 0 and 86400, got "${v}"`);
-  return n * 1000;
 }

@@ -3,9 +3,10 @@ import { Ajv } from "ajv";
 import { UsageError } from "./usage-error.js";
 
 /**
- * `--config FILE`: a JSON object holding any of the long flags of `tail` (and `analyze`), by
- * their flag names. Flags on the command line override it. Validated strictly: an unknown key
- * or a wrong type is an error naming the key.
+ * `--config FILE`: a JSON object holding any of the long flags of `tail` and `analyze`, by their
+ * flag names; one file serves both (analyze ignores the keys only tail has). Flags on the
+ * command line override it. Validated strictly: an unknown key or a wrong type is an error
+ * naming the key.
  */
 export const CONFIG_SCHEMA = {
   type: "object",
@@ -18,7 +19,7 @@ export const CONFIG_SCHEMA = {
     "from-start": { type: "boolean" },
     store: {
       type: "string",
-      pattern: "^(memory|rediss?://.+|unix://.+)$",
+      pattern: "^(memory|rediss?://.+)$",
       description: "memory or a redis:// URL.",
     },
     "key-prefix": { type: "string", minLength: 1, maxLength: 200 },
@@ -75,6 +76,14 @@ export async function loadConfig(path: string): Promise<ConfigValues> {
     out[k] = typeof v === "number" ? String(v) : (v as string | boolean | string[]);
   }
   return out;
+}
+
+/** Keys only `tail` uses: `analyze --config` reads the same file and leaves these alone. */
+export const TAIL_ONLY_KEYS = ["files", "journal", "state", "from-start", "metrics", "verbose"] as const;
+
+/** The config without `keys`. */
+export function omitKeys(config: ConfigValues, keys: readonly string[]): ConfigValues {
+  return Object.fromEntries(Object.entries(config).filter(([k]) => !keys.includes(k)));
 }
 
 /** Config values under flags: a flag given on the command line wins. */

@@ -5,7 +5,7 @@ import { FileSink } from "../sinks/file.js";
 import type { Sink } from "../sinks/sink.js";
 import { StdoutSink } from "../sinks/stdout.js";
 import { WebhookSink } from "../sinks/webhook/index.js";
-import { UsageError } from "./usage-error.js";
+import { RuntimeError, UsageError } from "./usage-error.js";
 
 export const SINK_OPTIONS = {
   out: { type: "string" },
@@ -62,11 +62,13 @@ export async function buildSinks(
       try {
         secret = (await readFile(flags["webhook-secret-file"], "utf8")).trim();
       } catch (e) {
-        throw new UsageError(
-          `--webhook-secret-file: cannot read ${flags["webhook-secret-file"]} (${(e as NodeJS.ErrnoException).code})`,
+        // The flag is right; the file is not there or not readable by this user: a runtime fault.
+        throw new RuntimeError(
+          `--webhook-secret-file: cannot read ${flags["webhook-secret-file"]} (${(e as NodeJS.ErrnoException).code})` +
+            `; it must exist and be readable by the user scanwatch runs as`,
         );
       }
-      if (!secret) throw new UsageError(`--webhook-secret-file: ${flags["webhook-secret-file"]} is empty`);
+      if (!secret) throw new RuntimeError(`--webhook-secret-file: ${flags["webhook-secret-file"]} is empty`);
     }
     for (const url of hooks) {
       if (!/^https?:\/\//.test(url)) throw new UsageError(`--webhook: expected an http:// or https:// URL`);

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { Diagnostics } from "../diagnostics.js";
 import { Engine } from "../detect/engine.js";
 import { FallbackStore } from "../detect/fallback-store.js";
-import { isRedisSpec, openStore, storeSpecFrom } from "../detect/open-store.js";
+import { openStore, storeSpecFrom } from "../detect/open-store.js";
 import type { WindowStore } from "../detect/window-store.js";
 import type { Event } from "../events/event.js";
 import { MetricsServer } from "../metrics.js";
@@ -19,13 +19,14 @@ import { Cleanup } from "../util/cleanup.js";
 import type { Lock } from "../util/pid-lock.js";
 import { lockSpool, lockState } from "./agent-locks.js";
 import { ALLOW_HELP, allowListFrom } from "./allow-option.js";
-import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
+import { TIME_OPTIONS, formatOption, hostPortOption, resolveTime, secondsOption } from "./common-options.js";
 import { loadConfig, mergeConfig } from "./config.js";
 import { duplicateFilter } from "./duplicates.js";
 import { buildSinks, SINK_HELP, SINK_OPTIONS } from "./sinks.js";
 import { resolveStateLocation } from "./state-location.js";
+import { checkStoreSpec } from "./store-option.js";
 import { onStdoutClosed } from "./stdout-closed.js";
-import { RuntimeError, UsageError } from "./usage-error.js";
+import { RuntimeError } from "./usage-error.js";
 
 export const DEFAULT_FILES = [
   "/var/log/kern.log",
@@ -51,6 +52,7 @@ Default files: the ones of ${DEFAULT_FILES.join(", ")} that exist.
   --key-prefix PREFIX     Redis key prefix (default scanwatch:)
   --rules DIR             rules folder (default: the shipped rules/); SIGHUP reloads it
 ${ALLOW_HELP}  --year YYYY --tz ZONE   year and zone for stamps that lack them
+  --disorder SECONDS      tolerated time disorder between followed files (default 5)
   --format ndjson|table   alert format on stdout
   --metrics HOST:PORT     serve Prometheus /metrics and /healthz (e.g. 127.0.0.1:9464)
   --config FILE           JSON file with any of these options by name; flags override it
@@ -88,11 +90,11 @@ export async function tailCommand(argv: string[]): Promise<number> {
     files?: string[];
   };
   const time = resolveTime(values);
-  const disorderMs = values.disorder !== undefined ? Number(values.disorder) * 1000 : 5000;
+  const disorderMs = values.disorder !== undefined ? secondsOption(values.disorder, "--disorder") : 5000;
+  if (values.metrics) hostPortOption(values.metrics, "--metrics");
   const format = formatOption(values.format, process.stdout.isTTY === true);
   const storeSpec = storeSpecFrom(values.store);
-  if (storeSpec !== "memory" && !isRedisSpec(storeSpec))
-    throw new UsageError(`--store: expected "memory" or a redis:// URL`);
+  checkStoreSpec(storeSpec, values.store !== undefined ? "--store" : "REDIS_URL");
 
   const diagnostics = new Diagnostics();
   const verbose = values.verbose === true;
