@@ -13,6 +13,7 @@ import { tailFiles, type TailSource } from "../sources/file-tail/index.js";
 import { followJournal } from "../sources/journal.js";
 import type { RawLine } from "../sources/line.js";
 import { TailState } from "../sources/tail-state.js";
+import { FileSink } from "../sinks/file.js";
 import type { Sink } from "../sinks/sink.js";
 import { WebhookSink } from "../sinks/webhook/index.js";
 import { Cleanup } from "../util/cleanup.js";
@@ -58,7 +59,8 @@ ${ALLOW_HELP}  --year YYYY --tz ZONE   year and zone for stamps that lack them
   --config FILE           JSON file with any of these options by name; flags override it
   --verbose               also log informational messages (rotations, resumes)
 ${SINK_HELP}
-Signals: SIGTERM/SIGINT stop, flush and save positions (exit 0); SIGHUP reloads rules.
+Signals: SIGTERM/SIGINT stop, flush and save positions (exit 0); SIGHUP reloads rules and
+reopens the --out file (logrotate's postrotate).
 `;
 
 const OPTIONS = {
@@ -212,6 +214,12 @@ export async function tailCommand(argv: string[]): Promise<number> {
   const onTerm = () => stop("SIGTERM");
   const onInt = () => stop("SIGINT");
   const onHup = () => {
+    // logrotate's postrotate: alerts go to a new --out file from here on.
+    for (const s of sinks)
+      if (s instanceof FileSink)
+        void s
+          .reopen()
+          .then(() => diagnostics.report("info", "sink_file_reopened", `--out ${s.path}: reopened (SIGHUP)`));
     loadRules(rulesDir).then(
       (r) => {
         engine.setRules(r);

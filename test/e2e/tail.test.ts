@@ -14,6 +14,7 @@ import {
   killAll,
   killRedises,
   lineCount,
+  readJsonLines,
   readState,
   redisCommand,
   removeTempDirs,
@@ -550,6 +551,29 @@ describe("scanwatch tail (process)", () => {
     await appendLines(s.log, fromSource(small, SMALL2));
     const a = await p.waitAlert((x) => x.src === SMALL2, "an alert from the lowered threshold");
     expect(a.alert).toMatchObject({ rule: "tcp-scan", distinctPorts: 8, severity: "low" });
+  });
+
+  it("tail/--out is reopened on SIGHUP after logrotate moves it", async () => {
+    const s = await setup("out-rotate");
+    const out = join(s.dir, "alerts.ndjson");
+    await writeFile(s.log, "");
+    const p = await TailProcess.start([...s.args, "--from-start", "--out", out, s.log], s.dir).ready();
+    await appendLines(s.log, SYN_SCAN, 70);
+    await p.waitAlert(isScan(SCAN_SRC), "the first alert");
+    await until(async () => (await readJsonLines(out)).length > 0, "the first alert in --out");
+
+    // logrotate: rename, then postrotate sends SIGHUP (systemctl reload).
+    await rename(out, `${out}.1`);
+    p.signal("SIGHUP");
+    await p.waitStderr(/--out .*alerts\.ndjson: reopened \(SIGHUP\)/, "the reopen");
+    const OTHER = "198.51.100.127";
+    await appendLines(s.log, fromSource(SYN_SCAN, OTHER), 70);
+    await p.waitAlert(isScan(OTHER), "the second alert");
+    await until(async () => (await readJsonLines(out)).length > 0, "an alert in the new --out file");
+    const moved = (await readJsonLines(`${out}.1`)) as Alert[];
+    const fresh = (await readJsonLines(out)) as Alert[];
+    expect(moved.every((a) => a.src === SCAN_SRC)).toBe(true);
+    expect(fresh.every((a) => a.src === OTHER)).toBe(true);
   });
 
   it("tail/waits for a missing file", async () => {
