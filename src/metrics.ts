@@ -20,7 +20,7 @@ const HELP: Record<string, string> = {
 
 /**
  * Renders Diagnostics counters and gauges as Prometheus metrics through prom-client's registry
- * (so content type and text format follow the library), plus `/healthz`.
+ * (so content type and text format follow the library), plus `/healthz` and `/status`.
  */
 export class MetricsServer {
   private server: Server | undefined;
@@ -28,7 +28,9 @@ export class MetricsServer {
 
   constructor(
     private readonly diagnostics: Diagnostics,
-    private readonly health: () => { ok: boolean; checks: Record<string, string> },
+    private readonly health: () => { ok: boolean; status?: string; checks: Record<string, string> },
+    /** `GET /status`: what `scanwatch status` shows (JSON). */
+    private readonly status?: () => unknown,
   ) {}
 
   /** Prometheus text of the current counters. */
@@ -65,6 +67,9 @@ export class MetricsServer {
           res.writeHead(200, { "Content-Type": this.registry.contentType });
           res.end(t);
         });
+      } else if (req.url === "/status" && this.status) {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(JSON.stringify(this.status()) + "\n");
       } else if (req.url === "/healthz") {
         const h = this.health();
         res.writeHead(h.ok ? 200 : 503, { "Content-Type": "application/json" });

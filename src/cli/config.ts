@@ -23,6 +23,7 @@ export const CONFIG_SCHEMA = {
       description: "memory or a redis:// URL.",
     },
     "key-prefix": { type: "string", minLength: 1, maxLength: 200 },
+    "require-store": { type: "boolean", description: "Exit when Redis cannot be reached at start." },
     rules: { type: "string", minLength: 1, description: "Rules folder." },
     allow: {
       type: "array",
@@ -79,7 +80,15 @@ export async function loadConfig(path: string): Promise<ConfigValues> {
 }
 
 /** Keys only `tail` uses: `analyze --config` reads the same file and leaves these alone. */
-export const TAIL_ONLY_KEYS = ["files", "journal", "state", "from-start", "metrics", "verbose"] as const;
+export const TAIL_ONLY_KEYS = [
+  "files",
+  "journal",
+  "state",
+  "from-start",
+  "metrics",
+  "verbose",
+  "require-store",
+] as const;
 
 /** The config without `keys`. */
 export function omitKeys(config: ConfigValues, keys: readonly string[]): ConfigValues {

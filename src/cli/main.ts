@@ -8,7 +8,8 @@ Usage:
   scanwatch analyze [options] FILE...   detect attacks in log files (plain or .gz, - for stdin)
   scanwatch tail [options] [FILE...]    follow live logs and alert as attacks happen
   scanwatch parse [options] FILE...     print the normalized events (debugging, --explain)
-  scanwatch rules check [DIR]           validate rule files
+  scanwatch rules check [DIR|FILE...]   validate rule files
+  scanwatch status [options]            what a running tail sees: files, lag, incidents, top sources
 
 Run "scanwatch COMMAND --help" for the options of a command.
 `;
@@ -25,6 +26,8 @@ async function load(name: string): Promise<Command | undefined> {
       return (await import("./tail.js")).tailCommand;
     case "rules":
       return (await import("./rules.js")).rulesCommand;
+    case "status":
+      return (await import("./status.js")).statusCommand;
     default:
       return undefined;
   }
@@ -61,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const COMMANDS = new Set(["analyze", "tail", "parse", "rules"]);
+const COMMANDS = new Set(["analyze", "tail", "parse", "rules", "status"]);
 
 /** The line after a usage error: that command's help when it is one, else the general help. */
 function hint(name: string): string {

@@ -70,11 +70,13 @@ export async function buildSinks(
       }
       if (!secret) throw new RuntimeError(`--webhook-secret-file: ${flags["webhook-secret-file"]} is empty`);
     }
-    for (const url of hooks) {
+    const labels = webhookLabels(hooks);
+    for (const [i, url] of hooks.entries()) {
       if (!/^https?:\/\//.test(url)) throw new UsageError(`--webhook: expected an http:// or https:// URL`);
       sinks.push(
         new WebhookSink({
           url,
+          label: labels[i],
           secret,
           timeoutMs: timeout * 1000,
           spoolDir,
@@ -86,4 +88,24 @@ export async function buildSinks(
     }
   }
   return sinks;
+}
+
+/**
+ * The metric label of each webhook: its `scheme://host[:port]`, with ` #2`, ` #3`... for a second
+ * and third webhook on one host, so their series stay apart. Never the path or query (tokens).
+ */
+export function webhookLabels(urls: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return urls.map((url) => {
+    let origin: string;
+    try {
+      const u = new URL(url);
+      origin = `${u.protocol}//${u.host}`;
+    } catch {
+      origin = "<invalid url>";
+    }
+    const n = (seen.get(origin) ?? 0) + 1;
+    seen.set(origin, n);
+    return n === 1 ? origin : `${origin} #${n}`;
+  });
 }

@@ -16,13 +16,18 @@ import { TailState } from "../sources/tail-state.js";
 import { FileSink } from "../sinks/file.js";
 import type { Sink } from "../sinks/sink.js";
 import { WebhookSink } from "../sinks/webhook/index.js";
+import { StatusBoard } from "../status/board.js";
 import { Cleanup } from "../util/cleanup.js";
+import { errCode } from "../util/fs-errors.js";
 import type { Lock } from "../util/pid-lock.js";
 import { lockSpool, lockState } from "./agent-locks.js";
 import { ALLOW_HELP, allowListFrom } from "./allow-option.js";
 import { TIME_OPTIONS, formatOption, hostPortOption, resolveTime, secondsOption } from "./common-options.js";
 import { loadConfig, mergeConfig } from "./config.js";
 import { duplicateFilter } from "./duplicates.js";
+import { healthOf } from "./health.js";
+import { statusDoc } from "./status.js";
+import { shouldLog } from "./log-filter.js";
 import { buildSinks, SINK_HELP, SINK_OPTIONS } from "./sinks.js";
 import { resolveStateLocation } from "./state-location.js";
 import { checkStoreSpec } from "./store-option.js";
@@ -49,7 +54,8 @@ Default files: the ones of ${DEFAULT_FILES.join(", ")} that exist.
                           $XDG_STATE_HOME/scanwatch or ~/.local/state/scanwatch); one agent per DIR
   --from-start            read existing content first (default: start at the end)
   --store memory|redis://HOST:PORT/DB   window store (default: $REDIS_URL, else memory);
-                          while Redis is unreachable, detection goes on in memory
+                          while Redis is unreachable (at start too), detection goes on in memory
+  --require-store         exit 1 when Redis cannot be reached at start, rather than start in memory
   --key-prefix PREFIX     Redis key prefix (default scanwatch:)
   --rules DIR             rules folder (default: the shipped rules/); SIGHUP reloads it
 ${ALLOW_HELP}  --year YYYY --tz ZONE   year and zone for stamps that lack them
@@ -57,7 +63,7 @@ ${ALLOW_HELP}  --year YYYY --tz ZONE   year and zone for stamps that lack them
   --format ndjson|table   alert format on stdout
   --metrics HOST:PORT     serve Prometheus /metrics and /healthz (e.g. 127.0.0.1:9464)
   --config FILE           JSON file with any of these options by name; flags override it
-  --verbose               also log informational messages (rotations, resumes)
+  --verbose               also log the routine of following files (rotations, resumes)
 ${SINK_HELP}
 Signals: SIGTERM/SIGINT stop, flush and save positions (exit 0); SIGHUP reloads rules and
 reopens the --out file (logrotate's postrotate).
@@ -71,6 +77,7 @@ const OPTIONS = {
   "from-start": { type: "boolean" },
   store: { type: "string" },
   "key-prefix": { type: "string" },
+  "require-store": { type: "boolean" },
   rules: { type: "string" },
   allow: { type: "string", multiple: true },
   format: { type: "string" },
@@ -101,7 +108,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
   const diagnostics = new Diagnostics();
   const verbose = values.verbose === true;
   diagnostics.onReport((m) => {
-    if (m.level !== "info" || verbose) process.stderr.write(`scanwatch: ${m.level}: ${m.message}\n`);
+    if (shouldLog(m, verbose)) process.stderr.write(`scanwatch: ${m.level}: ${m.message}\n`);
   });
   const allow = allowListFrom(values.allow, diagnostics);
 
@@ -123,6 +130,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
   // Whatever opens is closed again if a later step fails: a half-started agent must not linger.
   const cleanup = new Cleanup();
   const location = resolveStateLocation({ state: values.state, spool: values.spool });
+  const board = new StatusBoard();
   const locks: Lock[] = [];
   cleanup.add(() => locks.forEach((l) => l.release()));
   let sinks: Sink[] = [];
@@ -138,20 +146,20 @@ export async function tailCommand(argv: string[]): Promise<number> {
     locks.push(await lockState(location.statePath, diagnostics));
     if (values.webhook?.length) locks.push(await lockSpool(location.spoolDir, diagnostics));
     if (values.metrics) {
-      metrics = new MetricsServer(diagnostics, () => {
-        const checks: Record<string, string> = {
-          store: diagnostics.get("scanwatch_store_fallback")
-            ? "fallback to memory (Redis unreachable)"
-            : "ok",
-          sinks:
-            sinks.some((s) => s instanceof WebhookSink) &&
-            diagnostics.series("scanwatch_spool_depth").some(([, v]) => v > 1000)
-              ? "webhook backlog"
-              : "ok",
-          sources: "ok",
-        };
-        return { ok: checks.store === "ok" && checks.sinks === "ok", checks };
-      });
+      const health = () =>
+        healthOf({
+          storeFallback: diagnostics.get("scanwatch_store_fallback") > 0,
+          spoolDepths: diagnostics.series("scanwatch_spool_depth").map(([, v]) => v),
+          missingFiles: (source?.files() ?? []).filter((f) => f.waiting).map((f) => f.path),
+        });
+      metrics = new MetricsServer(diagnostics, health, () =>
+        statusDoc(board, {
+          health: health(),
+          store: store?.kind ?? "starting",
+          files: source?.files() ?? [],
+          diagnostics,
+        }),
+      );
       try {
         metricsAt = await metrics.listen(values.metrics);
       } catch (e) {
@@ -162,8 +170,14 @@ export async function tailCommand(argv: string[]): Promise<number> {
 
     if (storeSpec === "memory") store = await openStore({ store: "memory" }, diagnostics);
     else {
-      const primary = await openStore({ store: storeSpec, keyPrefix: values["key-prefix"] }, diagnostics);
-      store = new FallbackStore(primary, diagnostics);
+      // Redis down at start is like Redis going away later: detect in memory and keep trying,
+      // unless asked to insist on the shared store.
+      const requireStore = values["require-store"] === true;
+      store = await FallbackStore.start(
+        () => openStore({ store: storeSpec, keyPrefix: values["key-prefix"] }, diagnostics),
+        diagnostics,
+        (e) => !requireStore && errCode(e) === "STORE_UNREACHABLE",
+      );
     }
     cleanup.add(() => store.close());
     sinks = await buildSinks(values, format, diagnostics, location.spoolDir);
@@ -223,7 +237,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
     loadRules(rulesDir).then(
       (r) => {
         engine.setRules(r);
-        diagnostics.report("warn", "rules_reloaded", `rules reloaded from ${rulesDir} (${r.length} rules)`);
+        diagnostics.report("info", "rules_reloaded", `rules reloaded from ${rulesDir} (${r.length} rules)`);
       },
       (e: Error) =>
         diagnostics.report(
@@ -271,7 +285,10 @@ export async function tailCommand(argv: string[]): Promise<number> {
         } else diagnostics.count("scanwatch_lines_rejected_total", { reason: o.reason });
       }
       const unique = dedup ? dedup.filter(events) : events;
-      const alerts = await engine.process(allow ? allow.filter(unique) : unique);
+      const examined = allow ? allow.filter(unique) : unique;
+      board.observe(examined);
+      const alerts = await engine.process(examined);
+      board.alerted(alerts);
       for (const a of alerts) for (const s of sinks) await s.write(a);
       source?.commit();
       if (stopping) break;

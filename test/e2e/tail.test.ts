@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { rng } from "../../bench/generate.js";
 import { copyFile, cp, mkdir, readFile, rename, truncate, writeFile } from "node:fs/promises";
@@ -9,6 +10,7 @@ import { schemaErrors, validateAlert } from "../support/schemas.js";
 import {
   appendLines,
   assertBuilt,
+  CLI,
   fromSource,
   holdsOpen,
   killAll,
@@ -582,6 +584,14 @@ describe("scanwatch tail (process)", () => {
     const p = await TailProcess.start([...s.args, log], s.dir).ready();
     await p.waitStderr(/x\.log: does not exist \(yet\); waiting for it/, "the waiting message");
     expect(await p.metric("scanwatch_tail_waiting")).toBe(1);
+    // Attacks logged there are not seen: a supervisor hears of it.
+    const h = await p.fetchText("/healthz");
+    expect(h.status).toBe(503);
+    expect(JSON.parse(h.body)).toMatchObject({
+      ok: false,
+      status: "degraded",
+      checks: { sources: `missing, waiting for: ${log}` },
+    });
 
     await mkdir(join(s.dir, "not", "yet"), { recursive: true });
     await writeFile(log, SYN_SCAN.join("\n") + "\n");
@@ -590,7 +600,42 @@ describe("scanwatch tail (process)", () => {
     await waitStateAtEnd(s.state, [log], "the new file read", 5000, () => p.describe());
     expect(await p.linesRead()).toBe(SYN_SCAN.length);
     expect(await p.metric("scanwatch_tail_waiting")).toBe(0);
+    expect(JSON.parse((await p.fetchText("/healthz")).body)).toMatchObject({ ok: true, status: "ok" });
   });
+
+  it(
+    "tail/Redis down at start: memory until it answers, or exit with --require-store",
+    { timeout: 45_000 },
+    async () => {
+      const s = await setup("redis-late");
+      const redis = await startKillableRedis(s.dir);
+      await redis.kill();
+      await writeFile(s.log, "");
+      // Not --verbose: what an operator sees in the journal.
+      const args = [...s.args.filter((a) => a !== "--verbose"), "--from-start", "--store", redis.url, s.log];
+
+      const strict = TailProcess.start([...args, "--require-store"], s.dir);
+      expect((await strict.waitExit(8000)).code).toBe(1);
+      expect(strict.stderr).toContain(`127.0.0.1:${redis.port}`);
+
+      const p = await TailProcess.start(args, s.dir).ready();
+      expect(p.stderr).toMatch(/warn: Redis unreachable at start .*; detecting with the in-memory store/);
+      expect(JSON.parse((await p.fetchText("/healthz")).body)).toMatchObject({
+        checks: { store: expect.stringMatching(/fallback/) },
+      });
+      await appendLines(s.log, SYN_SCAN, 50);
+      const a = await p.waitAlert(isScan(SCAN_SRC), "an alert while Redis is down");
+      expect(a.alert.evidence.some((e) => /Redis unreachable/.test(e))).toBe(true);
+
+      await redis.restart();
+      await p.waitStderr(/info: Redis answers again/, "Redis's return in the log", 15_000);
+      expect((await p.fetchText("/healthz")).status).toBe(200);
+      const OTHER = "198.51.100.127";
+      await appendLines(s.log, fromSource(SYN_SCAN, OTHER), 50);
+      await p.waitAlert(isScan(OTHER), "an alert counted in Redis");
+      expect(await redisCommand(redis.port, "DBSIZE")).toMatch(/^:[1-9]\d*\r\n$/);
+    },
+  );
 
   it("tail/kern.log and ufw.log: each UFW line counted once", async () => {
     const s = await setup("ufw-twice");
@@ -638,6 +683,44 @@ describe("scanwatch tail (process)", () => {
     await waitStateAtEnd(state, [log], "all read", 5000, () => p.describe());
     expect(p.alerts.filter((x) => x.alert.src === SCAN_SRC)).toEqual([]);
     expect(await p.metric("scanwatch_events_allowed_total")).toBe(SYN_SCAN.length);
+  });
+
+  it("tail/scanwatch status shows what the agent sees", async () => {
+    const s = await setup("status");
+    const missing = join(s.dir, "ufw.log");
+    await writeFile(s.log, "");
+    const p = await TailProcess.start([...s.args, "--from-start", s.log, missing], s.dir).ready();
+    await appendLines(s.log, SYN_SCAN, 70);
+    await p.waitAlert((a) => isScan(SCAN_SRC)(a) && a.severity === "medium", "the medium alert");
+    await waitStateAtEnd(s.state, [s.log], "all read", 5000, () => p.describe());
+    const address = /metrics on http:\/\/([^/\s]+)\//.exec(p.stderr)![1]!;
+
+    const st = runCli(["status", "--metrics", address]);
+    expect(st.status, st.stderr).toBe(0);
+    expect(st.stdout).toContain(`scanwatch agent: pid ${p.pid}, up `);
+    expect(st.stdout).toContain(`health: degraded; sources: missing, waiting for: ${missing}`);
+    expect(st.stdout).toMatch(new RegExp(`${missing} +missing: waiting for it to appear`));
+    expect(st.stdout).toMatch(
+      new RegExp(`MEDIUM +half-open-scan +${SCAN_SRC} → 203\\.0\\.113\\.10, 200 ports`),
+    );
+    expect(st.stdout).toMatch(new RegExp(`\n  ${SCAN_SRC} +210\n`));
+    const json = JSON.parse(runCli(["status", "--metrics", address, "--format", "json"]).stdout) as {
+      files: { path: string; offset: number; size: number }[];
+    };
+    expect(json.files[0]).toMatchObject({
+      path: s.log,
+      offset: statSync(s.log).size,
+      size: statSync(s.log).size,
+    });
+
+    // No agent: the saved positions.
+    expect((await p.terminate()).code).toBe(0);
+    const off = runCli(["status", "--metrics", address, "--state", s.state]);
+    expect(off.status).toBe(1);
+    expect(off.stdout).toContain(`no scanwatch agent answers at http://${address}/status (ECONNREFUSED)`);
+    expect(off.stdout).toContain(
+      `${s.log}: read to byte ${statSync(s.log).size.toLocaleString("en-US")} (line 210); 0 B written since`,
+    );
   });
 
   it("tail/a taken --metrics port exits 1 at once", async () => {
@@ -736,6 +819,16 @@ describe("scanwatch tail (process)", () => {
     expect(r.stderr).toContain(`--config ${bad}: unknown key "colour"`);
   });
 });
+
+/** `scanwatch ARGS` to its end: status and output. */
+function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 function keyOf(a: Pick<Alert, "id" | "status" | "severity">): string {
   return `${a.id}:${a.status}:${a.severity}`;

@@ -12,6 +12,8 @@ export interface Endpoint {
   shown: string;
   /** A short, stable directory name; a one-way hash of the URL, so it reveals no token. */
   id: string;
+  /** `scheme://host[:port]`: how metrics name it (no path, query or userinfo, where tokens live). */
+  origin: string;
 }
 
 /** Parses and checks a webhook URL; throws ERR_WEBHOOK_OPTION naming the problem, never the URL. */
@@ -38,6 +40,7 @@ export function parseEndpoint(raw: unknown): Endpoint {
     authorization,
     shown,
     id: "webhook-" + createHash("sha256").update(u.href).digest("hex").slice(0, 16),
+    origin: `${u.protocol}//${u.host}`,
   };
 }
 

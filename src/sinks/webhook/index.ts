@@ -42,8 +42,10 @@ export { backoffDelay, classify, parseRetryAfter, type Outcome } from "./outcome
  */
 export class WebhookSink implements Sink {
   readonly name = "webhook";
-  /** Names this webhook's spool subdirectory and labels its metrics; derived from the URL, reveals none of it. */
+  /** Names this webhook's spool subdirectory; a hash of the URL, reveals none of it. */
   readonly id: string;
+  /** The `webhook` label of its metrics: `scheme://host[:port]` unless the options name one. */
+  readonly label: string;
   private readonly endpoint: Endpoint;
   private readonly opts: ResolvedOptions;
   private readonly diagnostics: Diagnostics;
@@ -66,7 +68,8 @@ export class WebhookSink implements Sink {
     this.diagnostics = options.diagnostics;
     this.deadLetters = new DeadLetterFile(this.opts.deadLetterFile);
     this.id = this.endpoint.id;
-    this.labels = { webhook: this.id };
+    this.label = options.label ?? this.endpoint.origin;
+    this.labels = { webhook: this.label };
     this.spool = new Spool({
       dir: join(this.opts.spoolDir, this.id),
       diagnostics: this.diagnostics,

@@ -25,6 +25,11 @@ export interface WebhookSinkOptions {
   backoffCapMs?: number;
   /** Longest wait a `Retry-After` header can impose, in ms. Default 600 000. */
   retryAfterCapMs?: number;
+  /**
+   * The `webhook` label of this sink's metrics. Default: the URL's `scheme://host[:port]`; give
+   * one when two webhooks share a host.
+   */
+  label?: string;
   /** Parent of the spool: this webhook queues in its own subdirectory, named from a hash of the URL. */
   spoolDir: string;
   /** Spool bound in entries. Default 10 000. */

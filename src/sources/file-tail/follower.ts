@@ -76,6 +76,7 @@ export class Follower {
   private readonly wake = new Signal(); // stream readable, boundary, stop
   private readonly space = new Signal(); // consumer took lines, stop
   private running: Promise<void> = Promise.resolve();
+  private missing = false;
   private readyResolve!: () => void;
   readonly ready = new Promise<void>((r) => (this.readyResolve = r));
 
@@ -97,6 +98,11 @@ export class Follower {
     this.wake.notify();
     this.space.notify();
     await this.running;
+  }
+
+  /** True while the path does not exist and the follower waits for it to appear. */
+  get waiting(): boolean {
+    return this.missing;
   }
 
   hasLines(): boolean {
@@ -258,6 +264,7 @@ export class Follower {
     for (;;) {
       if (this.stopped) return { kind: "stopped" };
       const p = await this.probeQuietly(this.path);
+      this.missing = p === undefined;
       if (p) {
         if (reported) this.opts.diagnostics.gauge("scanwatch_tail_waiting", 0, { file: this.path });
         if (this.seg && this.seg.isSameFile(p, this.offset)) return { kind: "follow", startPos: this.offset };

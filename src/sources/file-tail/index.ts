@@ -56,13 +56,23 @@ export interface TailSource extends AsyncIterable<RawLine[]> {
   commit(): void;
   /** Acknowledged positions, keyed by absolute path. */
   positions(): Record<string, TailEntry>;
-  /** The followed paths (absolute), in the order given. */
-  paths(): string[];
+  /** The followed paths (absolute), in the order given, with whether each is there. */
+  files(): FollowedFile[];
   /**
    * Stops reading and closes files (the first call), then saves the acknowledged positions (every
    * call, when they moved since the last save). The iteration then ends.
    */
   stop(): Promise<void>;
+}
+
+/** One followed path as it stands. */
+export interface FollowedFile {
+  /** Absolute path. */
+  path: string;
+  /** The path does not exist; the follower waits for it. */
+  waiting: boolean;
+  /** The acknowledged position, once there is one. */
+  position: TailEntry | undefined;
 }
 
 const DEFAULT_POLL_MS = 1000;
@@ -158,8 +168,11 @@ class FileTail implements TailSource {
     return out;
   }
 
-  paths(): string[] {
-    return this.followers.map((f) => f.key);
+  files(): FollowedFile[] {
+    return this.followers.map((f) => {
+      const p = this.committed.get(f.key);
+      return { path: f.key, waiting: f.waiting, position: p && { ...p } };
+    });
   }
 
   async stop(): Promise<void> {
