@@ -13,11 +13,14 @@ const HELP: Record<string, string> = {
   scanwatch_store_seconds_total: "Time spent in window-store calls, seconds.",
   scanwatch_store_fallback: "1 while Redis is unreachable and the memory store stands in.",
   scanwatch_file_lag_bytes: "Bytes a followed file has beyond what was read.",
+  scanwatch_events_allowed_total: "Events from sources on the global allow-list (--allow), not examined.",
+  scanwatch_duplicate_lines_total:
+    "Lines dropped because the same line was read from another file (UFW: kern.log and ufw.log), by the file of the copy.",
 };
 
 /**
  * Renders Diagnostics counters and gauges as Prometheus metrics through prom-client's registry
- * (so content type and text format follow the library), plus `/healthz`.
+ * (so content type and text format follow the library), plus `/healthz` and `/status`.
  */
 export class MetricsServer {
   private server: Server | undefined;
@@ -25,7 +28,9 @@ export class MetricsServer {
 
   constructor(
     private readonly diagnostics: Diagnostics,
-    private readonly health: () => { ok: boolean; checks: Record<string, string> },
+    private readonly health: () => { ok: boolean; status?: string; checks: Record<string, string> },
+    /** `GET /status`: what `scanwatch status` shows (JSON). */
+    private readonly status?: () => unknown,
   ) {}
 
   /** Prometheus text of the current counters. */
@@ -62,6 +67,9 @@ export class MetricsServer {
           res.writeHead(200, { "Content-Type": this.registry.contentType });
           res.end(t);
         });
+      } else if (req.url === "/status" && this.status) {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(JSON.stringify(this.status()) + "\n");
       } else if (req.url === "/healthz") {
         const h = this.health();
         res.writeHead(h.ok ? 200 : 503, { "Content-Type": "application/json" });

@@ -126,8 +126,8 @@ export interface PipelineOptions {
   source: EventSource;
   engine: Engine;
   sinks: readonly Sink[];
-  /** Events outside it are not detected (e.g. --since/--until). */
-  keep?: (e: Event) => boolean;
+  /** Applied in order to every batch before detection (duplicates, allow-list, time range). */
+  filters?: readonly ((events: Event[]) => Event[])[];
   /** Sees every batch of events before detection (progress, reports). */
   onEvents?: (events: readonly Event[]) => void;
   /** Sees every alert before the sinks do (e.g. to clear a progress bar). */
@@ -143,10 +143,11 @@ export interface PipelineOptions {
  * source never saves a position past an alert that was not delivered to the sinks.
  */
 export async function runPipeline(opts: PipelineOptions): Promise<void> {
-  const { source, engine, sinks, keep } = opts;
+  const { source, engine, sinks, filters = [] } = opts;
   try {
     for await (const batch of source.batches) {
-      const events = keep ? batch.filter(keep) : batch;
+      let events = batch;
+      for (const f of filters) events = f(events);
       opts.onEvents?.(events);
       const alerts = await engine.process(events);
       if (alerts.length) opts.onAlerts?.(alerts);

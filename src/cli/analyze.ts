@@ -1,15 +1,23 @@
 import { parseArgs } from "node:util";
 import { Diagnostics } from "../diagnostics.js";
 import { Engine } from "../detect/engine.js";
-import { isRedisSpec, openStore, storeSpecFrom } from "../detect/open-store.js";
+import { openStore, storeSpecFrom } from "../detect/open-store.js";
+import type { Event } from "../events/event.js";
 import { ParseStats } from "../parsers/parse-stats.js";
 import { batchSource, runPipeline } from "../pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { openBatchFiles } from "../sources/file-batch.js";
-import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
+import { duplicateFilter } from "./duplicates.js";
+import { FileTally } from "./file-tally.js";
+import { lockSpool } from "./agent-locks.js";
+import { loadConfig, mergeConfig, omitKeys, TAIL_ONLY_KEYS } from "./config.js";
+import { ALLOW_HELP, allowListFrom } from "./allow-option.js";
+import { TIME_OPTIONS, formatOption, resolveTime, secondsOption, timeRange } from "./common-options.js";
 import { Progress } from "./progress.js";
 import { buildSinks, SINK_OPTIONS, SINK_HELP } from "./sinks.js";
-import { renderParseSummary } from "./summary.js";
+import { resolveStateLocation } from "./state-location.js";
+import { checkStoreSpec } from "./store-option.js";
+import { renderAllowed, renderDuplicates, renderParseSummary } from "./summary.js";
 import { UsageError } from "./usage-error.js";
 
 export const ANALYZE_HELP = `scanwatch analyze [options] FILE... | -
@@ -20,15 +28,17 @@ merged into one timeline by event time). Alerts go to stdout; a summary goes to 
   --store memory|redis://HOST:PORT/DB   window store (default: $REDIS_URL, else memory)
   --key-prefix PREFIX     Redis key prefix (default scanwatch:)
   --rules DIR             rules folder (default: the shipped rules/)
-  --since TIME --until TIME   only events in [since, until) (ISO 8601, e.g. 2026-11-28T15:00:00Z)
+${ALLOW_HELP}  --since TIME --until TIME   only events in [since, until) (ISO 8601, e.g. 2026-11-28T15:00:00Z)
   --year YYYY --tz ZONE   year and zone for stamps that lack them (default: file mtime, machine zone)
   --disorder SECONDS      tolerated time disorder between merged files (default 5)
   --format ndjson|table   alert format on stdout (default: table on a terminal, else ndjson)
   --quiet                 no progress bar and no summary
+  --config FILE           JSON file with any of these options by name (the one tail reads: keys
+                          only tail has are left alone); flags override it
 ${SINK_HELP}`;
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const parsed = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -37,27 +47,30 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       store: { type: "string" },
       "key-prefix": { type: "string" },
       rules: { type: "string" },
+      allow: { type: "string", multiple: true },
       since: { type: "string" },
       until: { type: "string" },
       disorder: { type: "string" },
       format: { type: "string" },
       quiet: { type: "boolean" },
+      config: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
-  if (values.help) {
+  const { positionals } = parsed;
+  if (parsed.values.help) {
     process.stdout.write(ANALYZE_HELP);
     return 0;
   }
   if (positionals.length === 0) throw new UsageError("analyze: give at least one FILE (or - for stdin)");
+  const config = parsed.values.config ? omitKeys(await loadConfig(parsed.values.config), TAIL_ONLY_KEYS) : {};
+  const values = mergeConfig(parsed.values as Record<string, unknown>, config) as typeof parsed.values;
   const time = resolveTime(values);
   const format = formatOption(values.format, process.stdout.isTTY === true);
-  const since = timeBound(values.since, "--since");
-  const until = timeBound(values.until, "--until");
-  const disorderMs = values.disorder !== undefined ? seconds(values.disorder, "--disorder") : 5000;
+  const { since, until } = timeRange(values.since, values.until);
+  const disorderMs = values.disorder !== undefined ? secondsOption(values.disorder, "--disorder") : 5000;
   const storeSpec = storeSpecFrom(values.store);
-  if (storeSpec !== "memory" && !isRedisSpec(storeSpec))
-    throw new UsageError(`--store: expected "memory" or a redis:// URL, got "${storeSpec}"`);
+  checkStoreSpec(storeSpec, values.store !== undefined ? "--store" : "REDIS_URL");
 
   const rules = await loadRules(values.rules ?? SHIPPED_RULES_DIR); // RuleError: exit 1 in main()
   // A missing or unreadable file throws a SourceError (with a code): main() prints it, exit 1.
@@ -65,10 +78,16 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
 
   const diagnostics = new Diagnostics();
   diagnostics.onReport((m) => process.stderr.write(`\rscanwatch: ${m.level}: ${m.message}\x1b[K\n`));
+  const allow = allowListFrom(values.allow, diagnostics);
+  const location = resolveStateLocation({ spool: values.spool });
+  // Its webhooks queue in the same spool as a running tail would: one process per spool.
+  const spoolLock = values.webhook?.length ? await lockSpool(location.spoolDir, diagnostics) : undefined;
   const store = await openStore({ store: storeSpec, keyPrefix: values["key-prefix"] }, diagnostics);
-  const sinks = await buildSinks(values, format, diagnostics);
+  const sinks = await buildSinks(values, format, diagnostics, location.spoolDir);
   const engine = new Engine(rules, store, { diagnostics, disorderMs });
   const stats = new ParseStats();
+  const tally = new FileTally();
+  const dedup = files.length > 1 ? duplicateFilter(disorderMs, diagnostics) : undefined;
   const showProgress = !values.quiet && process.stderr.isTTY === true;
   const progress = showProgress ? new Progress(files.reduce((n, f) => n + f.size, 0)) : undefined;
   const started = performance.now();
@@ -78,16 +97,29 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     await runPipeline({
       source: batchSource(
         files,
-        { ...time, onBytes: progress ? (n) => progress.add(n) : undefined },
+        {
+          ...time,
+          onBytes: progress ? (n) => progress.add(n) : undefined,
+          onOutcome: (raw, o) => tally.record(raw, o),
+        },
         stats,
         diagnostics,
       ),
       engine,
       sinks,
-      keep:
-        since === undefined && until === undefined
-          ? undefined
-          : (e) => (since === undefined || e.ms >= since) && (until === undefined || e.ms < until),
+      // Before detection: lines read twice from two files, allowed sources, then the time range.
+      filters: [
+        ...(dedup ? [(b: Event[]) => dedup.filter(b)] : []),
+        ...(allow ? [(b: Event[]) => allow.filter(b)] : []),
+        ...(since === undefined && until === undefined
+          ? []
+          : [
+              (b: Event[]) =>
+                b.filter(
+                  (e) => (since === undefined || e.ms >= since) && (until === undefined || e.ms < until),
+                ),
+            ]),
+      ],
       onEvents: () => {
         if (progress) progress.lines = stats.lines;
       },
@@ -105,10 +137,14 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     progress?.clear();
     for (const s of sinks) await s.close();
     await store.close();
+    spoolLock?.release();
   }
   if (!values.quiet) {
     const secs = (performance.now() - started) / 1000;
     let text = renderParseSummary(stats, diagnostics);
+    for (const w of tally.warnings()) text += `  ${w}\n`;
+    if (dedup?.dropped) text += renderDuplicates(dedup);
+    if (allow) text += renderAllowed(allow);
     const alerts = [...alertsByType].map(([k, v]) => `${k} ${v}`).join(", ");
     text += `alerts: ${engine.stats.alerts}${alerts ? ` (${alerts})` : ""}   store: ${store.kind}   ${secs.toFixed(2)} s, ${Math.round(stats.lines / Math.max(secs, 0.001)).toLocaleString("en-US")} lines/s\n`;
     if (engine.stats.stragglers)
@@ -116,19 +152,4 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     process.stderr.write(text);
   }
   return failed || diagnostics.get("scanwatch_read_errors_total") > 0 ? 1 : 0;
-}
-
-function timeBound(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const ms = Date.parse(v);
-  if (!Number.isFinite(ms))
-    throw new UsageError(`${flag}: expected an ISO 8601 time like 2026-11-28T15:00:00Z, got "${v}"`);
-  return ms;
-}
-
-function seconds(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n > 86400)
-    throw new UsageError(`${flag}: expected seconds between 0 and 86400, got "${v}"`);
-  return n * 1000;
 }

@@ -3,9 +3,10 @@ import { Ajv } from "ajv";
 import { UsageError } from "./usage-error.js";
 
 /**
- * `--config FILE`: a JSON object holding any of the long flags of `tail` (and `analyze`), by
- * their flag names. Flags on the command line override it. Validated strictly: an unknown key
- * or a wrong type is an error naming the key.
+ * `--config FILE`: a JSON object holding any of the long flags of `tail` and `analyze`, by their
+ * flag names; one file serves both (analyze ignores the keys only tail has). Flags on the
+ * command line override it. Validated strictly: an unknown key or a wrong type is an error
+ * naming the key.
  */
 export const CONFIG_SCHEMA = {
   type: "object",
@@ -18,11 +19,17 @@ export const CONFIG_SCHEMA = {
     "from-start": { type: "boolean" },
     store: {
       type: "string",
-      pattern: "^(memory|rediss?://.+|unix://.+)$",
+      pattern: "^(memory|rediss?://.+)$",
       description: "memory or a redis:// URL.",
     },
     "key-prefix": { type: "string", minLength: 1, maxLength: 200 },
+    "require-store": { type: "boolean", description: "Exit when Redis cannot be reached at start." },
     rules: { type: "string", minLength: 1, description: "Rules folder." },
+    allow: {
+      type: "array",
+      items: { type: "string", minLength: 1 },
+      description: "Sources never examined, by any rule: addresses or CIDRs, IPv4 or IPv6.",
+    },
     year: { type: "integer", minimum: 1970, maximum: 9999 },
     tz: { type: "string", minLength: 1 },
     disorder: { type: "number", minimum: 0, maximum: 86400, description: "Seconds." },
@@ -70,6 +77,22 @@ export async function loadConfig(path: string): Promise<ConfigValues> {
     out[k] = typeof v === "number" ? String(v) : (v as string | boolean | string[]);
   }
   return out;
+}
+
+/** Keys only `tail` uses: `analyze --config` reads the same file and leaves these alone. */
+export const TAIL_ONLY_KEYS = [
+  "files",
+  "journal",
+  "state",
+  "from-start",
+  "metrics",
+  "verbose",
+  "require-store",
+] as const;
+
+/** The config without `keys`. */
+export function omitKeys(config: ConfigValues, keys: readonly string[]): ConfigValues {
+  return Object.fromEntries(Object.entries(config).filter(([k]) => !keys.includes(k)));
 }
 
 /** Config values under flags: a flag given on the command line wins. */

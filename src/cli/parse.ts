@@ -1,11 +1,15 @@
 import { parseArgs } from "node:util";
 import { Diagnostics } from "../diagnostics.js";
 import type { Event } from "../events/event.js";
+import type { ParseOutcome } from "../parsers/line-parser.js";
 import { ParseStats } from "../parsers/parse-stats.js";
 import { parseFiles } from "../pipeline.js";
 import { openBatchFiles } from "../sources/file-batch.js";
-import { TIME_OPTIONS, formatOption, resolveTime, writeOut } from "./common-options.js";
+import type { RawLine } from "../sources/line.js";
+import { writeOut } from "../util/write-out.js";
+import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
 import { UsageError } from "./usage-error.js";
+import { FileTally } from "./file-tally.js";
 import { renderParseSummary } from "./summary.js";
 
 export const PARSE_HELP = `scanwatch parse [options] FILE... | -
@@ -43,18 +47,16 @@ export async function parseCommand(argv: string[]): Promise<number> {
   const stats = new ParseStats();
   const out = process.stdout;
   const explain = values.explain === true;
-  const onOutcome = explain
-    ? (
-        raw: { file: string; line: number; text: string },
-        o: import("../parsers/line-parser.js").ParseOutcome,
-      ) => {
-        const where = `${raw.file}:${raw.line}`;
-        const verdict = o.ok
-          ? `${o.parser} (${o.format}) → ${o.event.type}${o.event.type === "auth" ? "/" + o.event.kind : ""}`
-          : `rejected: ${o.reason}${o.format ? ` (${o.format})` : ""}`;
-        out.write(`${where}\t${verdict}\t${raw.text.slice(0, 160)}\n`);
-      }
-    : undefined;
+  const tally = new FileTally();
+  const onOutcome = (raw: RawLine, o: ParseOutcome) => {
+    tally.record(raw, o);
+    if (!explain) return;
+    const where = `${raw.file}:${raw.line}`;
+    const verdict = o.ok
+      ? `${o.parser} (${o.format}) → ${o.event.type}${o.event.type === "auth" ? "/" + o.event.kind : ""}`
+      : `rejected: ${o.reason}${o.format ? ` (${o.format})` : ""}`;
+    out.write(`${where}\t${verdict}\t${raw.text.slice(0, 160)}\n`);
+  };
   if (!explain && format === "table") out.write(tableHeader());
   for await (const batch of parseFiles(files, { ...time, onOutcome }, stats, diagnostics)) {
     if (explain) continue;
@@ -62,7 +64,13 @@ export async function parseCommand(argv: string[]): Promise<number> {
     for (const e of batch) text += format === "ndjson" ? JSON.stringify(e) + "\n" : tableRow(e);
     await writeOut(out, text);
   }
-  process.stderr.write(renderParseSummary(stats, diagnostics));
+  process.stderr.write(
+    renderParseSummary(stats, diagnostics) +
+      tally
+        .warnings()
+        .map((w) => `  ${w}\n`)
+        .join(""),
+  );
   return diagnostics.get("scanwatch_read_errors_total") > 0 ? 1 : 0;
 }
 

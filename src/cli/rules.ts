@@ -1,7 +1,19 @@
+import { stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { loadRules, RuleError, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
+import type { CompiledRule } from "../rules/compiled-rule.js";
+import { loadRuleFile, loadRules, RuleError, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { ruleSchema } from "../rules/rule-schema.js";
 import { UsageError } from "./usage-error.js";
+
+export const RULES_HELP = `scanwatch rules check [DIR | FILE...]
+scanwatch rules schema
+
+check: validates rule files against rules/rule.schema.json and the cross-field checks: every
+*.json of DIR (default: the shipped rules/), or the FILEs given. Problems are listed as file:
+/pointer: message. Exit status 0 when all are valid, 1 otherwise.
+schema: prints the rule JSON Schema, assembled from the detector modules (rules/rule.schema.json
+is this output).
+`;
 
 export async function rulesCommand(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -9,37 +21,48 @@ export async function rulesCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: { help: { type: "boolean", short: "h" } },
   });
-  const [sub, dir, ...extra] = positionals;
+  const [sub, ...paths] = positionals;
   if (values.help || sub === undefined) {
-    process.stdout.write(
-      "scanwatch rules check [DIR]   validate every rule file in DIR (default: the shipped rules/)\n" +
-        "scanwatch rules schema        print the rule JSON Schema, assembled from the detectors\n",
-    );
+    process.stdout.write(RULES_HELP);
     return values.help ? 0 : 2;
   }
-  if (sub === "schema" && dir === undefined) {
+  if (sub === "schema" && paths.length === 0) {
     process.stdout.write(JSON.stringify(ruleSchema(), null, 2) + "\n");
     return 0;
   }
-  if (sub !== "check" || extra.length)
+  if (sub !== "check")
     throw new UsageError(
-      `rules: unknown subcommand "${positionals.join(" ")}" (expected: rules check [DIR] or rules schema)`,
+      `rules: unknown subcommand "${sub}" (expected: rules check [DIR | FILE...] or rules schema)`,
     );
-  const where = dir ?? SHIPPED_RULES_DIR;
+  const where = paths.length ? paths : [SHIPPED_RULES_DIR];
+  const problems: string[] = [];
+  let valid = 0;
+  for (const path of where) {
+    try {
+      const rules = (await isFile(path)) ? [await loadRuleFile(path)] : await loadRules(path);
+      for (const r of rules) process.stdout.write(describe(r));
+      valid += rules.length;
+    } catch (e) {
+      if (!(e instanceof RuleError)) throw e;
+      problems.push(...e.problems);
+    }
+  }
+  if (problems.length) {
+    process.stderr.write(`scanwatch: invalid rules:\n  ${problems.join("\n  ")}\n`);
+    return 1;
+  }
+  process.stdout.write(`${valid} rules valid in ${where.join(", ")}\n`);
+  return 0;
+}
+
+function describe(r: CompiledRule): string {
+  return `ok  ${r.id.padEnd(20)} ${r.detector.padEnd(16)} window ${r.windowMs / 1000}s threshold ${r.threshold}${r.slow ? " slow" : ""}\n`;
+}
+
+async function isFile(path: string): Promise<boolean> {
   try {
-    const rules = await loadRules(where);
-    for (const r of rules) {
-      process.stdout.write(
-        `ok  ${r.id.padEnd(20)} ${r.detector.padEnd(16)} window ${r.windowMs / 1000}s threshold ${r.threshold}${r.slow ? " slow" : ""}\n`,
-      );
-    }
-    process.stdout.write(`${rules.length} rules valid in ${where}\n`);
-    return 0;
-  } catch (e) {
-    if (e instanceof RuleError) {
-      process.stderr.write(`scanwatch: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+    return (await stat(path)).isFile();
+  } catch {
+    return false; // loadRules says what is wrong with it
   }
 }

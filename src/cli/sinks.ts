@@ -1,12 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Diagnostics } from "../diagnostics.js";
 import { FileSink } from "../sinks/file.js";
 import type { Sink } from "../sinks/sink.js";
 import { StdoutSink } from "../sinks/stdout.js";
-import { WebhookSink } from "../sinks/webhook.js";
-import { UsageError } from "./usage-error.js";
+import { WebhookSink } from "../sinks/webhook/index.js";
+import { RuntimeError, UsageError } from "./usage-error.js";
 
 export const SINK_OPTIONS = {
   out: { type: "string" },
@@ -24,7 +23,7 @@ export const SINK_HELP = `  --out FILE              also append alerts as NDJSON
                           SCANWATCH_WEBHOOK_SECRET or --webhook-secret-file gives a secret
   --webhook-format json|slack   payload: the alert JSON (default) or a Slack-style text message
   --webhook-timeout SECONDS     per request (default 5)
-  --spool DIR             durable queue of undelivered webhook alerts (default: state dir/spool)
+  --spool DIR             durable queue of undelivered webhook alerts (default: spool/ in the state directory)
   --dead-letter FILE      where alerts an endpoint refused (4xx) are kept (default: spool/dead-letter.ndjson)
   --no-stdout             do not print alerts on stdout
 `;
@@ -40,16 +39,12 @@ export interface SinkFlags {
   "no-stdout"?: boolean;
 }
 
-export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.STATE_DIRECTORY) return env.STATE_DIRECTORY.split(":")[0]!;
-  return join(env.XDG_STATE_HOME ?? join(homedir(), ".local", "state"), "scanwatch");
-}
-
 /** Builds stdout, file and webhook sinks from flags. Secrets come from the environment or a file only. */
 export async function buildSinks(
   flags: SinkFlags,
   format: "ndjson" | "table",
   diagnostics: Diagnostics,
+  spoolDir: string,
 ): Promise<Sink[]> {
   const sinks: Sink[] = [];
   if (!flags["no-stdout"]) sinks.push(new StdoutSink(format));
@@ -67,18 +62,21 @@ export async function buildSinks(
       try {
         secret = (await readFile(flags["webhook-secret-file"], "utf8")).trim();
       } catch (e) {
-        throw new UsageError(
-          `--webhook-secret-file: cannot read ${flags["webhook-secret-file"]} (${(e as NodeJS.ErrnoException).code})`,
+        // The flag is right; the file is not there or not readable by this user: a runtime fault.
+        throw new RuntimeError(
+          `--webhook-secret-file: cannot read ${flags["webhook-secret-file"]} (${(e as NodeJS.ErrnoException).code})` +
+            `; it must exist and be readable by the user scanwatch runs as`,
         );
       }
-      if (!secret) throw new UsageError(`--webhook-secret-file: ${flags["webhook-secret-file"]} is empty`);
+      if (!secret) throw new RuntimeError(`--webhook-secret-file: ${flags["webhook-secret-file"]} is empty`);
     }
-    const spoolDir = flags.spool ?? join(defaultStateDir(), "spool");
-    for (const url of hooks) {
+    const labels = webhookLabels(hooks);
+    for (const [i, url] of hooks.entries()) {
       if (!/^https?:\/\//.test(url)) throw new UsageError(`--webhook: expected an http:// or https:// URL`);
       sinks.push(
         new WebhookSink({
           url,
+          label: labels[i],
           secret,
           timeoutMs: timeout * 1000,
           spoolDir,
@@ -90,4 +88,24 @@ export async function buildSinks(
     }
   }
   return sinks;
+}
+
+/**
+ * The metric label of each webhook: its `scheme://host[:port]`, with ` #2`, ` #3`... for a second
+ * and third webhook on one host, so their series stay apart. Never the path or query (tokens).
+ */
+export function webhookLabels(urls: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return urls.map((url) => {
+    let origin: string;
+    try {
+      const u = new URL(url);
+      origin = `${u.protocol}//${u.host}`;
+    } catch {
+      origin = "<invalid url>";
+    }
+    const n = (seen.get(origin) ?? 0) + 1;
+    seen.set(origin, n);
+    return n === 1 ? origin : `${origin} #${n}`;
+  });
 }

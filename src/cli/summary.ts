@@ -1,5 +1,7 @@
 import type { Diagnostics } from "../diagnostics.js";
 import type { ParseStats } from "../parsers/parse-stats.js";
+import type { AllowList } from "../rules/allow-list.js";
+import type { CrossFileDedup } from "../sources/dedup.js";
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 
@@ -38,4 +40,17 @@ export function renderParseSummary(stats: ParseStats, diagnostics: Diagnostics):
 
 function sorted(m: Map<string, number>): [string, number][] {
   return [...m].sort((a, b) => b[1] - a[1]);
+}
+
+/** The summary line for lines read twice (UFW writes each packet to kern.log and ufw.log). */
+export function renderDuplicates(dedup: CrossFileDedup): string {
+  const byFile = sorted(dedup.droppedByFile)
+    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .join(", ");
+  return `  lines also read from another file, counted once: ${fmt(dedup.dropped)} (copies in ${byFile})\n`;
+}
+
+/** The summary line for the global allow-list: how much of the input it kept from every rule. */
+export function renderAllowed(allow: AllowList): string {
+  return `  events from allowed sources (--allow ${allow.entries.join(", ")}), not examined: ${fmt(allow.allowed)}\n`;
 }

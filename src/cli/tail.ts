@@ -3,23 +3,38 @@ import { parseArgs } from "node:util";
 import { Diagnostics } from "../diagnostics.js";
 import { Engine } from "../detect/engine.js";
 import { FallbackStore } from "../detect/fallback-store.js";
-import { isRedisSpec, openStore, storeSpecFrom } from "../detect/open-store.js";
+import { openStore, storeSpecFrom } from "../detect/open-store.js";
 import type { WindowStore } from "../detect/window-store.js";
 import { MetricsServer } from "../metrics.js";
 import { LineParser } from "../parsers/line-parser.js";
 import { ParseStats } from "../parsers/parse-stats.js";
+import type { Event } from "../events/event.js";
 import { liveSource, runPipeline, type LineSource } from "../pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
-import { tailFiles } from "../sources/file-tail.js";
+import { tailFiles, type TailSource } from "../sources/file-tail/index.js";
 import { followJournal } from "../sources/journal.js";
 import type { RawLine } from "../sources/line.js";
-import { defaultStatePath, TailState } from "../sources/tail-state.js";
+import { TailState } from "../sources/tail-state.js";
+import { FileSink } from "../sinks/file.js";
 import type { Sink } from "../sinks/sink.js";
-import { WebhookSink } from "../sinks/webhook.js";
-import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
+import { WebhookSink } from "../sinks/webhook/index.js";
+import { StatusBoard } from "../status/board.js";
+import { Cleanup } from "../util/cleanup.js";
+import { errCode } from "../util/fs-errors.js";
+import type { Lock } from "../util/pid-lock.js";
+import { lockSpool, lockState } from "./agent-locks.js";
+import { ALLOW_HELP, allowListFrom } from "./allow-option.js";
+import { TIME_OPTIONS, formatOption, hostPortOption, resolveTime, secondsOption } from "./common-options.js";
 import { loadConfig, mergeConfig } from "./config.js";
+import { duplicateFilter } from "./duplicates.js";
+import { healthOf } from "./health.js";
+import { statusDoc } from "./status.js";
+import { shouldLog } from "./log-filter.js";
 import { buildSinks, SINK_HELP, SINK_OPTIONS } from "./sinks.js";
-import { RuntimeError, UsageError } from "./usage-error.js";
+import { resolveStateLocation } from "./state-location.js";
+import { checkStoreSpec } from "./store-option.js";
+import { onStdoutClosed } from "./stdout-closed.js";
+import { RuntimeError } from "./usage-error.js";
 
 export const DEFAULT_FILES = [
   "/var/log/kern.log",
@@ -36,19 +51,24 @@ Follows firewall and sshd logs as they grow and alerts within a second. Survives
 Default files: the ones of ${DEFAULT_FILES.join(", ")} that exist.
 
   --journal               read the systemd journal (journalctl -f -o json) instead of files
-  --state FILE            position state file (default: $STATE_DIRECTORY, /var/lib/scanwatch or ~/.local/state)
+  --state DIR|FILE        where positions (DIR/state.json) and the webhook spool (DIR/spool) live
+                          (default: $STATE_DIRECTORY, else /var/lib/scanwatch if writable, else
+                          $XDG_STATE_HOME/scanwatch or ~/.local/state/scanwatch); one agent per DIR
   --from-start            read existing content first (default: start at the end)
   --store memory|redis://HOST:PORT/DB   window store (default: $REDIS_URL, else memory);
-                          while Redis is unreachable, detection goes on in memory
+                          while Redis is unreachable (at start too), detection goes on in memory
+  --require-store         exit 1 when Redis cannot be reached at start, rather than start in memory
   --key-prefix PREFIX     Redis key prefix (default scanwatch:)
   --rules DIR             rules folder (default: the shipped rules/); SIGHUP reloads it
-  --year YYYY --tz ZONE   year and zone for stamps that lack them
+${ALLOW_HELP}  --year YYYY --tz ZONE   year and zone for stamps that lack them
+  --disorder SECONDS      tolerated time disorder between followed files (default 5)
   --format ndjson|table   alert format on stdout
   --metrics HOST:PORT     serve Prometheus /metrics and /healthz (e.g. 127.0.0.1:9464)
   --config FILE           JSON file with any of these options by name; flags override it
-  --verbose               also log informational messages (rotations, resumes)
+  --verbose               also log the routine of following files (rotations, resumes)
 ${SINK_HELP}
-Signals: SIGTERM/SIGINT stop, flush and save positions (exit 0); SIGHUP reloads rules.
+Signals: SIGTERM/SIGINT stop, flush and save positions (exit 0); SIGHUP reloads rules and
+reopens the --out file (logrotate's postrotate).
 `;
 
 const OPTIONS = {
@@ -59,7 +79,9 @@ const OPTIONS = {
   "from-start": { type: "boolean" },
   store: { type: "string" },
   "key-prefix": { type: "string" },
+  "require-store": { type: "boolean" },
   rules: { type: "string" },
+  allow: { type: "string", multiple: true },
   format: { type: "string" },
   metrics: { type: "string" },
   config: { type: "string" },
@@ -79,16 +101,18 @@ export async function tailCommand(argv: string[]): Promise<number> {
     files?: string[];
   };
   const time = resolveTime(values);
+  const disorderMs = values.disorder !== undefined ? secondsOption(values.disorder, "--disorder") : 5000;
+  if (values.metrics) hostPortOption(values.metrics, "--metrics");
   const format = formatOption(values.format, process.stdout.isTTY === true);
   const storeSpec = storeSpecFrom(values.store);
-  if (storeSpec !== "memory" && !isRedisSpec(storeSpec))
-    throw new UsageError(`--store: expected "memory" or a redis:// URL`);
+  checkStoreSpec(storeSpec, values.store !== undefined ? "--store" : "REDIS_URL");
 
   const diagnostics = new Diagnostics();
   const verbose = values.verbose === true;
   diagnostics.onReport((m) => {
-    if (m.level !== "info" || verbose) process.stderr.write(`scanwatch: ${m.level}: ${m.message}\n`);
+    if (shouldLog(m, verbose)) process.stderr.write(`scanwatch: ${m.level}: ${m.message}\n`);
   });
+  const allow = allowListFrom(values.allow, diagnostics);
 
   let files: string[] = [];
   if (!values.journal) {
@@ -105,56 +129,86 @@ export async function tailCommand(argv: string[]): Promise<number> {
   const rulesDir = values.rules ?? SHIPPED_RULES_DIR;
   const rules = await loadRules(rulesDir); // RuleError: exit 1 in main()
 
-  let store: WindowStore;
-  if (storeSpec === "memory") store = await openStore({ store: "memory" }, diagnostics);
-  else {
-    const primary = await openStore({ store: storeSpec, keyPrefix: values["key-prefix"] }, diagnostics);
-    store = new FallbackStore(primary, diagnostics);
-  }
-  const sinks: Sink[] = await buildSinks(values, format, diagnostics);
-  const engine = new Engine(rules, store, {
-    diagnostics,
-    disorderMs: values.disorder !== undefined ? Number(values.disorder) * 1000 : 5000,
-  });
-
-  const statePath = values.state ?? defaultStatePath();
-  const state = await TailState.load(statePath, diagnostics);
-  const journal = values.journal
-    ? followJournal({ fromStart: values["from-start"] === true, diagnostics })
-    : undefined;
-  const source = journal
-    ? undefined
-    : tailFiles(files, {
-        fromStart: values["from-start"] === true,
-        state,
-        diagnostics,
-        saveEveryMs: 250,
-        pollMs: 100,
-        maxBatchLines: 4096,
-      });
-
+  // Whatever opens is closed again if a later step fails: a half-started agent must not linger.
+  const cleanup = new Cleanup();
+  const location = resolveStateLocation({ state: values.state, spool: values.spool });
+  const board = new StatusBoard();
+  const locks: Lock[] = [];
+  cleanup.add(() => locks.forEach((l) => l.release()));
+  let sinks: Sink[] = [];
   let metrics: MetricsServer | undefined;
-  if (values.metrics) {
-    metrics = new MetricsServer(diagnostics, () => {
-      const checks: Record<string, string> = {
-        store: diagnostics.get("scanwatch_store_fallback") ? "fallback to memory (Redis unreachable)" : "ok",
-        sinks:
-          sinks.some((s) => s instanceof WebhookSink) &&
-          diagnostics.series("scanwatch_spool_depth").some(([, v]) => v > 1000)
-            ? "webhook backlog"
-            : "ok",
-        sources: "ok",
-      };
-      return { ok: checks.store === "ok" && checks.sinks === "ok", checks };
-    });
-    try {
-      const at = await metrics.listen(values.metrics);
-      process.stderr.write(`scanwatch: metrics on http://${at}/metrics\n`);
-    } catch (e) {
-      throw new RuntimeError(`--metrics ${values.metrics}: cannot listen (${(e as Error).message})`);
+  let metricsAt: string | undefined;
+  let store: WindowStore;
+  let journal: ReturnType<typeof followJournal> | undefined;
+  let source: TailSource | undefined;
+  let engine: Engine;
+  try {
+    // One agent per state and spool, and a free metrics port: the likeliest startup failures,
+    // checked before anything else is open.
+    locks.push(await lockState(location.statePath, diagnostics));
+    if (values.webhook?.length) locks.push(await lockSpool(location.spoolDir, diagnostics));
+    if (values.metrics) {
+      const health = () =>
+        healthOf({
+          storeFallback: diagnostics.get("scanwatch_store_fallback") > 0,
+          spoolDepths: diagnostics.series("scanwatch_spool_depth").map(([, v]) => v),
+          missingFiles: (source?.files() ?? []).filter((f) => f.waiting).map((f) => f.path),
+        });
+      metrics = new MetricsServer(diagnostics, health, () =>
+        statusDoc(board, {
+          health: health(),
+          store: store?.kind ?? "starting",
+          files: source?.files() ?? [],
+          diagnostics,
+        }),
+      );
+      try {
+        metricsAt = await metrics.listen(values.metrics);
+      } catch (e) {
+        throw new RuntimeError(`--metrics ${values.metrics}: cannot listen (${(e as Error).message})`);
+      }
+      cleanup.add(() => metrics?.close());
     }
+
+    if (storeSpec === "memory") store = await openStore({ store: "memory" }, diagnostics);
+    else {
+      // Redis down at start is like Redis going away later: detect in memory and keep trying,
+      // unless asked to insist on the shared store.
+      const requireStore = values["require-store"] === true;
+      store = await FallbackStore.start(
+        () => openStore({ store: storeSpec, keyPrefix: values["key-prefix"] }, diagnostics),
+        diagnostics,
+        (e) => !requireStore && errCode(e) === "STORE_UNREACHABLE",
+      );
+    }
+    cleanup.add(() => store.close());
+    sinks = await buildSinks(values, format, diagnostics, location.spoolDir);
+    cleanup.add(() =>
+      Promise.allSettled(sinks.map((s) => (s instanceof WebhookSink ? s.close({ drainMs: 0 }) : s.close()))),
+    );
+    engine = new Engine(rules, store, { diagnostics, disorderMs });
+
+    const state = await TailState.load(location.statePath, diagnostics);
+    journal = values.journal
+      ? followJournal({ fromStart: values["from-start"] === true, diagnostics })
+      : undefined;
+    source = journal
+      ? undefined
+      : tailFiles(files, {
+          fromStart: values["from-start"] === true,
+          state,
+          diagnostics,
+          saveEveryMs: 250,
+          pollMs: 100,
+          maxBatchLines: 4096,
+        });
+  } catch (e) {
+    await cleanup.run();
+    throw e;
   }
 
+  // UFW logs each packet to kern.log and ufw.log, and both are followed by default.
+  const dedup = files.length > 1 ? duplicateFilter(disorderMs, diagnostics) : undefined;
   const parsers = new Map<string, LineParser>();
   const parserFor = (file: string) => {
     let p = parsers.get(file);
@@ -175,10 +229,16 @@ export async function tailCommand(argv: string[]): Promise<number> {
   const onTerm = () => stop("SIGTERM");
   const onInt = () => stop("SIGINT");
   const onHup = () => {
+    // logrotate's postrotate: alerts go to a new --out file from here on.
+    for (const s of sinks)
+      if (s instanceof FileSink)
+        void s
+          .reopen()
+          .then(() => diagnostics.report("info", "sink_file_reopened", `--out ${s.path}: reopened (SIGHUP)`));
     loadRules(rulesDir).then(
       (r) => {
         engine.setRules(r);
-        diagnostics.report("warn", "rules_reloaded", `rules reloaded from ${rulesDir} (${r.length} rules)`);
+        diagnostics.report("info", "rules_reloaded", `rules reloaded from ${rulesDir} (${r.length} rules)`);
       },
       (e: Error) =>
         diagnostics.report(
@@ -188,9 +248,13 @@ export async function tailCommand(argv: string[]): Promise<number> {
         ),
     );
   };
+  // Printed once everything is open, right before the handlers go in (in the same synchronous
+  // run): a supervisor or test that waits for this line can signal at once.
+  if (metricsAt) process.stderr.write(`scanwatch: metrics on http://${metricsAt}/metrics\n`);
   process.on("SIGTERM", onTerm);
   process.on("SIGINT", onInt);
   process.on("SIGHUP", onHup);
+  const restoreStdout = onStdoutClosed(() => stop("stdout closed"));
 
   // How far behind each followed file we are, for the metrics: its size minus the committed offset.
   const lagTimer = setInterval(() => {
@@ -218,6 +282,13 @@ export async function tailCommand(argv: string[]): Promise<number> {
       ),
       engine,
       sinks,
+      // Before detection: lines read twice from two files (UFW's kern.log and ufw.log), allowed sources.
+      filters: [
+        ...(dedup ? [(b: Event[]) => dedup.filter(b)] : []),
+        ...(allow ? [(b: Event[]) => allow.filter(b)] : []),
+      ],
+      onEvents: (events) => board.observe(events),
+      onAlerts: (alerts) => board.alerted(alerts),
       stopping: () => stopping,
     });
   } catch (e) {
@@ -235,6 +306,8 @@ export async function tailCommand(argv: string[]): Promise<number> {
     process.off("SIGTERM", onTerm);
     process.off("SIGINT", onInt);
     process.off("SIGHUP", onHup);
+    restoreStdout();
+    for (const l of locks) l.release();
   }
   return status;
 }

@@ -2,36 +2,72 @@ import type { Diagnostics } from "../diagnostics.js";
 import { MemoryStore } from "./memory-store.js";
 import type { EscalateResult, WindowSnapshot, WindowStore, WindowUpdate } from "./window-store.js";
 
+export interface FallbackStoreOptions {
+  /** How often, in wall time, an unreachable Redis is asked again. Default 5000 ms. */
+  retryMs?: number;
+  now?: () => number;
+}
+
 /**
  * For `tail`: Redis when it answers, the memory store while it does not. A failed call switches
  * to memory at once (the batch is applied there, so detection goes on), says so in the logs, the
  * metrics (`scanwatch_store_fallback` = 1) and in every alert raised meanwhile; a probe every
- * `retryMs` of wall time switches back when Redis answers again. Windows restart on each switch:
- * what was counted on one side is not copied to the other.
+ * `retryMs` of wall time switches back when Redis answers again, and says so. Windows restart on
+ * each switch: what was counted on one side is not copied to the other.
+ *
+ * `start` begins the same way when Redis cannot be reached at all at startup: detection starts
+ * in memory and the probe keeps trying to connect, so a Redis that comes up after scanwatch (boot
+ * order, a restart of both) is picked up without a restart of scanwatch.
  */
 export class FallbackStore implements WindowStore {
   private readonly memory: MemoryStore;
+  private primary: WindowStore | undefined;
   private usingMemory = false;
   private lastProbe = 0;
   private probing = false;
   private probeTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly retryMs: number;
+  private readonly now: () => number;
 
-  constructor(
-    private readonly primary: WindowStore,
+  private constructor(
+    private readonly connect: () => Promise<WindowStore>,
     private readonly diagnostics: Diagnostics,
-    private readonly retryMs = 5000,
-    private readonly now: () => number = Date.now,
+    options: FallbackStoreOptions,
   ) {
+    this.retryMs = options.retryMs ?? 5000;
+    this.now = options.now ?? Date.now;
     this.memory = new MemoryStore({ diagnostics });
     diagnostics.gauge("scanwatch_store_fallback", 0);
   }
 
   get shared(): boolean {
-    return !this.usingMemory && this.primary.shared;
+    return !this.usingMemory && this.primary?.shared === true;
+  }
+
+  /**
+   * Connects through `connect`. When that fails and `isUnreachable(error)` says Redis is merely
+   * not answering, starts on the memory store (reported as `store_fallback`) and keeps trying;
+   * any other failure (a bad URL, a server too old) is thrown, as it will not fix itself.
+   */
+  static async start(
+    connect: () => Promise<WindowStore>,
+    diagnostics: Diagnostics,
+    isUnreachable: (e: unknown) => boolean,
+    options: FallbackStoreOptions = {},
+  ): Promise<FallbackStore> {
+    const s = new FallbackStore(connect, diagnostics, options);
+    try {
+      s.primary = await connect();
+    } catch (e) {
+      if (!isUnreachable(e)) throw e;
+      s.fallBack(`Redis unreachable at start (${(e as Error).message})`);
+    }
+    return s;
   }
 
   get kind(): "memory" | "redis" {
-    return this.usingMemory ? "memory" : this.primary.kind;
+    return this.usingMemory || !this.primary ? "memory" : this.primary.kind;
   }
 
   /** A sentence for alert evidence while on the fallback, else undefined. */
@@ -41,13 +77,37 @@ export class FallbackStore implements WindowStore {
       : undefined;
   }
 
-  /** Asks Redis whether it answers again and switches back to it if so. */
+  private fallBack(why: string): void {
+    this.usingMemory = true;
+    this.lastProbe = this.now();
+    // Probing only on calls left a quiet log on the fallback (and /healthz at 503) long
+    // after Redis was back: no lines, no calls, no probe. Probe on a timer as well.
+    this.probeTimer ??= setInterval(() => void this.probe(), this.retryMs);
+    this.probeTimer.unref();
+    this.diagnostics.gauge("scanwatch_store_fallback", 1);
+    this.diagnostics.count("scanwatch_store_failures_total");
+    this.diagnostics.report(
+      "warn",
+      "store_fallback",
+      `${why}; detecting with the in-memory store until it answers again`,
+    );
+  }
+
+  /** Asks Redis whether it answers again (connecting if it never did) and switches back if so. */
   private async probe(): Promise<void> {
-    if (!this.usingMemory || this.probing) return;
+    if (!this.usingMemory || this.probing || this.closed) return;
     this.probing = true;
     this.lastProbe = this.now();
     try {
-      await this.primary.size();
+      if (this.primary) await this.primary.size();
+      else {
+        const connected = await this.connect();
+        if (this.closed) {
+          await connected.close();
+          return;
+        }
+        this.primary = connected;
+      }
       this.usingMemory = false;
       clearInterval(this.probeTimer);
       this.probeTimer = undefined;
@@ -62,23 +122,11 @@ export class FallbackStore implements WindowStore {
 
   private async run<T>(op: (s: WindowStore) => Promise<T>): Promise<T> {
     if (this.usingMemory && this.now() - this.lastProbe >= this.retryMs) await this.probe();
-    if (!this.usingMemory) {
+    if (!this.usingMemory && this.primary) {
       try {
         return await op(this.primary);
       } catch (e) {
-        this.usingMemory = true;
-        this.lastProbe = this.now();
-        // Probing only on calls left a quiet log on the fallback (and /healthz at 503) long
-        // after Redis was back: no lines, no calls, no probe. Probe on a timer as well.
-        this.probeTimer ??= setInterval(() => void this.probe(), this.retryMs);
-        this.probeTimer.unref();
-        this.diagnostics.gauge("scanwatch_store_fallback", 1);
-        this.diagnostics.count("scanwatch_store_failures_total");
-        this.diagnostics.report(
-          "warn",
-          "store_fallback",
-          `Redis failed (${(e as Error).message}); detecting with the in-memory store until it answers again`,
-        );
+        this.fallBack(`Redis failed (${(e as Error).message})`);
       }
     }
     return op(this.memory);
@@ -106,8 +154,9 @@ export class FallbackStore implements WindowStore {
     return this.run((s) => s.size());
   }
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.probeTimer);
     this.probeTimer = undefined;
-    await Promise.allSettled([this.primary.close(), this.memory.close()]);
+    await Promise.allSettled([this.primary?.close(), this.memory.close()]);
   }
 }

@@ -49,23 +49,11 @@ export async function loadRules(dir: string): Promise<CompiledRule[]> {
   const seen = new Map<string, string>();
   for (const name of names) {
     const file = join(dir, name);
-    let data: unknown;
-    try {
-      data = JSON.parse(await readFile(file, "utf8"));
-    } catch (e) {
-      problems.push(`${file}: not valid JSON (${(e as Error).message})`);
-      continue;
-    }
-    const r = compileRule(data, file);
-    if (typeof r === "string" || Array.isArray(r)) {
-      problems.push(...(Array.isArray(r) ? r : [r]));
-      continue;
-    }
+    const r = await readRule(file, problems);
+    if (!r) continue;
     const prev = seen.get(r.id);
     if (prev) problems.push(`${file}: /id: "${r.id}" is already used by ${prev}`);
     seen.set(r.id, file);
-    if (basename(file, ".json") !== r.id)
-      problems.push(`${file}: /id: "${r.id}" must match the file name (${basename(file, ".json")})`);
     rules.push(r);
   }
   if (problems.length) throw new RuleError(problems);
@@ -88,6 +76,43 @@ const COMMON = new Set([
   "severity",
   "cooldown",
 ]);
+
+/**
+ * Loads and checks one rule file, as `loadRules` checks each file of a folder (schema, cross-field
+ * checks, id matching the file name). Throws a RuleError listing its problems. The rule is
+ * returned even when `enabled: false`, since checking it is the point.
+ */
+export async function loadRuleFile(file: string): Promise<CompiledRule> {
+  const problems: string[] = [];
+  const r = await readRule(file, problems);
+  if (!r || problems.length) throw new RuleError(problems);
+  return r;
+}
+
+/** Reads, validates and compiles `file`, appending what is wrong to `problems`. */
+async function readRule(
+  file: string,
+  problems: string[],
+): Promise<(CompiledRule & { enabled: boolean }) | undefined> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(file, "utf8"));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    problems.push(
+      code ? `${file}: cannot read (${code})` : `${file}: not valid JSON (${(e as Error).message})`,
+    );
+    return undefined;
+  }
+  const r = compileRule(data, file);
+  if (typeof r === "string" || Array.isArray(r)) {
+    problems.push(...(Array.isArray(r) ? r : [r]));
+    return undefined;
+  }
+  if (basename(file, ".json") !== r.id)
+    problems.push(`${file}: /id: "${r.id}" must match the file name (${basename(file, ".json")})`);
+  return r;
+}
 
 interface RuleSpec {
   id: string;

@@ -1,4 +1,4 @@
-import { open, type FileHandle } from "node:fs/promises";
+import { open, stat, type FileHandle } from "node:fs/promises";
 import type { Alert } from "../events/alert.js";
 import type { Diagnostics } from "../diagnostics.js";
 import type { Sink } from "./sink.js";
@@ -7,6 +7,13 @@ export interface FileSinkOptions {
   /** The NDJSON file alerts are appended to; created if missing, never truncated. */
   path: string;
   diagnostics: Diagnostics;
+  /**
+   * How often a write checks that `path` is still the open file (logrotate moved it away), in
+   * ms; 0 checks on every write. Default 1000.
+   */
+  checkEveryMs?: number;
+  /** The clock for `checkEveryMs`. */
+  now?: () => number;
 }
 
 /**
@@ -20,12 +27,21 @@ export interface FileSinkOptions {
  * A failed open or write (full disk, permission denied) is reported as `sink_file_error` and
  * counted; `write` never throws. The next write reopens the file, so an operator who frees space
  * or fixes the permission needs no restart.
+ *
+ * Rotation: `reopen()` (SIGHUP, logrotate's postrotate) makes the next alert go to a new file at
+ * `path`; without it, a write that finds `path` moved or removed (checked at most every
+ * `checkEveryMs`) reopens by itself, reported as `sink_file_reopened`. The alert that noticed is
+ * written to the new file; any written between the move and the check went to the moved one.
+ * copytruncate needs neither: appends follow the truncated file's end.
  */
 export class FileSink implements Sink {
   readonly name = "file";
-  private readonly path: string;
+  readonly path: string;
   private readonly diagnostics: Diagnostics;
   private handle: Promise<FileHandle> | undefined;
+  private readonly checkEveryMs: number;
+  private readonly now: () => number;
+  private lastCheck = 0;
   // Writes run one after another: two concurrent appends of one handle may interleave their bytes
   // when the kernel writes either of them in more than one piece.
   private queue: Promise<void> = Promise.resolve();
@@ -38,6 +54,15 @@ export class FileSink implements Sink {
     }
     this.path = options.path;
     this.diagnostics = options.diagnostics;
+    this.checkEveryMs = options.checkEveryMs ?? 1000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Closes the file after the writes queued so far; the next alert opens `path` anew. */
+  reopen(): Promise<void> {
+    const run = this.queue.then(() => this.closeHandle());
+    this.queue = run;
+    return run;
   }
 
   write(alert: Alert): Promise<void> {
@@ -49,6 +74,10 @@ export class FileSink implements Sink {
 
   async close(): Promise<void> {
     await this.queue;
+    await this.closeHandle();
+  }
+
+  private async closeHandle(): Promise<void> {
     const handle = this.handle;
     this.handle = undefined;
     if (!handle) return;
@@ -59,9 +88,38 @@ export class FileSink implements Sink {
     }
   }
 
+  /** Is the open file no longer at `path` (renamed by logrotate, or deleted)? */
+  private async movedAway(): Promise<boolean> {
+    if (!this.handle) return false;
+    try {
+      const [open, there] = await Promise.all([
+        (await this.handle).stat(),
+        stat(this.path).catch(() => undefined),
+      ]);
+      return there === undefined || there.ino !== open.ino || there.dev !== open.dev;
+    } catch {
+      return false; // the handle itself is broken: the write below reports it
+    }
+  }
+
   private async append(line: string): Promise<void> {
     try {
-      this.handle ??= open(this.path, "a");
+      const now = this.now();
+      if (this.handle && now - this.lastCheck >= this.checkEveryMs) {
+        this.lastCheck = now;
+        if (await this.movedAway()) {
+          await this.closeHandle();
+          this.diagnostics.report(
+            "info",
+            "sink_file_reopened",
+            `file sink: ${this.path} was moved or removed; writing to a new ${this.path}`,
+          );
+        }
+      }
+      if (!this.handle) {
+        this.handle = open(this.path, "a");
+        this.lastCheck = now;
+      }
       const fh = await this.handle;
       await fh.appendFile(line, "utf8");
       this.diagnostics.count("scanwatch_file_sink_writes_total", { result: "ok" });

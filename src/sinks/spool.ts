@@ -1,6 +1,8 @@
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Diagnostics, Labels } from "../diagnostics.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { errCode as codeOf, fsHint } from "../util/fs-errors.js";
 
 export const DEFAULT_SPOOL_MAX_ENTRIES = 10_000;
 export const DEFAULT_SPOOL_MAX_BYTES = 50 * 1024 * 1024;
@@ -180,25 +182,17 @@ export class Spool {
       return false;
     }
     const seq = this.nextSeq++;
-    const final = this.file(seq);
-    const tmp = final + TMP_SUFFIX;
     try {
-      await writeSynced(tmp, content);
-      await rename(tmp, final);
+      await writeFileAtomic(this.file(seq), content, { mode: 0o600 });
     } catch (err) {
-      await rm(tmp, { force: true }).catch(() => undefined);
       this.countDrop("error");
       this.diagnostics.report(
         "error",
         "spool_write_error",
-        `spool ${this.name}: cannot write an entry (${errCode(err)}); this alert is dropped, queued entries are intact${hint(err)}`,
+        `spool ${this.name}: cannot write an entry (${errCode(err)}); this alert is dropped, queued entries are intact${hint(err, this.dir)}`,
       );
       return false;
     }
-    // The rename is durable only once the directory is synced; where directories cannot be
-    // fsynced (some filesystems refuse) the entry is still whole, merely less certain to survive a
-    // power cut, so a failure here does not undo the enqueue.
-    await syncDir(this.dir);
     this.slots.push({ seq, bytes });
     this.bytes += bytes;
     this.publish();
@@ -267,7 +261,7 @@ export class Spool {
         this.diagnostics.report(
           "error",
           "spool_open_error",
-          `spool ${this.name}: cannot open directory ${this.dir} (${errCode(err)}); alerts are dropped until it opens${hint(err)}`,
+          `spool ${this.name}: cannot open directory ${this.dir} (${errCode(err)}); alerts are dropped until it opens${hint(err, this.dir)}`,
         );
       }
       return false;
@@ -321,47 +315,14 @@ function parseEntry(text: string): { id: string; body: string } | undefined {
   return typeof id === "string" && typeof body === "string" ? { id, body } : undefined;
 }
 
-async function writeSynced(path: string, content: string): Promise<void> {
-  const fh = await open(path, "w");
-  try {
-    await fh.writeFile(content, "utf8");
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await open(dir, "r");
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // See the caller: best effort by design.
-  }
-}
-
 function errCode(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === "string" ? code : "unknown error";
+  return codeOf(err) ?? "unknown error";
 }
 
 /** The fix for the common disk faults, appended to the message. */
-function hint(err: unknown): string {
-  switch (errCode(err)) {
-    case "ENOSPC":
-    case "EDQUOT":
-      return " — free disk space or lower the spool limits";
-    case "EACCES":
-    case "EPERM":
-    case "EROFS":
-      return " — make the spool directory writable by scanwatch";
-    default:
-      return "";
-  }
+function hint(err: unknown, dir: string): string {
+  const code = codeOf(err);
+  return fsHint(err, dir) + (code === "ENOSPC" || code === "EDQUOT" ? ", or lower the spool limits" : "");
 }
 
 function positiveInt(name: string, v: number): number {

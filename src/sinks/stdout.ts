@@ -1,4 +1,6 @@
 import type { Alert } from "../events/alert.js";
+import type { Writable } from "node:stream";
+import { writeOut } from "../util/write-out.js";
 import type { Sink } from "./sink.js";
 
 const SEV_COLOR: Record<string, string> = { low: "36", medium: "33", high: "31", critical: "1;31" };
@@ -26,13 +28,13 @@ export class StdoutSink implements Sink {
   readonly name = "stdout";
   constructor(
     private readonly format: "ndjson" | "table",
-    private readonly out: NodeJS.WritableStream = process.stdout,
+    private readonly out: Writable = process.stdout,
     private readonly color = format === "table" && process.stdout.isTTY === true && !process.env.NO_COLOR,
   ) {}
 
   async write(alert: Alert): Promise<void> {
     const text = this.format === "ndjson" ? JSON.stringify(alert) + "\n" : formatAlertText(alert, this.color);
-    if (!this.out.write(text)) await new Promise<void>((r) => this.out.once("drain", () => r()));
+    await writeOut(this.out, text);
   }
 
   async close(): Promise<void> {}

@@ -1,22 +1,46 @@
 import { MAX_LINE_BYTES } from "./line.js";
 
+export interface LineSplitterOptions {
+  /**
+   * The first bytes fed are the rest of a line already longer than MAX_LINE_BYTES (a tail that
+   * joins a file in the middle of such a line): skip them up to the next newline, counted once.
+   */
+  inLongLine?: boolean;
+}
+
 /**
  * Splits a byte stream into lines without ever holding more than MAX_LINE_BYTES of one line.
  * A longer line is dropped whole and counted (`tooLong`); its bytes are never buffered, and it
- * appears in the output as `null` so line numbers after it stay true. A
- * trailing CR (CRLF files) is removed. Bytes are decoded as UTF-8 with replacement characters,
- * so invalid sequences reach the parsers as U+FFFD rather than throwing.
+ * appears in the output as `null` so line numbers after it stay true. A trailing CR (CRLF
+ * files) is removed. Bytes are decoded as UTF-8 with replacement characters, so invalid
+ * sequences reach the parsers as U+FFFD rather than throwing.
+ *
+ * Offsets count bytes fed since this splitter was made: `fed` is all of them, `lineEnd` the
+ * bytes up to and including the last newline (where a reader that restarts must begin so as to
+ * read whole lines). `push` and `end` can also report, for every line they return, the offset
+ * just after it.
  */
 export class LineSplitter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private skipping = false;
-  tooLong = 0;
-  /** Bytes consumed up to and including the last complete line returned (for offsets). */
-  consumed = 0;
+  private skipping: boolean;
+  /** Lines dropped for being longer than MAX_LINE_BYTES. */
+  tooLong: number;
+  /** Bytes fed so far. */
+  fed = 0;
+  /** Bytes up to and including the last newline fed (or all of them after `end`). */
+  lineEnd = 0;
 
-  /** Feeds a chunk; returns the complete lines it finished (`null` for a skipped overlong line). */
-  push(chunk: Buffer): (string | null)[] {
+  constructor(options: LineSplitterOptions = {}) {
+    this.skipping = options.inLongLine === true;
+    this.tooLong = this.skipping ? 1 : 0;
+  }
+
+  /**
+   * Feeds a chunk; returns the complete lines it finished (`null` for a skipped overlong line).
+   * When `ends` is given, the offset after each returned line is appended to it.
+   */
+  push(chunk: Buffer, ends?: number[]): (string | null)[] {
     const out: (string | null)[] = [];
     let start = 0;
     for (;;) {
@@ -39,16 +63,15 @@ export class LineSplitter {
       } else out.push(decode(chunk, start, nl));
       this.pending = [];
       this.pendingBytes = 0;
-      this.consumed += nl + 1 - start;
+      this.lineEnd = this.fed + nl + 1;
+      ends?.push(this.lineEnd);
       start = nl + 1;
     }
-    if (start < chunk.length) {
+    if (start < chunk.length && !this.skipping) {
       const rest = chunk.length - start;
-      if (this.skipping) this.consumed += rest;
-      else if (this.pendingBytes + rest > MAX_LINE_BYTES) {
+      if (this.pendingBytes + rest > MAX_LINE_BYTES) {
         this.tooLong++;
         this.skipping = true;
-        this.consumed += this.pendingBytes + rest;
         this.pending = [];
         this.pendingBytes = 0;
       } else {
@@ -57,17 +80,24 @@ export class LineSplitter {
         this.pendingBytes += rest;
       }
     }
+    this.fed += chunk.length;
     return out;
   }
 
-  /** At end of input: the last line when it had no newline. */
-  end(): (string | null)[] {
-    if (this.skipping || this.pendingBytes === 0) return [];
-    const line = decode(Buffer.concat(this.pending));
-    this.consumed += this.pendingBytes;
+  /**
+   * At the end of the input: the last line when it had no newline (`null` when it was too long).
+   * The splitter is then empty and can go on with more input.
+   */
+  end(ends?: number[]): (string | null)[] {
+    let out: (string | null)[] = [];
+    if (this.skipping) out = [null];
+    else if (this.pendingBytes > 0) out = [decode(Buffer.concat(this.pending))];
     this.pending = [];
     this.pendingBytes = 0;
-    return [line];
+    this.skipping = false;
+    this.lineEnd = this.fed;
+    if (out.length) ends?.push(this.fed);
+    return out;
   }
 }
 

@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
-import { accessSync, constants, statSync } from "node:fs";
-import { copyFile, mkdir, open, readFile, rename, rm, type FileHandle } from "node:fs/promises";
-import { homedir } from "node:os";
-import { basename, dirname, isAbsolute, join } from "node:path";
+import { copyFile, readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { Diagnostics } from "../diagnostics.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { describeError as describe, errCode, fsHint } from "../util/fs-errors.js";
 
 /**
  * Where `scanwatch tail` stopped in one followed path.
@@ -123,20 +122,9 @@ export class TailState {
 
   private async write(body: string): Promise<boolean> {
     const dir = dirname(this.path);
-    const tmp = join(dir, `.${basename(this.path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-    let fh: FileHandle | undefined;
     try {
-      await mkdir(dir, { recursive: true, mode: 0o750 });
-      fh = await open(tmp, "wx", 0o640);
-      await fh.writeFile(body, "utf8");
-      // Without the fsync a crash right after rename can leave an empty file on ext4/xfs.
-      await fh.sync();
-      await fh.close();
-      fh = undefined;
-      await rename(tmp, this.path);
+      await writeFileAtomic(this.path, body, { mode: 0o640, mkdirMode: 0o750 });
     } catch (err) {
-      await fh?.close().catch(() => undefined);
-      await rm(tmp, { force: true }).catch(() => undefined);
       this.diagnostics.count("scanwatch_state_save_failures_total");
       if (!this.failing) {
         this.failing = true;
@@ -144,67 +132,13 @@ export class TailState {
           "error",
           "state_write_failed",
           `${this.path}: cannot save tail positions (${describe(err)}); still running, positions are ` +
-            `kept in memory and saving is retried. Free disk space or make ${dir} writable, ` +
-            `or set STATE_DIRECTORY.`,
+            `kept in memory and saving is retried${fsHint(err, dir) || `. Make ${dir} writable or set --state`}.`,
         );
       }
       return false;
     }
     this.failing = false;
-    await syncDir(dir);
     return true;
-  }
-}
-
-/**
- * The default state file: `$STATE_DIRECTORY/state.json` when STATE_DIRECTORY is set (systemd StateDirectory=)
- * (systemd may list several directories separated by ':'; the first is used), else
- * `/var/lib/scanwatch/state.json` when that directory (or /var/lib, to create it) is writable,
- * else `${XDG_STATE_HOME:-~/.local/state}/scanwatch/state.json`. `canWrite` is for tests.
- */
-export function defaultStatePath(
-  env: NodeJS.ProcessEnv = process.env,
-  canWrite: (dir: string) => boolean = isWritableDir,
-): string {
-  const stateDir = env["STATE_DIRECTORY"]?.split(":")[0];
-  if (stateDir) return join(stateDir, "state.json");
-  const varLib = "/var/lib/scanwatch";
-  if (canWrite(varLib) || (!exists(varLib) && canWrite("/var/lib"))) return join(varLib, "state.json");
-  // The XDG spec says a relative XDG_STATE_HOME is invalid and must be ignored.
-  const xdg = env["XDG_STATE_HOME"];
-  const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), ".local", "state");
-  return join(base, "scanwatch", "state.json");
-}
-
-function isWritableDir(dir: string): boolean {
-  try {
-    if (!statSync(dir).isDirectory()) return false;
-    accessSync(dir, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function exists(p: string): boolean {
-  try {
-    statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Makes the rename durable; some filesystems refuse fsync on a directory, which is fine. */
-async function syncDir(dir: string): Promise<void> {
-  let d: FileHandle | undefined;
-  try {
-    d = await open(dir, "r");
-    await d.sync();
-  } catch {
-    // best effort
-  } finally {
-    await d?.close().catch(() => undefined);
   }
 }
 
@@ -243,14 +177,4 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function isCount(v: unknown): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
-}
-
-function errCode(err: unknown): string | undefined {
-  return isRecord(err) && typeof err["code"] === "string" ? err["code"] : undefined;
-}
-
-function describe(err: unknown): string {
-  const code = errCode(err);
-  const msg = err instanceof Error ? err.message : String(err);
-  return code && !msg.startsWith(code) ? `${code}: ${msg}` : msg;
 }

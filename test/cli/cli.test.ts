@@ -1,18 +1,21 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ufwSynFlood } from "../e2e/support.js";
 import { validateAlert, validateEvent, schemaErrors } from "../support/schemas.js";
 
 const BIN = join(import.meta.dirname, "..", "..", "bin", "scanwatch");
 const MIXED = ["fixtures/scenarios/mixed/kern.log", "fixtures/scenarios/mixed/auth.log"];
 
-function run(args: string[], input?: string) {
+function run(args: string[], input?: string, env: NodeJS.ProcessEnv = {}) {
+  const base = { ...process.env };
+  delete base.REDIS_URL;
   const r = spawnSync(process.execPath, [BIN, ...args], {
     encoding: "utf8",
     input,
-    env: { ...process.env, NO_COLOR: "1" },
+    env: { ...base, NO_COLOR: "1", ...env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -79,16 +82,121 @@ describe("cli", () => {
 
   it.each([
     [["analyze"], /give at least one FILE/],
-    [["analyze", "--bogus", "x"], /Unknown option '--bogus'/],
+    [
+      ["analyze", "--bogus", "x"],
+      /^scanwatch: analyze: unknown option --bogus\nRun "scanwatch analyze --help" for its options\.\n$/,
+    ],
+    [["tail", "--bogus"], /^scanwatch: tail: unknown option --bogus\nRun "scanwatch tail --help"/],
+    [["analyze", "--store"], /analyze: --store needs a value/],
     [["analyze", "--tz", "Mars/Olympus", "x"], /--tz: unknown time zone "Mars\/Olympus"/],
     [["analyze", "--year", "twenty", "x"], /--year: expected a year/],
-    [["analyze", "--store", "mongodb://x", "x"], /--store: expected "memory" or a redis:\/\/ URL/],
+    [
+      ["analyze", "--store", "mongodb://x", "x"],
+      /--store: mongodb:\/\/x is not a Redis URL; expected "memory" or redis:\/\//,
+    ],
+    [["analyze", "--store", "redis://h:abc/0", "x"], /--store: "redis:\/\/h:abc\/0" is not a URL/],
+    [
+      ["analyze", "--store", "redis://:pw@127.0.0.1:6379/x", "x"],
+      /--store: redis:\/\/:\*\*\*@127\.0\.0\.1:6379\/x names no numeric database/,
+    ],
+    [["analyze", "--store", "redis:///0", "x"], /--store: redis:\/\/\/0 names no host/],
+    [["tail", "--store", "redis://h:0/0", "x"], /--store: .* has no valid port/],
+    [["tail", "--disorder", "abc", "x"], /--disorder: expected seconds between 0 and 86400, got "abc"/],
+    [
+      ["tail", "--metrics", "localhost", "x"],
+      /--metrics: expected HOST:PORT like 127\.0\.0\.1:9464 \(or \[::1\]:9464\), got "localhost"/,
+    ],
+    [
+      ["analyze", "--since", "2026-11-28T16:00:00Z", "--until", "2026-11-28T15:00:00Z", "x"],
+      /--since .* is not before --until/,
+    ],
     [["frobnicate"], /unknown command "frobnicate"/],
     [["parse", "--format", "xml", "x"], /--format: expected ndjson or table/],
   ])("cli/usage error %j exits 2", (args, message) => {
     const r = run(args as string[]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/pw@/);
+  });
+
+  it("cli/a bad REDIS_URL is named as such", () => {
+    const r = run(["analyze", MIXED[0]!], undefined, { REDIS_URL: "redis://h:abc" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^scanwatch: REDIS_URL: "redis:\/\/h:abc" is not a URL/);
+  });
+
+  it("cli/an unreadable --webhook-secret-file exits 1", () => {
+    const r = run([
+      "analyze",
+      "--webhook",
+      "http://127.0.0.1:1/",
+      "--webhook-secret-file",
+      join(dir, "no-secret"),
+      "--spool",
+      join(dir, "spool"),
+      MIXED[0]!,
+    ]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--webhook-secret-file: cannot read .*no-secret \(ENOENT\)/);
+  });
+
+  it("cli/rules check FILE checks that file", () => {
+    const ok = run(["rules", "check", "rules/tcp-scan.json"]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/^ok {2}tcp-scan .*\n1 rules valid in rules\/tcp-scan\.json\n$/);
+    const bad = join(dir, "udp-scan.json");
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        id: "udp-scan",
+        detector: "udp-scan",
+        window: "1 minute",
+        threshold: 10,
+        severity: { low: 10 },
+        cooldown: "1m",
+      }),
+    );
+    const r = run(["rules", "check", bad]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${bad}: /window: must be a duration like "60s"`);
+  });
+
+  it("cli/analyze --config reads the file tail reads", () => {
+    const cfg = join(dir, "scanwatch.json");
+    // tail's own keys (files, state, metrics) are left alone by analyze.
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        tz: "UTC",
+        format: "ndjson",
+        allow: ["198.51.100.49"],
+        files: ["/var/log/kern.log"],
+        state: "/nonexistent/x",
+        metrics: "127.0.0.1:9464",
+      }),
+    );
+    const r = run(["analyze", "--config", cfg, ...MIXED]);
+    expect(r.status).toBe(0);
+    const srcs = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { src: string }).src);
+    expect([...new Set(srcs)].sort()).toEqual(["198.51.100.112", "198.51.100.76", "198.51.100.84"]);
+    writeFileSync(cfg, JSON.stringify({ colour: "always" }));
+    const bad = run(["analyze", "--config", cfg, ...MIXED]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain(`--config ${cfg}: unknown key "colour"`);
+  });
+
+  it("cli/a file where nothing looks like a log gets a warning", () => {
+    const bin = join(dir, "a.out");
+    writeFileSync(bin, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0x0a, 0x01, 0, 0x0a, 0x02]));
+    const r = run(["analyze", "--tz", "UTC", bin, MIXED[1]!]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(
+      `warning: nothing in ${bin} looked like a log line (3 lines, none with a syslog header; 2 with NUL bytes: a binary file?)`,
+    );
+    expect(r.stderr).not.toMatch(/nothing in .*auth\.log/);
   });
 
   it("cli/a missing file exits 1 and names it", () => {
@@ -160,5 +268,53 @@ describe("cli", () => {
     run(["analyze", "--tz", "UTC", "--no-stdout", "--out", out, "--quiet", ...MIXED]);
     const lines = spawnSync("wc", ["-l", out], { encoding: "utf8" }).stdout;
     expect(Number(lines.trim().split(" ")[0])).toBe(14); // 7 alerts, twice
+  });
+
+  it("cli/analyze kern.log ufw.log counts each UFW line once", () => {
+    // UFW writes every packet to both files: 600 SYNs in 6 s are below syn-flood's 1000, unless
+    // each is counted twice.
+    const flood = ufwSynFlood(600).join("\n");
+    const kern = join(dir, "kern.log");
+    const ufw = join(dir, "ufw.log");
+    writeFileSync(kern, flood + "\n");
+    writeFileSync(ufw, flood + "\n");
+    const r = run(["analyze", "--tz", "UTC", "--year", "2026", "--format", "ndjson", kern, ufw]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`lines also read from another file, counted once: 600 (copies in ${ufw} 600)`);
+    // The scan fixture, copied: one alert with the events of one file.
+    const scan = "fixtures/scenarios/ufw-scan/kern.log";
+    const copy = join(dir, "ufw-copy.log");
+    writeFileSync(copy, readFileSync(scan));
+    const one = run(["analyze", "--tz", "UTC", "--year", "2026", "--format", "ndjson", scan]);
+    const two = run(["analyze", "--tz", "UTC", "--year", "2026", "--format", "ndjson", scan, copy]);
+    expect(two.stdout).toBe(one.stdout);
+  });
+
+  it("cli/--allow keeps a source from every rule, fast and slow, and counts it", () => {
+    const files = [
+      "fixtures/scenarios/ipv6-half-open/kern.log", // tcp-scan from 2001:db8:bad:1::66
+      "fixtures/scenarios/slow-scan-hour/kern.log", // tcp-scan-slow from 198.51.100.134
+      "fixtures/scenarios/ssh-bruteforce/auth.log", // ssh-bruteforce from 198.51.100.74
+    ];
+    const args = ["analyze", "--tz", "UTC", "--year", "2026", "--format", "ndjson", ...files];
+    const rules = (r: { stdout: string }) =>
+      r.stdout
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { rule: string; status: string })
+        .filter((a) => a.status === "new")
+        .map((a) => a.rule);
+    expect(rules(run(args))).toEqual(["tcp-scan", "tcp-scan-slow", "ssh-bruteforce"]);
+    const r = run([...args, "--allow", "198.51.100.128/25", "--allow", "2001:db8::/32"]);
+    expect(r.status).toBe(0);
+    expect(rules(r)).toEqual(["ssh-bruteforce"]);
+    expect(r.stderr).toMatch(
+      /events from allowed sources \(--allow 198\.51\.100\.128\/25, 2001:db8::\/32\), not examined: 1\d\d\n/,
+    );
+    const bad = run([...args, "--allow", "office"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain(`--allow: "office" is not an IPv4 or IPv6 address or CIDR`);
   });
 });

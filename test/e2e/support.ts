@@ -47,6 +47,20 @@ export function fromSource(lines: readonly string[], src: string): string[] {
   return lines.map((l) => l.replace(/ SRC=\S+ /, ` SRC=${src} `));
 }
 
+/**
+ * `n` SYNs from 198.51.100.9 to port 80 of 203.0.113.21 as UFW logs them, 100 a second from
+ * 09:41:17: 600 are below syn-flood's 1000 in 10 s, unless each is counted twice.
+ */
+export function ufwSynFlood(n: number): string[] {
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      `Nov 28 09:41:${String(17 + Math.floor(i / 100)).padStart(2, "0")} web1 kernel: [272477.${String(i).padStart(6, "0")}] ` +
+      `[UFW BLOCK] IN=eth0 OUT= SRC=198.51.100.9 DST=203.0.113.21 LEN=60 TTL=58 ID=${1000 + i} PROTO=TCP ` +
+      `SPT=${40000 + i} DPT=80 WINDOW=29200 RES=0x00 SYN URGP=0 `,
+  );
+}
+
 /** SYN packets (connection attempts) among `lines`: what the tcp-scan detector counts as events. */
 export function synCount(lines: readonly string[]): number {
   return lines.filter((l) => / SYN /.test(l) && !/ ACK /.test(l)).length;

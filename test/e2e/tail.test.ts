@@ -1,4 +1,5 @@
-import { statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
 import { rng } from "../../bench/generate.js";
 import { copyFile, cp, mkdir, readFile, rename, truncate, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -9,11 +10,13 @@ import { schemaErrors, validateAlert } from "../support/schemas.js";
 import {
   appendLines,
   assertBuilt,
+  CLI,
   fromSource,
   holdsOpen,
   killAll,
   killRedises,
   lineCount,
+  readJsonLines,
   readState,
   redisCommand,
   removeTempDirs,
@@ -27,6 +30,7 @@ import {
   synCount,
   tempDir,
   TailProcess,
+  ufwSynFlood,
   TIME_ARGS,
   until,
   waitStateAtEnd,
@@ -508,6 +512,42 @@ describe("scanwatch tail (process)", () => {
     expect(await redisCommand(redis.port, "DBSIZE")).toMatch(/^:[1-9]\d*\r\n$/);
   });
 
+  it("tail/SIGTERM while a slow store holds a batch saves that batch", { timeout: 30_000 }, async () => {
+    const s = await setup("slow-store");
+    const redis = await startKillableRedis(s.dir);
+    await writeFile(s.log, "");
+    const p = await TailProcess.start(
+      [...s.args, "--from-start", "--store", redis.url, s.log],
+      s.dir,
+    ).ready();
+    await appendLines(s.log, FIRST, 35);
+    await waitStateAtEnd(s.state, [s.log], "first half read", 5000, () => p.describe());
+
+    // Redis holds every command for 1.5 s: the next batch is read, then waits on the store.
+    expect(await redisCommand(redis.port, "CLIENT", "PAUSE", "1500", "ALL")).toBe("+OK\r\n");
+    await appendLines(s.log, SECOND, SECOND.length);
+    await until(
+      async () => (await p.linesRead()) === SYN_SCAN.length,
+      "the second half read (and held by the store)",
+      5000,
+      () => p.describe(),
+    );
+    const exit = await p.terminate();
+    expect(exit.code).toBe(0);
+    // The batch finished after the signal: its position is what was saved, so a restart
+    // reads nothing again.
+    expect(readState(s.state)![resolve(s.log)]).toMatchObject({
+      offset: statSync(s.log).size,
+      line: SYN_SCAN.length,
+    });
+    const again = await TailProcess.start(
+      [...s.args, "--from-start", "--store", redis.url, s.log],
+      s.dir,
+    ).ready();
+    await sleep(300);
+    expect(await again.linesRead()).toBe(0);
+  });
+
   it("tail/SIGHUP reloads rules", async () => {
     const s = await setup("sighup");
     const rules = join(s.dir, "rules");
@@ -548,12 +588,43 @@ describe("scanwatch tail (process)", () => {
     expect(a.alert).toMatchObject({ rule: "tcp-scan", distinctPorts: 5, severity: "low" });
   });
 
+  it("tail/--out is reopened on SIGHUP after logrotate moves it", async () => {
+    const s = await setup("out-rotate");
+    const out = join(s.dir, "alerts.ndjson");
+    await writeFile(s.log, "");
+    const p = await TailProcess.start([...s.args, "--from-start", "--out", out, s.log], s.dir).ready();
+    await appendLines(s.log, SYN_SCAN, 70);
+    await p.waitAlert(isScan(SCAN_SRC), "the first alert");
+    await until(async () => (await readJsonLines(out)).length > 0, "the first alert in --out");
+
+    // logrotate: rename, then postrotate sends SIGHUP (systemctl reload).
+    await rename(out, `${out}.1`);
+    p.signal("SIGHUP");
+    await p.waitStderr(/--out .*alerts\.ndjson: reopened \(SIGHUP\)/, "the reopen");
+    const OTHER = "198.51.100.127";
+    await appendLines(s.log, fromSource(SYN_SCAN, OTHER), 70);
+    await p.waitAlert(isScan(OTHER), "the second alert");
+    await until(async () => (await readJsonLines(out)).length > 0, "an alert in the new --out file");
+    const moved = (await readJsonLines(`${out}.1`)) as Alert[];
+    const fresh = (await readJsonLines(out)) as Alert[];
+    expect(moved.every((a) => a.src === SCAN_SRC)).toBe(true);
+    expect(fresh.every((a) => a.src === OTHER)).toBe(true);
+  });
+
   it("tail/waits for a missing file", async () => {
     const s = await setup("missing");
     const log = join(s.dir, "not", "yet", "x.log");
     const p = await TailProcess.start([...s.args, log], s.dir).ready();
     await p.waitStderr(/x\.log: does not exist \(yet\); waiting for it/, "the waiting message");
     expect(await p.metric("scanwatch_tail_waiting")).toBe(1);
+    // Attacks logged there are not seen: a supervisor hears of it.
+    const h = await p.fetchText("/healthz");
+    expect(h.status).toBe(503);
+    expect(JSON.parse(h.body)).toMatchObject({
+      ok: false,
+      status: "degraded",
+      checks: { sources: `missing, waiting for: ${log}` },
+    });
 
     await mkdir(join(s.dir, "not", "yet"), { recursive: true });
     await writeFile(log, SYN_SCAN.join("\n") + "\n");
@@ -562,6 +633,180 @@ describe("scanwatch tail (process)", () => {
     await waitStateAtEnd(s.state, [log], "the new file read", 5000, () => p.describe());
     expect(await p.linesRead()).toBe(SYN_SCAN.length);
     expect(await p.metric("scanwatch_tail_waiting")).toBe(0);
+    expect(JSON.parse((await p.fetchText("/healthz")).body)).toMatchObject({ ok: true, status: "ok" });
+  });
+
+  it(
+    "tail/Redis down at start: memory until it answers, or exit with --require-store",
+    { timeout: 45_000 },
+    async () => {
+      const s = await setup("redis-late");
+      const redis = await startKillableRedis(s.dir);
+      await redis.kill();
+      await writeFile(s.log, "");
+      // Not --verbose: what an operator sees in the journal.
+      const args = [...s.args.filter((a) => a !== "--verbose"), "--from-start", "--store", redis.url, s.log];
+
+      const strict = TailProcess.start([...args, "--require-store"], s.dir);
+      expect((await strict.waitExit(8000)).code).toBe(1);
+      expect(strict.stderr).toContain(`127.0.0.1:${redis.port}`);
+
+      const p = await TailProcess.start(args, s.dir).ready();
+      expect(p.stderr).toMatch(/warn: Redis unreachable at start .*; detecting with the in-memory store/);
+      expect(JSON.parse((await p.fetchText("/healthz")).body)).toMatchObject({
+        checks: { store: expect.stringMatching(/fallback/) },
+      });
+      await appendLines(s.log, SYN_SCAN, 50);
+      const a = await p.waitAlert(isScan(SCAN_SRC), "an alert while Redis is down");
+      expect(a.alert.evidence.some((e) => /Redis unreachable/.test(e))).toBe(true);
+
+      await redis.restart();
+      await p.waitStderr(/info: Redis answers again/, "Redis's return in the log", 15_000);
+      expect((await p.fetchText("/healthz")).status).toBe(200);
+      const OTHER = "198.51.100.127";
+      await appendLines(s.log, fromSource(SYN_SCAN, OTHER), 50);
+      await p.waitAlert(isScan(OTHER), "an alert counted in Redis");
+      expect(await redisCommand(redis.port, "DBSIZE")).toMatch(/^:[1-9]\d*\r\n$/);
+    },
+  );
+
+  it("tail/kern.log and ufw.log: each UFW line counted once", async () => {
+    const s = await setup("ufw-twice");
+    const ufw = join(s.dir, "ufw.log");
+    await writeFile(s.log, "");
+    await writeFile(ufw, "");
+    const p = await TailProcess.start([...s.args, "--from-start", s.log, ufw], s.dir).ready();
+    // As rsyslog writes them: each chunk to kern.log, then to ufw.log.
+    const flood = ufwSynFlood(600);
+    for (let i = 0; i < flood.length; i += 50) {
+      await appendLines(s.log, flood.slice(i, i + 50), 50);
+      await appendLines(ufw, flood.slice(i, i + 50), 50);
+    }
+    await waitStateAtEnd(s.state, [s.log, ufw], "both files read", 5000, () => p.describe());
+    expect(await p.linesRead()).toBe(1200);
+    expect(await p.metric("scanwatch_duplicate_lines_total")).toBe(600);
+    // 600 SYNs in 6 s: no syn-flood, which 1200 would have been.
+    expect(p.alerts.filter((x) => x.alert.type === "syn-flood")).toEqual([]);
+  });
+
+  it("tail/allow in the config file", async () => {
+    const dir = await tempDir("allow");
+    const log = join(dir, "kern.log");
+    const state = join(dir, "state.json");
+    await writeFile(log, "");
+    const cfg = join(dir, "scanwatch.json");
+    await writeFile(
+      cfg,
+      JSON.stringify({
+        files: [log],
+        state,
+        "from-start": true,
+        year: 2026,
+        tz: "UTC",
+        format: "ndjson",
+        metrics: "127.0.0.1:0",
+        allow: [`${SCAN_SRC}/32`],
+      }),
+    );
+    const p = await TailProcess.start(["tail", "--config", cfg], dir).ready();
+    const OTHER = "198.51.100.127";
+    await appendLines(log, SYN_SCAN, 70);
+    await appendLines(log, fromSource(SYN_SCAN, OTHER), 70);
+    await p.waitAlert(isScan(OTHER), "the alert for the source not allowed");
+    await waitStateAtEnd(state, [log], "all read", 5000, () => p.describe());
+    expect(p.alerts.filter((x) => x.alert.src === SCAN_SRC)).toEqual([]);
+    expect(await p.metric("scanwatch_events_allowed_total")).toBe(SYN_SCAN.length);
+  });
+
+  it("tail/scanwatch status shows what the agent sees", async () => {
+    const s = await setup("status");
+    const missing = join(s.dir, "ufw.log");
+    await writeFile(s.log, "");
+    const p = await TailProcess.start([...s.args, "--from-start", s.log, missing], s.dir).ready();
+    await appendLines(s.log, SYN_SCAN, 70);
+    await p.waitAlert((a) => isScan(SCAN_SRC)(a) && a.severity === "medium", "the medium alert");
+    await waitStateAtEnd(s.state, [s.log], "all read", 5000, () => p.describe());
+    const address = /metrics on http:\/\/([^/\s]+)\//.exec(p.stderr)![1]!;
+
+    const st = runCli(["status", "--metrics", address]);
+    expect(st.status, st.stderr).toBe(0);
+    expect(st.stdout).toContain(`scanwatch agent: pid ${p.pid}, up `);
+    expect(st.stdout).toContain(`health: degraded; sources: missing, waiting for: ${missing}`);
+    expect(st.stdout).toMatch(new RegExp(`${missing} +missing: waiting for it to appear`));
+    expect(st.stdout).toMatch(
+      // The medium alert was raised at the 100th port.
+      new RegExp(`MEDIUM +half-open-scan +${SCAN_SRC} → 203\\.0\\.113\\.10, 100 ports`),
+    );
+    expect(st.stdout).toMatch(new RegExp(`\n  ${SCAN_SRC} +210\n`));
+    const json = JSON.parse(runCli(["status", "--metrics", address, "--format", "json"]).stdout) as {
+      files: { path: string; offset: number; size: number }[];
+    };
+    expect(json.files[0]).toMatchObject({
+      path: s.log,
+      offset: statSync(s.log).size,
+      size: statSync(s.log).size,
+    });
+
+    // No agent: the saved positions.
+    expect((await p.terminate()).code).toBe(0);
+    const off = runCli(["status", "--metrics", address, "--state", s.state]);
+    expect(off.status).toBe(1);
+    expect(off.stdout).toContain(`no scanwatch agent answers at http://${address}/status (ECONNREFUSED)`);
+    expect(off.stdout).toContain(
+      `${s.log}: read to byte ${statSync(s.log).size.toLocaleString("en-US")} (line 210); 0 B written since`,
+    );
+  });
+
+  it("tail/a taken --metrics port exits 1 at once", async () => {
+    const s = await setup("taken-port");
+    const redis = await startKillableRedis(s.dir);
+    const hook = await startEndpoint();
+    await writeFile(s.log, "");
+    // Redis's own port is taken, by Redis.
+    const args = s.args.map((a) => (a === "127.0.0.1:0" ? `127.0.0.1:${redis.port}` : a));
+    const p = TailProcess.start([...args, "--store", redis.url, "--webhook", hook.url(), s.log], s.dir);
+    const exit = await p.waitExit(3000);
+    await hook.stop();
+    expect(exit.code).toBe(1);
+    expect(p.stderr).toContain(`--metrics 127.0.0.1:${redis.port}: cannot listen`);
+  });
+
+  it("tail/a second agent on the same state and spool is refused, naming the first", async () => {
+    const dir = await tempDir("two-agents");
+    const log = join(dir, "kern.log");
+    await writeFile(log, "");
+    const hook = await startEndpoint();
+    // No --state: both take STATE_DIRECTORY, as two units with the same StateDirectory= would.
+    const args = [
+      "tail",
+      "--format",
+      "ndjson",
+      "--metrics",
+      "127.0.0.1:0",
+      ...TIME_ARGS,
+      "--webhook",
+      hook.url(),
+      log,
+    ];
+    const first = await TailProcess.start(args, dir).ready();
+
+    const second = TailProcess.start(args, dir);
+    const refused = await second.waitExit(3000);
+    expect(refused.code).toBe(1);
+    expect(second.stderr).toContain(`in use by another scanwatch (pid ${first.pid} on `);
+    expect(second.stderr).toMatch(/give this one its own --state DIR/);
+
+    // Its own --state: its own positions and its own spool, so it runs beside the first.
+    const other = await TailProcess.start([...args, "--state", join(dir, "other/")], dir).ready();
+    expect(other.alive).toBe(true);
+    expect(existsSync(join(dir, "other", "spool", ".lock"))).toBe(true);
+
+    // After a kill -9 the lock is stale: the next agent takes it over.
+    first.signal("SIGKILL");
+    await first.waitExit(3000);
+    const next = await TailProcess.start(args, dir).ready();
+    expect(next.alive).toBe(true);
+    await hook.stop();
   });
 
   it("tail/--config", async () => {
@@ -608,6 +853,16 @@ describe("scanwatch tail (process)", () => {
     expect(r.stderr).toContain(`--config ${bad}: unknown key "colour"`);
   });
 });
+
+/** `scanwatch ARGS` to its end: status and output. */
+function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 function keyOf(a: Pick<Alert, "id" | "status" | "severity">): string {
   return `${a.id}:${a.status}:${a.severity}`;

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -59,4 +59,43 @@ describe("file", () => {
     expect(JSON.parse(await readFile(path, "utf8"))).toMatchObject({ id: "inc-002" });
     expect(diagnostics.get("scanwatch_file_sink_writes_total", { result: "error" })).toBe(1);
   });
+
+  it("file/reopen() after logrotate's rename writes to a new file", async () => {
+    const path = join(dir, "alerts.ndjson");
+    const sink = new FileSink({ path, diagnostics, checkEveryMs: 60_000 });
+    await sink.write(makeAlert(1));
+    await rename(path, `${path}.1`);
+    await sink.write(makeAlert(2)); // before postrotate: still the moved file
+    await sink.reopen();
+    await sink.write(makeAlert(3));
+    await sink.close();
+    expect(await ids(`${path}.1`)).toEqual(["inc-001", "inc-002"]);
+    expect(await ids(path)).toEqual(["inc-003"]);
+  });
+
+  it.each([
+    ["renamed", (p: string) => rename(p, `${p}.1`)],
+    ["deleted", (p: string) => unlink(p)],
+  ])("file/%s away is noticed within checkEveryMs", async (_what, move) => {
+    const path = join(dir, "alerts.ndjson");
+    let now = 0;
+    const sink = new FileSink({ path, diagnostics, checkEveryMs: 1000, now: () => now });
+    await sink.write(makeAlert(1));
+    await move(path);
+    now = 500;
+    await sink.write(makeAlert(2)); // not checked yet
+    now = 1500;
+    await sink.write(makeAlert(3)); // checked: a new file
+    await sink.close();
+    expect(await ids(path)).toEqual(["inc-003"]);
+    expect(messages.map((m) => m.code)).toEqual(["sink_file_reopened"]);
+  });
 });
+
+async function ids(path: string): Promise<string[]> {
+  const text = await readFile(path, "utf8");
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { id: string }).id);
+}

@@ -124,8 +124,8 @@ describe("spool", () => {
   it("spool/write failure drops the new entry and keeps the queued ones", async () => {
     const s = spool();
     await s.enqueue("a", "a");
-    // A directory where the next temp file goes: opening it for writing fails (EISDIR), even as root.
-    await mkdir(join(dir, "0000000000000002.json.tmp"));
+    // A directory where the next entry goes: renaming the written entry over it fails (EISDIR), even as root.
+    await mkdir(join(dir, "0000000000000002.json"));
     expect(await s.enqueue("b", "b")).toBe(false);
     expect(messages.find((m) => m.code === "spool_write_error")?.message).toContain("EISDIR");
     expect(diagnostics.get("scanwatch_spool_dropped_total", { reason: "error" })).toBe(1);

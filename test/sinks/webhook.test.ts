@@ -11,7 +11,7 @@ import {
   redactUrl,
   WebhookSink,
   type WebhookSinkOptions,
-} from "../../src/sinks/webhook.js";
+} from "../../src/sinks/webhook/index.js";
 import { freePort, makeAlert, ok, sleep, startEndpoint, waitFor, type Endpoint } from "./http-endpoint.js";
 
 let dir: string;
@@ -58,11 +58,11 @@ async function endpoint(...args: Parameters<typeof startEndpoint>): Promise<Endp
 }
 
 function deliveries(sink: WebhookSink, result: string): number {
-  return diagnostics.get("scanwatch_webhook_deliveries_total", { webhook: sink.id, result });
+  return diagnostics.get("scanwatch_webhook_deliveries_total", { webhook: sink.label, result });
 }
 
 function retries(sink: WebhookSink): number {
-  return diagnostics.get("scanwatch_webhook_retries_total", { webhook: sink.id });
+  return diagnostics.get("scanwatch_webhook_retries_total", { webhook: sink.label });
 }
 
 function codes(): string[] {
@@ -90,7 +90,7 @@ describe("webhook", () => {
     expect(req?.headers["x-scanwatch-signature"]).toBe(expected);
     expect(JSON.parse(req?.body ?? "")).toEqual(alert);
     expect(sink.pending()).toBe(0);
-    expect(diagnostics.get("scanwatch_spool_depth", { webhook: sink.id })).toBe(0);
+    expect(diagnostics.get("scanwatch_spool_depth", { webhook: sink.label })).toBe(0);
   });
 
   it("webhook/unsigned without a secret", async () => {
@@ -244,7 +244,7 @@ describe("webhook", () => {
     for (let i = 1; i <= 6; i++) await sink.write(makeAlert(i));
 
     expect(sink.pending()).toBe(3);
-    expect(diagnostics.get("scanwatch_spool_dropped_total", { webhook: sink.id, reason: "full" })).toBe(3);
+    expect(diagnostics.get("scanwatch_spool_dropped_total", { webhook: sink.label, reason: "full" })).toBe(3);
     expect(codes().filter((c) => c === "spool_full")).toHaveLength(1);
   });
 
@@ -284,6 +284,14 @@ describe("webhook", () => {
       }
     }
     expect(messages.some((m) => m.message.includes(`http://127.0.0.1:${port}/…`))).toBe(true);
+    // Metrics name the webhook by scheme://host, never its path, query or userinfo.
+    const series = Object.keys({ ...diagnostics.snapshot().counters, ...diagnostics.snapshot().gauges });
+    expect(series).toContain(
+      `scanwatch_webhook_deliveries_total{result="expired",webhook="http://127.0.0.1:${port}"}`,
+    );
+    for (const k of series)
+      for (const secret of ["alice", "pw-9f3k", "XYZ123", "q-7721", "hmac-secret-55"])
+        expect(k).not.toContain(secret);
   });
 
   it("webhook/userinfo is sent as Basic authorization", async () => {

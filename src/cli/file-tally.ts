@@ -1,0 +1,40 @@
+import type { ParseOutcome } from "../parsers/line-parser.js";
+import type { RawLine } from "../sources/line.js";
+
+interface Tally {
+  lines: number;
+  /** Lines with a syslog header, whatever came after it. */
+  headers: number;
+  /** Lines with NUL bytes. */
+  binary: number;
+}
+
+/**
+ * Per file, how much of it looked like a log at all, for the summary's warning about a file
+ * where nothing did (a binary, a gzip'd tar, the wrong file): "0 events" alone reads as "no attack".
+ */
+export class FileTally {
+  private readonly files = new Map<string, Tally>();
+
+  record(raw: RawLine, o: ParseOutcome): void {
+    let t = this.files.get(raw.file);
+    if (!t) this.files.set(raw.file, (t = { lines: 0, headers: 0, binary: 0 }));
+    t.lines++;
+    if (o.ok || o.format !== undefined) t.headers++;
+    else if (o.reason === "binary") t.binary++;
+  }
+
+  /** One warning per file that had lines and not one with a syslog header. */
+  warnings(): string[] {
+    const out: string[] = [];
+    for (const [file, t] of this.files) {
+      if (t.lines === 0 || t.headers > 0) continue;
+      const what =
+        t.binary > 0 ? `${t.binary} with NUL bytes: a binary file?` : "is it a log of another format?";
+      out.push(
+        `warning: nothing in ${file} looked like a log line (${t.lines.toLocaleString("en-US")} lines, none with a syslog header; ${what})`,
+      );
+    }
+    return out;
+  }
+}
