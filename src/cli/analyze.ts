@@ -6,9 +6,15 @@ import type { Alert } from "../events/alert.js";
 import { ParseStats } from "../parsers/parse-stats.js";
 import { parseFiles } from "../pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
+import { addSampleText } from "../report/sample-lines.js";
+import { ReportCollector } from "../report/report-collector.js";
+import { runFactsOf } from "../report/run-facts.js";
+import { renderTerminalSummary } from "../report/terminal-summary.js";
 import { openBatchFiles } from "../sources/file-batch.js";
-import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
+import { VERSION } from "../version.js";
+import { TIME_OPTIONS, formatOption, resolveTime, writeOut } from "./common-options.js";
 import { Progress } from "./progress.js";
+import { REPORT_HELP, REPORT_OPTIONS, summaryOption } from "./report-options.js";
 import { buildSinks, SINK_OPTIONS, SINK_HELP } from "./sinks.js";
 import { renderParseSummary } from "./summary.js";
 import { UsageError } from "./usage-error.js";
@@ -25,8 +31,8 @@ merged into one timeline by event time). Alerts go to stdout; a summary goes to 
   --year YYYY --tz ZONE   year and zone for stamps that lack them (default: file mtime, machine zone)
   --disorder SECONDS      tolerated time disorder between merged files (default 5)
   --format ndjson|table   alert format on stdout (default: table on a terminal, else ndjson)
-  --quiet                 no progress bar and no summary
-${SINK_HELP}`;
+  --quiet                 no progress bar and no text summary
+${REPORT_HELP}${SINK_HELP}`;
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -35,6 +41,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     options: {
       ...TIME_OPTIONS,
       ...SINK_OPTIONS,
+      ...REPORT_OPTIONS,
       store: { type: "string" },
       "key-prefix": { type: "string" },
       rules: { type: "string" },
@@ -59,6 +66,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const storeSpec = storeSpecFrom(values.store);
   if (storeSpec !== "memory" && !isRedisSpec(storeSpec))
     throw new UsageError(`--store: expected "memory" or a redis:// URL, got "${storeSpec}"`);
+  const summaryMode = summaryOption(values.summary);
 
   const rules = await loadRules(values.rules ?? SHIPPED_RULES_DIR); // RuleError: exit 1 in main()
   // A missing or unreadable file throws a SourceError (with a code): main() prints it, exit 1.
@@ -67,16 +75,26 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const diagnostics = new Diagnostics();
   diagnostics.onReport((m) => process.stderr.write(`\rscanwatch: ${m.level}: ${m.message}\x1b[K\n`));
   const store = await openStore({ store: storeSpec, keyPrefix: values["key-prefix"] }, diagnostics);
-  const sinks = await buildSinks(values, format, diagnostics);
+  // --summary json makes stdout one JSON object: the alerts are in it, not streamed before it.
+  const sinks = await buildSinks(
+    summaryMode === "json" ? { ...values, "no-stdout": true } : values,
+    format,
+    diagnostics,
+  );
   const engine = new Engine(rules, store, { diagnostics, disorderMs });
   const stats = new ParseStats();
   const showProgress = !values.quiet && process.stderr.isTTY === true;
   const progress = showProgress ? new Progress(files.reduce((n, f) => n + f.size, 0)) : undefined;
   const started = performance.now();
   const alertsByType = new Map<string, number>();
+  const collector =
+    summaryMode === "json" || !values.quiet
+      ? new ReportCollector({ generator: `scanwatch ${VERSION}` })
+      : undefined;
   const emit = async (alerts: Alert[]) => {
     // Alerts and the progress bar may share one terminal: wipe the bar before printing.
     if (alerts.length) progress?.clear();
+    collector?.addAlerts(alerts);
     for (const a of alerts) {
       alertsByType.set(a.type, (alertsByType.get(a.type) ?? 0) + 1);
       for (const s of sinks) await s.write(a);
@@ -97,6 +115,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
           : batch.filter(
               (e) => (since === undefined || e.ms >= since) && (until === undefined || e.ms < until),
             );
+      collector?.addEvents(events);
       await emit(await engine.process(events));
     }
   } catch (e) {
@@ -108,9 +127,30 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     for (const s of sinks) await s.close();
     await store.close();
   }
+  const secs = (performance.now() - started) / 1000;
+  let attackersText = "";
+  if (collector && !failed) {
+    const summary = collector.summarize(
+      runFactsOf({
+        files,
+        stats,
+        diagnostics,
+        timeZone: time.zone,
+        late: engine.stats.stragglers,
+        disorderMs,
+        store: store.kind,
+        seconds: secs,
+      }),
+    );
+    await addSampleText(summary, files);
+    if (summaryMode === "json") await writeOut(process.stdout, JSON.stringify(summary) + "\n");
+    else
+      attackersText =
+        renderTerminalSummary(summary, { color: process.stderr.isTTY === true && !process.env.NO_COLOR }) +
+        "\n";
+  }
   if (!values.quiet) {
-    const secs = (performance.now() - started) / 1000;
-    let text = renderParseSummary(stats, diagnostics);
+    let text = attackersText + renderParseSummary(stats, diagnostics);
     const alerts = [...alertsByType].map(([k, v]) => `${k} ${v}`).join(", ");
     text += `alerts: ${engine.stats.alerts}${alerts ? ` (${alerts})` : ""}   store: ${store.kind}   ${secs.toFixed(2)} s, ${Math.round(stats.lines / Math.max(secs, 0.001)).toLocaleString("en-US")} lines/s\n`;
     if (engine.stats.stragglers)
