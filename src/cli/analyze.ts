@@ -7,6 +7,7 @@ import { ParseStats } from "../parsers/parse-stats.js";
 import { parseFiles } from "../pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { addSampleText } from "../report/sample-lines.js";
+import { writeHtmlReport } from "../report/html-report.js";
 import { ReportCollector } from "../report/report-collector.js";
 import { runFactsOf } from "../report/run-facts.js";
 import { renderTerminalSummary } from "../report/terminal-summary.js";
@@ -14,10 +15,10 @@ import { openBatchFiles } from "../sources/file-batch.js";
 import { VERSION } from "../version.js";
 import { TIME_OPTIONS, formatOption, resolveTime, writeOut } from "./common-options.js";
 import { Progress } from "./progress.js";
-import { REPORT_HELP, REPORT_OPTIONS, summaryOption } from "./report-options.js";
+import { checkReportPath, REPORT_HELP, REPORT_OPTIONS, summaryOption } from "./report-options.js";
 import { buildSinks, SINK_OPTIONS, SINK_HELP } from "./sinks.js";
 import { renderParseSummary } from "./summary.js";
-import { UsageError } from "./usage-error.js";
+import { RuntimeError, UsageError } from "./usage-error.js";
 
 export const ANALYZE_HELP = `scanwatch analyze [options] FILE... | -
 
@@ -67,6 +68,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   if (storeSpec !== "memory" && !isRedisSpec(storeSpec))
     throw new UsageError(`--store: expected "memory" or a redis:// URL, got "${storeSpec}"`);
   const summaryMode = summaryOption(values.summary);
+  const reportPath = values.report !== undefined ? await checkReportPath(values.report) : undefined;
 
   const rules = await loadRules(values.rules ?? SHIPPED_RULES_DIR); // RuleError: exit 1 in main()
   // A missing or unreadable file throws a SourceError (with a code): main() prints it, exit 1.
@@ -88,7 +90,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const started = performance.now();
   const alertsByType = new Map<string, number>();
   const collector =
-    summaryMode === "json" || !values.quiet
+    reportPath !== undefined || summaryMode === "json" || !values.quiet
       ? new ReportCollector({ generator: `scanwatch ${VERSION}` })
       : undefined;
   const emit = async (alerts: Alert[]) => {
@@ -143,6 +145,15 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       }),
     );
     await addSampleText(summary, files);
+    if (reportPath !== undefined) {
+      const bytes = await writeHtmlReport(reportPath, summary).catch((e: Error) => {
+        throw new RuntimeError(`--report: cannot write ${reportPath}: ${e.message}`, "REPORT_WRITE");
+      });
+      if (!values.quiet)
+        process.stderr.write(
+          `report: ${reportPath} (${Math.ceil(bytes / 1024).toLocaleString("en-US")} KiB)\n`,
+        );
+    }
     if (summaryMode === "json") await writeOut(process.stdout, JSON.stringify(summary) + "\n");
     else
       attackersText =

@@ -1,13 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Summary } from "../../src/events/summary.js";
-import { expectedAttackers, MIXED, ROOT } from "../report/support.js";
+import { embeddedSummary, expectedAttackers, MIXED, ROOT } from "../report/support.js";
 import { schemaErrors, validateSummary } from "../support/schemas.js";
 
 const BIN = join(ROOT, "bin", "scanwatch");
+const BENIGN = ["fixtures/scenarios/benign/kern.log", "fixtures/scenarios/benign/auth.log"];
 
 function run(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
@@ -26,7 +27,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe("cli summary", () => {
+describe("cli report and summary", () => {
   it("cli/--summary json prints one schema-valid object instead of the alert stream", () => {
     const r = run(["analyze", "--tz", "UTC", "--summary", "json", ...MIXED]);
     expect(r.status).toBe(0);
@@ -52,6 +53,39 @@ describe("cli summary", () => {
     ))
       expect(l.length, l).toBeLessThanOrEqual(80);
     for (const src of expectedAttackers("mixed")) expect(r.stderr).toContain(src);
+  });
+
+  it("cli/--report embeds exactly what --summary json prints", () => {
+    const path = join(dir, "mixed.html");
+    const r = run(["analyze", "--tz", "UTC", "--summary", "json", "--report", path, ...MIXED]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/report: .*mixed\.html \(\d+ KiB\)/);
+    expect(embeddedSummary(readFileSync(path, "utf8"))).toEqual(JSON.parse(r.stdout));
+  });
+
+  it("cli/an analysis with no alerts still writes a report, which says so", () => {
+    const path = join(dir, "benign.html");
+    const r = run(["analyze", "--tz", "UTC", "--quiet", "--report", path, ...BENIGN]);
+    expect(r.status).toBe(0);
+    const s = embeddedSummary(readFileSync(path, "utf8"));
+    expect(s).toMatchObject({ attackers: [], incidents: [] });
+    expect(s.run.events).toBeGreaterThan(1000);
+  });
+
+  it.each([
+    [
+      "a folder that does not exist",
+      () => join(dir, "no", "such", "r.html"),
+      /--report: the folder .* does not exist/,
+    ],
+    ["a path that is a folder", () => dir, /--report: .* is a folder; give a file name/],
+    ["an empty path", () => "", /--report: give a file name/],
+  ])("cli/--report into %s exits 2 before any work", (_what, path, message) => {
+    // The log file does not exist either: the --report check must come first.
+    const r = run(["analyze", "--report", path(), join(dir, "missing.log")]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/missing\.log/);
   });
 
   it("cli/--summary with an unknown value exits 2 naming it", () => {
