@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, openReport, type Browser } from "./browser.js";
-import { embeddedSummary, expectedAttackers, MIXED, ROOT } from "./support.js";
+import { renderHtmlReport } from "../../src/report/html-report.js";
+import { ReportCollector } from "../../src/report/report-collector.js";
+import { alert, EMPTY_RUN, embeddedSummary, expectedAttackers, MIXED, ROOT } from "./support.js";
 
 /*
  * The HTML report in a real browser (Debian's chromium through playwright-core): it draws, it
@@ -162,6 +164,31 @@ describe("report in chromium", () => {
     expect(dialogs).toEqual([]);
     expect(r.errors).toEqual([]);
     expect(r.blocked).toEqual([]);
+    await r.page.close();
+  });
+
+  it("report/thousands of incidents: 200 rows drawn until 'show all', filters still see every row", async () => {
+    const c = new ReportCollector({ generator: "scanwatch test" });
+    c.addAlerts(
+      Array.from({ length: 1500 }, (_, k) =>
+        alert({ src: `10.${k >> 8}.${k & 255}.1`, severity: k === 1234 ? "critical" : "low" }),
+      ),
+    );
+    const summary = c.summarize({ ...EMPTY_RUN, files: [{ file: "kern.log", bytes: 1 }] });
+    const path = join(DIR, "large.html");
+    writeFileSync(path, renderHtmlReport(summary));
+    const r = await openReport(await launched, path);
+    expect(r.errors).toEqual([]);
+    const rows = r.page.locator("#incidents tbody tr:not(.more)");
+    expect(await rows.count()).toBe(200);
+    expect(await r.page.locator("#attackers tbody tr:not(.more)").count()).toBe(200);
+    expect(await r.page.locator("#incidents tr.more").textContent()).toMatch(/200 of 1,500 shown/);
+    await r.page.locator("#incident-filter").fill("10.4.210.1");
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().locator(".sev").textContent()).toBe("critical");
+    await r.page.locator("#incident-filter").fill("");
+    await r.page.locator("#incidents tr.more button.show-all").click();
+    expect(await rows.count()).toBe(1500);
     await r.page.close();
   });
 });

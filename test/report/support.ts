@@ -8,7 +8,7 @@ import type { Alert } from "../../src/events/alert.js";
 import type { Summary } from "../../src/events/summary.js";
 import { ParseStats } from "../../src/parsers/parse-stats.js";
 import { parseFiles } from "../../src/pipeline.js";
-import { ReportCollector } from "../../src/report/report-collector.js";
+import { ReportCollector, type RunFacts } from "../../src/report/report-collector.js";
 import { runFactsOf } from "../../src/report/run-facts.js";
 import { addSampleText } from "../../src/report/sample-lines.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../../src/rules/load-rules.js";
@@ -58,13 +58,32 @@ export async function summarizeFiles(paths: string[], opts: { maxSources?: numbe
   return summary;
 }
 
+/** Run facts of a run that read nothing, for summaries built by hand. */
+export const EMPTY_RUN: RunFacts = {
+  files: [],
+  timeZone: "UTC",
+  lines: 0,
+  events: 0,
+  eventsByType: new Map(),
+  rejected: new Map(),
+  headerFormats: new Map(),
+  tooLong: 0,
+  backwards: 0,
+  late: 0,
+  disorderMs: 5000,
+  duplicates: null,
+  readErrors: 0,
+  store: "memory",
+  seconds: 0,
+};
+
 let seq = 0;
 /** An alert with plausible defaults; `over` sets what a test cares about. */
 export function alert(over: Partial<Alert> = {}): Alert {
   seq++;
   return {
     schemaVersion: 1,
-    id: (seq.toString(16) + "0".repeat(24)).slice(0, 24),
+    id: seq.toString(16).padStart(24, "0"),
     status: "new",
     type: "half-open-scan",
     rule: "tcp-scan",

@@ -27,6 +27,14 @@
   const zone = validZone(run.timeZone) ? run.timeZone : "UTC";
   const charts = [];
   let timeline;
+  /**
+   * Rows drawn per table until "show all": a 1M-line archive can have thousands of incidents,
+   * and laying out every row would make the report slow to open. Sorting and filtering still
+   * look at every row.
+   */
+  const ROW_LIMIT = 200;
+  /** The attacker shown in the detail view (its rows are highlighted when drawn). */
+  let selected = null;
 
   /** Creates an element; strings among `children` become text nodes (never markup). */
   function h(tag, props, ...children) {
@@ -211,6 +219,15 @@
     return s === 86400 ? "day" : `${s / 86400} days`;
   }
 
+  /** A y axis as wide as its longest label ("200,000" needs more room than "50"). */
+  function axisSize(u, values, axisIdx, cycleNum) {
+    const axis = u.axes[axisIdx];
+    if (cycleNum > 1) return axis._size;
+    const longest = (values || []).reduce((a, v) => (String(v).length > a.length ? String(v) : a), "");
+    u.ctx.font = axis.font[0];
+    return Math.ceil(axis.ticks.size + axis.gap + u.ctx.measureText(longest).width / devicePixelRatio + 4);
+  }
+
   const pad2 = (n) => String(n).padStart(2, "0");
   /** A time in the report's zone: "16:04:14", "16:04", or "11-28 16:04" by the tick spacing. */
   function tick(ts, incr, withDate) {
@@ -300,7 +317,7 @@
           {
             stroke: "#555",
             grid: { stroke: "#eee" },
-            size: 60,
+            size: axisSize,
             values: (u, vals) => vals.map((v) => (v == null ? "" : fmt(v))),
           },
           {
@@ -338,10 +355,14 @@
   // --- attackers and incidents -----------------------------------------------------------------
 
   function attackersPanel() {
-    const rows = data.attackers.map((a, idx) =>
+    const row = (a, idx) =>
       h(
         "tr",
-        { class: "clickable", dataset: { attacker: String(idx) }, onclick: () => showAttacker(a) },
+        {
+          class: `clickable${selected === a ? " selected" : ""}`,
+          dataset: { attacker: String(idx) },
+          onclick: () => showAttacker(a),
+        },
         h("td", {}, sev(a.severity)),
         h("td", {}, h("button", { class: "attacker", type: "button", dataset: { src: who(a) } }, who(a))),
         h(
@@ -357,8 +378,20 @@
           a.distinctPorts ? `${fmt(a.distinctPorts)}: ${portList(a.ports, a.distinctPorts, 14)}` : "–",
         ),
         h("td", { class: "time" }, `${short(a.firstSeen)} → ${short(a.lastSeen)}`),
-      ),
-    );
+      );
+    const tbody = h("tbody");
+    const draw = (limit) =>
+      fill(
+        tbody,
+        data.attackers.length
+          ? data.attackers.slice(0, limit).map(row)
+          : h("tr", {}, h("td", { colspan: 7, class: "none" }, "No attackers: no alert was raised.")),
+        data.attackers.length > limit &&
+          moreRow(7, `${fmt(limit)} of ${plural(data.attackers.length, "attacker")} shown.`, () =>
+            draw(Infinity),
+          ),
+      );
+    draw(ROW_LIMIT);
     return h(
       "section",
       { class: "panel", id: "attackers-panel" },
@@ -389,14 +422,23 @@
               ),
             ),
           ),
-          h(
-            "tbody",
-            {},
-            rows.length
-              ? rows
-              : h("tr", {}, h("td", { colspan: 7, class: "none" }, "No attackers: no alert was raised.")),
-          ),
+          tbody,
         ),
+      ),
+    );
+  }
+
+  /** The last row of a cut table: how many are shown, and a button that shows them all. */
+  function moreRow(colspan, text, showAll) {
+    return h(
+      "tr",
+      { class: "more" },
+      h(
+        "td",
+        { colspan },
+        text,
+        " ",
+        h("button", { type: "button", class: "show-all", onclick: showAll }, "show all"),
       ),
     );
   }
@@ -437,13 +479,18 @@
   ];
 
   function incidentsPanel() {
-    const state = { key: "first", dir: 1, text: "", minSev: 0, type: "" };
-    const rows = data.incidents.map((i) => {
-      const tr = h(
+    const state = { key: "first", dir: 1, text: "", minSev: 0, type: "", limit: ROW_LIMIT };
+    const rowOf = (r) =>
+      (r.tr ??= h(
         "tr",
-        { class: "clickable", dataset: { incident: i.id }, onclick: () => showAttackerOf(i) },
-        COLUMNS.map((c) => h("td", { class: c.cls }, c.cell(i))),
-      );
+        {
+          class: `clickable${selected && selected.incidents.includes(r.i.id) ? " selected" : ""}`,
+          dataset: { incident: r.i.id },
+          onclick: () => showAttackerOf(r.i),
+        },
+        COLUMNS.map((c) => h("td", { class: c.cls }, c.cell(r.i))),
+      ));
+    const rows = data.incidents.map((i) => {
       const haystack = [
         kindOf(i),
         who(i),
@@ -455,7 +502,7 @@
       ]
         .join(" ")
         .toLowerCase();
-      return { i, tr, haystack };
+      return { i, tr: null, haystack };
     });
     const tbody = h("tbody");
     const count = h("span", { class: "count" });
@@ -520,7 +567,7 @@
       fill(
         tbody,
         shown.length
-          ? shown.map((r) => r.tr)
+          ? shown.slice(0, state.limit).map(rowOf)
           : h(
               "tr",
               {},
@@ -530,6 +577,11 @@
                 data.incidents.length ? "No incident matches the filter." : "No incidents.",
               ),
             ),
+        shown.length > state.limit &&
+          moreRow(COLUMNS.length, `${fmt(state.limit)} of ${fmt(shown.length)} shown.`, () => {
+            state.limit = Infinity;
+            update();
+          }),
       );
       for (const th of heads)
         th.dataset.sorted = th.dataset.key === state.key ? (state.dir > 0 ? "asc" : "desc") : "";
@@ -628,6 +680,7 @@
           )
         : null,
     );
+    selected = a;
     for (const tr of document.querySelectorAll("tr.selected")) tr.classList.remove("selected");
     for (const id of a.incidents)
       document.querySelector(`tr[data-incident="${CSS.escape(id)}"]`)?.classList.add("selected");
@@ -735,7 +788,7 @@
               stroke: "#555",
             },
             {
-              size: 60,
+              size: axisSize,
               stroke: "#555",
               grid: { stroke: "#eee" },
               values: (u, vals) => vals.map((v) => fmt(v)),
