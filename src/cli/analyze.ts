@@ -10,7 +10,7 @@ import { addSampleText } from "../report/sample-lines.js";
 import { writeHtmlReport } from "../report/html-report.js";
 import { ReportCollector } from "../report/report-collector.js";
 import { runFactsOf } from "../report/run-facts.js";
-import { renderTerminalSummary } from "../report/terminal-summary.js";
+import { renderTerminalSummary, wrapLines } from "../report/terminal-summary.js";
 import { openBatchFiles } from "../sources/file-batch.js";
 import { VERSION } from "../version.js";
 import { TIME_OPTIONS, formatOption, resolveTime, writeOut } from "./common-options.js";
@@ -161,12 +161,13 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         "\n";
   }
   if (!values.quiet) {
-    let text = attackersText + renderParseSummary(stats, diagnostics);
-    const alerts = [...alertsByType].map(([k, v]) => `${k} ${v}`).join(", ");
-    text += `alerts: ${engine.stats.alerts}${alerts ? ` (${alerts})` : ""}   store: ${store.kind}   ${secs.toFixed(2)} s, ${Math.round(stats.lines / Math.max(secs, 0.001)).toLocaleString("en-US")} lines/s\n`;
+    let text = renderParseSummary(stats, diagnostics);
+    const fmt = (n: number) => n.toLocaleString("en-US");
+    const alerts = [...alertsByType].map(([k, v]) => `${k} ${fmt(v)}`).join(", ");
+    text += `alerts: ${fmt(engine.stats.alerts)}${alerts ? ` (${alerts})` : ""}   store: ${store.kind}   ${secs.toFixed(2)} s, ${Math.round(stats.lines / Math.max(secs, 0.001)).toLocaleString("en-US")} lines/s\n`;
     if (engine.stats.stragglers)
-      text += `  events later than the ${disorderMs / 1000} s disorder bound: ${engine.stats.stragglers}\n`;
-    process.stderr.write(text);
+      text += `  events later than the ${disorderMs / 1000} s disorder bound: ${fmt(engine.stats.stragglers)}\n`;
+    process.stderr.write(attackersText + wrapLines(text));
   }
   return failed || diagnostics.get("scanwatch_read_errors_total") > 0 ? 1 : 0;
 }

@@ -134,3 +134,30 @@ function clean(s: string): string {
 function fit(s: string, width: number): string {
   return s.length <= width ? s : s.slice(0, width - 1) + "…";
 }
+
+/**
+ * Wraps each line longer than `width` at its separators (three spaces, or ", "), continuing
+ * with a four-space indent: the run's totals list every event type and rejection reason, which
+ * would otherwise run past the edge of an 80-column terminal.
+ */
+export function wrapLines(text: string, width = 80): string {
+  const out: string[] = [];
+  for (const line of text.split("\n")) {
+    if (line.length <= width) {
+      out.push(line);
+      continue;
+    }
+    const lead = /^ */.exec(line)![0];
+    const parts = line.slice(lead.length).split(/(?<=, | {3})/);
+    let cur = lead;
+    for (const part of parts) {
+      if (cur.trim() !== "" && (cur + part).trimEnd().length > width) {
+        out.push(cur.trimEnd());
+        cur = lead + "    ";
+      }
+      cur += part;
+    }
+    out.push(cur.trimEnd());
+  }
+  return out.join("\n");
+}

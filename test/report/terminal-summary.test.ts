@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ReportCollector } from "../../src/report/report-collector.js";
-import { portList, renderTerminalSummary } from "../../src/report/terminal-summary.js";
+import { portList, renderTerminalSummary, wrapLines } from "../../src/report/terminal-summary.js";
 import { alert, MIXED, summarizeFiles } from "./support.js";
 
 const RUN = {
@@ -83,5 +83,18 @@ describe("terminal-summary", () => {
     [[10, 20, 30, 40, 50, 60], 6, 12, "10,20,30,…"],
   ])("terminal/ports %j (%i distinct) in %i columns → %s", (ports, distinct, room, want) => {
     expect(portList(ports, distinct, room)).toBe(want);
+  });
+
+  it("terminal/long total lines wrap at their separators with a hanging indent", () => {
+    const line =
+      "  events by type: packet/tcp 3,311, auth/failure 38, packet/udp 30, auth/preauth-close 27, packet/icmp 18, auth/invalid-user 8";
+    expect(wrapLines(`short\n${line}\n`, 80)).toBe(
+      "short\n" +
+        "  events by type: packet/tcp 3,311, auth/failure 38, packet/udp 30,\n" +
+        "      auth/preauth-close 27, packet/icmp 18, auth/invalid-user 8\n",
+    );
+    expect(wrapLines("alerts: 4 (a 1, b 2)   store: memory   0.15 s, 22,929 lines/s", 40)).toBe(
+      "alerts: 4 (a 1, b 2)   store: memory\n    0.15 s, 22,929 lines/s",
+    );
   });
 });
