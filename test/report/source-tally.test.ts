@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { addHost, addPort, PORTS_PER_SOURCE, SourceTally } from "../../src/report/source-tally.js";
+import {
+  addHost,
+  addPort,
+  HOSTS_BEFORE_ALERT,
+  HOSTS_PER_SOURCE,
+  PORTS_BEFORE_ALERT,
+  PORTS_PER_SOURCE,
+  SourceTally,
+} from "../../src/report/source-tally.js";
 
 describe("source-tally", () => {
   it("source-tally/under the bound every count is exact", () => {
@@ -36,13 +44,20 @@ describe("source-tally", () => {
     expect(t.sources.size).toBeLessThan(50 + 10);
   });
 
-  it("source-tally/ports and hosts are bounded per source and say when they were cut", () => {
-    const s = new SourceTally().touch("10.0.0.1", 0);
+  it("source-tally/ports and hosts are bounded per source, more once it raised an alert, and say when cut", () => {
+    const t = new SourceTally();
+    const s = t.touch("10.0.0.1", 0);
     for (let p = 1; p <= 1000; p++) addPort(s, p);
     for (let h = 0; h < 50; h++) addHost(s, `h${h}`);
-    expect(s.ports?.size).toBe(PORTS_PER_SOURCE);
-    expect(s.portsFull).toBe(true);
-    expect(s.hosts?.size).toBe(20);
-    expect(s.hostsFull).toBe(true);
+    expect([s.ports?.size, s.hosts?.size, s.portsFull, s.hostsFull]).toEqual([
+      PORTS_BEFORE_ALERT,
+      HOSTS_BEFORE_ALERT,
+      true,
+      true,
+    ]);
+    t.pin("10.0.0.1");
+    for (let p = 1; p <= 1000; p++) addPort(s, p);
+    for (let h = 0; h < 50; h++) addHost(s, `h${h}`);
+    expect([s.ports?.size, s.hosts?.size]).toEqual([PORTS_PER_SOURCE, HOSTS_PER_SOURCE]);
   });
 });
