@@ -6,19 +6,33 @@ import type { Event } from "../events/event.js";
 import { ParseStats } from "../parsers/parse-stats.js";
 import { batchSource, runPipeline } from "../pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
+import { addSampleText } from "../report/sample-lines.js";
+import { writeHtmlReport } from "../report/html-report.js";
+import { ReportCollector } from "../report/report-collector.js";
+import { runFactsOf } from "../report/run-facts.js";
+import { renderTerminalSummary, wrapLines } from "../report/terminal-summary.js";
 import { openBatchFiles } from "../sources/file-batch.js";
 import { duplicateFilter } from "./duplicates.js";
 import { FileTally } from "./file-tally.js";
 import { lockSpool } from "./agent-locks.js";
 import { loadConfig, mergeConfig, omitKeys, TAIL_ONLY_KEYS } from "./config.js";
 import { ALLOW_HELP, allowListFrom } from "./allow-option.js";
-import { TIME_OPTIONS, formatOption, resolveTime, secondsOption, timeRange } from "./common-options.js";
+import { VERSION } from "../version.js";
+import {
+  TIME_OPTIONS,
+  formatOption,
+  resolveTime,
+  secondsOption,
+  timeRange,
+  writeOut,
+} from "./common-options.js";
 import { Progress } from "./progress.js";
+import { checkReportPath, REPORT_HELP, REPORT_OPTIONS, summaryOption } from "./report-options.js";
 import { buildSinks, SINK_OPTIONS, SINK_HELP } from "./sinks.js";
 import { resolveStateLocation } from "./state-location.js";
 import { checkStoreSpec } from "./store-option.js";
 import { renderAllowed, renderDuplicates, renderParseSummary } from "./summary.js";
-import { UsageError } from "./usage-error.js";
+import { RuntimeError, UsageError } from "./usage-error.js";
 
 export const ANALYZE_HELP = `scanwatch analyze [options] FILE... | -
 
@@ -32,10 +46,10 @@ ${ALLOW_HELP}  --since TIME --until TIME   only events in [since, until) (ISO 86
   --year YYYY --tz ZONE   year and zone for stamps that lack them (default: file mtime, machine zone)
   --disorder SECONDS      tolerated time disorder between merged files (default 5)
   --format ndjson|table   alert format on stdout (default: table on a terminal, else ndjson)
-  --quiet                 no progress bar and no summary
+  --quiet                 no progress bar and no text summary
   --config FILE           JSON file with any of these options by name (the one tail reads: keys
                           only tail has are left alone); flags override it
-${SINK_HELP}`;
+${REPORT_HELP}${SINK_HELP}`;
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
   const parsed = parseArgs({
@@ -44,6 +58,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     options: {
       ...TIME_OPTIONS,
       ...SINK_OPTIONS,
+      ...REPORT_OPTIONS,
       store: { type: "string" },
       "key-prefix": { type: "string" },
       rules: { type: "string" },
@@ -71,6 +86,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const disorderMs = values.disorder !== undefined ? secondsOption(values.disorder, "--disorder") : 5000;
   const storeSpec = storeSpecFrom(values.store);
   checkStoreSpec(storeSpec, values.store !== undefined ? "--store" : "REDIS_URL");
+  const summaryMode = summaryOption(values.summary);
+  const reportPath = values.report !== undefined ? await checkReportPath(values.report) : undefined;
 
   const rules = await loadRules(values.rules ?? SHIPPED_RULES_DIR); // RuleError: exit 1 in main()
   // A missing or unreadable file throws a SourceError (with a code): main() prints it, exit 1.
@@ -83,7 +100,13 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   // Its webhooks queue in the same spool as a running tail would: one process per spool.
   const spoolLock = values.webhook?.length ? await lockSpool(location.spoolDir, diagnostics) : undefined;
   const store = await openStore({ store: storeSpec, keyPrefix: values["key-prefix"] }, diagnostics);
-  const sinks = await buildSinks(values, format, diagnostics, location.spoolDir);
+  // --summary json makes stdout one JSON object: the alerts are in it, not streamed before it.
+  const sinks = await buildSinks(
+    summaryMode === "json" ? { ...values, "no-stdout": true } : values,
+    format,
+    diagnostics,
+    location.spoolDir,
+  );
   const engine = new Engine(rules, store, { diagnostics, disorderMs });
   const stats = new ParseStats();
   const tally = new FileTally();
@@ -92,6 +115,10 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const progress = showProgress ? new Progress(files.reduce((n, f) => n + f.size, 0)) : undefined;
   const started = performance.now();
   const alertsByType = new Map<string, number>();
+  const collector =
+    reportPath !== undefined || summaryMode === "json" || !values.quiet
+      ? new ReportCollector({ generator: `scanwatch ${VERSION}` })
+      : undefined;
   let failed = false;
   try {
     await runPipeline({
@@ -120,12 +147,14 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
                 ),
             ]),
       ],
-      onEvents: () => {
+      onEvents: (events) => {
         if (progress) progress.lines = stats.lines;
+        collector?.addEvents(events);
       },
       onAlerts: (alerts) => {
         // Alerts and the progress bar may share one terminal: wipe the bar before printing.
         progress?.clear();
+        collector?.addAlerts(alerts);
         for (const a of alerts) alertsByType.set(a.type, (alertsByType.get(a.type) ?? 0) + 1);
       },
     });
@@ -139,17 +168,48 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     await store.close();
     spoolLock?.release();
   }
+  const secs = (performance.now() - started) / 1000;
+  let attackersText = "";
+  if (collector && !failed) {
+    const summary = collector.summarize(
+      runFactsOf({
+        files,
+        stats,
+        diagnostics,
+        timeZone: time.zone,
+        late: engine.stats.stragglers,
+        disorderMs,
+        store: store.kind,
+        seconds: secs,
+      }),
+    );
+    await addSampleText(summary, files);
+    if (reportPath !== undefined) {
+      const bytes = await writeHtmlReport(reportPath, summary).catch((e: Error) => {
+        throw new RuntimeError(`--report: cannot write ${reportPath}: ${e.message}`, "REPORT_WRITE");
+      });
+      if (!values.quiet)
+        process.stderr.write(
+          `report: ${reportPath} (${Math.ceil(bytes / 1024).toLocaleString("en-US")} KiB)\n`,
+        );
+    }
+    if (summaryMode === "json") await writeOut(process.stdout, JSON.stringify(summary) + "\n");
+    else
+      attackersText =
+        renderTerminalSummary(summary, { color: process.stderr.isTTY === true && !process.env.NO_COLOR }) +
+        "\n";
+  }
   if (!values.quiet) {
-    const secs = (performance.now() - started) / 1000;
     let text = renderParseSummary(stats, diagnostics);
     for (const w of tally.warnings()) text += `  ${w}\n`;
     if (dedup?.dropped) text += renderDuplicates(dedup);
     if (allow) text += renderAllowed(allow);
-    const alerts = [...alertsByType].map(([k, v]) => `${k} ${v}`).join(", ");
-    text += `alerts: ${engine.stats.alerts}${alerts ? ` (${alerts})` : ""}   store: ${store.kind}   ${secs.toFixed(2)} s, ${Math.round(stats.lines / Math.max(secs, 0.001)).toLocaleString("en-US")} lines/s\n`;
+    const fmt = (n: number) => n.toLocaleString("en-US");
+    const alerts = [...alertsByType].map(([k, v]) => `${k} ${fmt(v)}`).join(", ");
+    text += `alerts: ${fmt(engine.stats.alerts)}${alerts ? ` (${alerts})` : ""}   store: ${store.kind}   ${secs.toFixed(2)} s, ${Math.round(stats.lines / Math.max(secs, 0.001)).toLocaleString("en-US")} lines/s\n`;
     if (engine.stats.stragglers)
-      text += `  events later than the ${disorderMs / 1000} s disorder bound: ${engine.stats.stragglers}\n`;
-    process.stderr.write(text);
+      text += `  events later than the ${disorderMs / 1000} s disorder bound: ${fmt(engine.stats.stragglers)}\n`;
+    process.stderr.write(attackersText + wrapLines(text));
   }
   return failed || diagnostics.get("scanwatch_read_errors_total") > 0 ? 1 : 0;
 }

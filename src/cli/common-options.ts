@@ -68,3 +68,9 @@ export function hostPortOption(v: string, flag: string): { host: string; port: n
     throw new UsageError(`${flag}: expected HOST:PORT like 127.0.0.1:9464 (or [::1]:9464), got "${v}"`);
   return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
 }
+
+/** Writes `text` to `stream`, resolving once it has drained when the write had to wait. */
+export function writeOut(stream: NodeJS.WritableStream, text: string): Promise<void> | undefined {
+  if (stream.write(text)) return undefined;
+  return new Promise((resolve) => stream.once("drain", () => resolve()));
+}

@@ -17,7 +17,8 @@ function run(args: string[], input?: string, env: NodeJS.ProcessEnv = {}) {
     input,
     env: { ...base, NO_COLOR: "1", ...env },
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  // The summary wraps long lines at 80 columns with an indent: unwrap them for matching.
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.replace(/\n {4,}/g, " ") };
 }
 
 let dir: string;

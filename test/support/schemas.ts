@@ -13,6 +13,7 @@ function load(name: string): ValidateFunction {
 /** Validators for the published JSON Schemas; tests check every event and alert against them. */
 export const validateEvent = load("event.schema.json");
 export const validateAlert = load("alert.schema.json");
+export const validateSummary = load("summary.schema.json");
 
 export function schemaErrors(v: ValidateFunction): string {
   return JSON.stringify(v.errors ?? [], null, 1);

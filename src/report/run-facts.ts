@@ -1,0 +1,35 @@
+import type { Diagnostics } from "../diagnostics.js";
+import type { ParseStats } from "../parsers/parse-stats.js";
+import type { BatchFile } from "../sources/file-batch.js";
+import type { RunFacts } from "./report-collector.js";
+
+/** Gathers what the parser, the engine and the diagnostics counted into the summary's run facts. */
+export function runFactsOf(r: {
+  files: readonly BatchFile[];
+  stats: ParseStats;
+  diagnostics: Diagnostics;
+  timeZone: string;
+  late: number;
+  disorderMs: number;
+  store: string;
+  seconds: number;
+}): RunFacts {
+  return {
+    files: r.files.map((f) => ({ file: f.path, bytes: f.size })),
+    timeZone: r.timeZone,
+    lines: r.stats.lines,
+    events: r.stats.events,
+    eventsByType: r.stats.byType,
+    rejected: r.stats.rejected,
+    headerFormats: r.stats.byFormat,
+    tooLong: r.diagnostics.get("scanwatch_lines_rejected_total", { reason: "too-long" }),
+    backwards: r.stats.backwards,
+    late: r.late,
+    disorderMs: r.disorderMs,
+    // The batch pipeline reads each line once and has no duplicate check yet.
+    duplicates: null,
+    readErrors: r.diagnostics.get("scanwatch_read_errors_total"),
+    store: r.store,
+    seconds: r.seconds,
+  };
+}

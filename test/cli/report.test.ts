@@ -1,0 +1,96 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Summary } from "../../src/events/summary.js";
+import { embeddedSummary, expectedAttackers, MIXED, ROOT } from "../report/support.js";
+import { schemaErrors, validateSummary } from "../support/schemas.js";
+
+const BIN = join(ROOT, "bin", "scanwatch");
+const BENIGN = ["fixtures/scenarios/benign/kern.log", "fixtures/scenarios/benign/auth.log"];
+
+function run(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let dir: string;
+beforeAll(() => {
+  if (!existsSync(join(ROOT, "dist", "cli", "main.js")))
+    throw new Error("dist/ is missing: run `npm run build` before the CLI tests");
+  dir = mkdtempSync(join(tmpdir(), "scanwatch-report-cli-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("cli report and summary", () => {
+  it("cli/--summary json prints one schema-valid object instead of the alert stream", () => {
+    const r = run(["analyze", "--tz", "UTC", "--summary", "json", ...MIXED]);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trimEnd().split("\n")).toHaveLength(1);
+    const s = JSON.parse(r.stdout) as Summary;
+    expect(validateSummary(s), schemaErrors(validateSummary)).toBe(true);
+    expect(s.attackers.map((a) => a.src).sort()).toEqual(expectedAttackers("mixed"));
+    expect(s.run.files.map((f) => f.file)).toEqual(MIXED);
+    // The text summary's totals still go to stderr for the person watching.
+    expect(r.stderr).toMatch(/lines read: 3,494/);
+  });
+
+  it("cli/the text summary on stderr lists the attackers, then the totals, within 80 columns", () => {
+    const r = run(["analyze", "--tz", "UTC", "--no-stdout", ...MIXED]);
+    expect(r.status).toBe(0);
+    const lines = r.stderr.split("\n");
+    const start = lines.findIndex((l) => l.startsWith("4 attackers"));
+    expect(start).toBeGreaterThanOrEqual(0);
+    expect(lines.findIndex((l) => l.startsWith("lines read:"))).toBeGreaterThan(start);
+    for (const l of lines.slice(
+      start,
+      lines.findIndex((l) => l.startsWith("lines read:")),
+    ))
+      expect(l.length, l).toBeLessThanOrEqual(80);
+    for (const src of expectedAttackers("mixed")) expect(r.stderr).toContain(src);
+  });
+
+  it("cli/--report embeds exactly what --summary json prints", () => {
+    const path = join(dir, "mixed.html");
+    const r = run(["analyze", "--tz", "UTC", "--summary", "json", "--report", path, ...MIXED]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/report: .*mixed\.html \(\d+ KiB\)/);
+    expect(embeddedSummary(readFileSync(path, "utf8"))).toEqual(JSON.parse(r.stdout));
+  });
+
+  it("cli/an analysis with no alerts still writes a report, which says so", () => {
+    const path = join(dir, "benign.html");
+    const r = run(["analyze", "--tz", "UTC", "--quiet", "--report", path, ...BENIGN]);
+    expect(r.status).toBe(0);
+    const s = embeddedSummary(readFileSync(path, "utf8"));
+    expect(s).toMatchObject({ attackers: [], incidents: [] });
+    expect(s.run.events).toBeGreaterThan(1000);
+  });
+
+  it.each([
+    [
+      "a folder that does not exist",
+      () => join(dir, "no", "such", "r.html"),
+      /--report: the folder .* does not exist/,
+    ],
+    ["a path that is a folder", () => dir, /--report: .* is a folder; give a file name/],
+    ["an empty path", () => "", /--report: give a file name/],
+  ])("cli/--report into %s exits 2 before any work", (_what, path, message) => {
+    // The log file does not exist either: the --report check must come first.
+    const r = run(["analyze", "--report", path(), join(dir, "missing.log")]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/missing\.log/);
+  });
+
+  it("cli/--summary with an unknown value exits 2 naming it", () => {
+    const r = run(["analyze", "--summary", "yaml", MIXED[0]!]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--summary: expected text or json, got "yaml"/);
+  });
+});
