@@ -8,7 +8,7 @@ import { Engine } from "../../src/detect/engine.js";
 import { MemoryStore } from "../../src/detect/memory-store.js";
 import type { Alert } from "../../src/events/alert.js";
 import { ParseStats } from "../../src/parsers/parse-stats.js";
-import { parseFiles } from "../../src/pipeline.js";
+import { batchSource, runPipeline } from "../../src/pipeline.js";
 import { DETECTORS } from "../../src/detect/registry.js";
 import type { CompiledRule } from "../../src/rules/compiled-rule.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../../src/rules/load-rules.js";
@@ -234,14 +234,12 @@ async function analyze(name: string, exp: Expectation): Promise<Run> {
   const stats = new ParseStats();
   const engine = new Engine(await rules(), new MemoryStore({ diagnostics }), { diagnostics });
   const alerts: Alert[] = [];
-  for await (const batch of parseFiles(
-    await openBatchFiles(paths),
-    { zone: exp.tz, year: exp.year },
-    stats,
-    diagnostics,
-  )) {
-    alerts.push(...(await engine.process(batch)));
-  }
+  await runPipeline({
+    source: batchSource(await openBatchFiles(paths), { zone: exp.tz, year: exp.year }, stats, diagnostics),
+    engine,
+    sinks: [],
+    onAlerts: (a) => alerts.push(...a),
+  });
   return { alerts, stats };
 }
 

@@ -8,7 +8,7 @@ import { RedisStore } from "../../src/detect/redis-store.js";
 import type { WindowStore } from "../../src/detect/window-store.js";
 import type { Alert } from "../../src/events/alert.js";
 import { ParseStats } from "../../src/parsers/parse-stats.js";
-import { parseFiles } from "../../src/pipeline.js";
+import { batchSource, runPipeline } from "../../src/pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../../src/rules/load-rules.js";
 import { openBatchFiles } from "../../src/sources/file-batch.js";
 import { uniquePrefix } from "../redis-server.js";
@@ -23,9 +23,12 @@ async function analyze(scenario: string, store: WindowStore): Promise<Alert[]> {
   const engine = new Engine(await loadRules(SHIPPED_RULES_DIR), store, { diagnostics });
   const alerts: Alert[] = [];
   try {
-    for await (const batch of parseFiles(files, { zone: "UTC", year: 2026 }, new ParseStats(), diagnostics)) {
-      alerts.push(...(await engine.process(batch)));
-    }
+    await runPipeline({
+      source: batchSource(files, { zone: "UTC", year: 2026 }, new ParseStats(), diagnostics),
+      engine,
+      sinks: [],
+      onAlerts: (a) => alerts.push(...a),
+    });
   } finally {
     await store.close();
   }
