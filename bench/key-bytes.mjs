@@ -1,3 +1,4 @@
+/* global gc */
 /**
  * Bytes of heap per tracked key, by kind of key, on the compiled code:
  *   npm run build && node --expose-gc bench/key-bytes.mjs

@@ -83,8 +83,11 @@ export interface DetectorModule<P = unknown> {
   readonly alertTypes: readonly string[];
   /** What `threshold` and the severity ladder measure, and the most it can reach in one window. */
   readonly measure: { readonly what: string; readonly max: number; of(view: WindowView): number };
-  /** Event classes `feed` can use; the engine routes nothing else to it. */
-  readonly accepts: readonly EventClass[];
+  /**
+   * Event classes `feed` can use; the engine routes nothing else to it. A function when the
+   * classes depend on the rule (a SYN flood rule takes SYNs only).
+   */
+  readonly accepts: readonly EventClass[] | ((rule: CompiledRule<P>) => readonly EventClass[]);
   /** The member dimensions and counters each key keeps. */
   readonly dims: readonly string[];
   readonly tags: readonly string[];

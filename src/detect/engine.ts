@@ -91,7 +91,8 @@ export class Engine {
     this.route = new Map();
     this.facts = new Map();
     for (const s of states) {
-      for (const c of s.module.accepts) {
+      const m = s.module;
+      for (const c of typeof m.accepts === "function" ? m.accepts(s.rules[0]!) : m.accepts) {
         let list = this.route.get(c);
         if (!list) this.route.set(c, (list = []));
         list.push(s);

@@ -1,4 +1,5 @@
 import type { DetectorModule } from "../detector.js";
+import { floodClasses } from "./flood.js";
 import { minSources, packets, type PacketKind } from "./params.js";
 
 interface Params {
@@ -23,7 +24,7 @@ export const ddos: DetectorModule<Params> = {
   requiredParams: ["packets", "minSources"],
   alertTypes: ["ddos"],
   measure: { what: "packets", max: Infinity, of: (s) => s.events() },
-  accepts: ["syn", "udp", "icmp-echo"],
+  accepts: (rule) => floodClasses(rule.params.packets),
   dims: ["src", "port"],
   tags: TAGS,
   compile: (spec) => ({ packets: spec.packets as PacketKind, minSources: spec.minSources as number }),

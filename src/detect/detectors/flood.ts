@@ -30,7 +30,7 @@ export const flood: DetectorModule<Params> = {
   requiredParams: ["packets", "maxPorts"],
   alertTypes: ["syn-flood", "udp-flood", "icmp-flood", "flood"],
   measure: { what: "packets", max: Infinity, of: (s) => s.events() },
-  accepts: ["syn", "udp", "icmp-echo"],
+  accepts: (rule) => floodClasses(rule.params.packets),
   dims: ["port"],
   tags: [],
   compile: (spec) => ({ packets: spec.packets as PacketKind, maxPorts: spec.maxPorts as number }),
