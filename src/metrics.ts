@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { Registry } from "prom-client";
 import type { Diagnostics } from "./diagnostics.js";
+import { hostPort as joinHostPort } from "./util/address.js";
 
 const HELP: Record<string, string> = {
   scanwatch_lines_read_total: "Log lines read, by source.",
@@ -82,7 +83,7 @@ export class MetricsServer {
       this.server!.once("error", reject);
       this.server!.listen(port, host, () => {
         const a = this.server!.address();
-        resolve(typeof a === "object" && a ? `${a.address}:${a.port}` : hostPort);
+        resolve(typeof a === "object" && a ? joinHostPort(a.address, a.port) : hostPort);
       });
     });
   }

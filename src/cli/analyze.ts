@@ -31,7 +31,13 @@ import { checkReportPath, REPORT_HELP, REPORT_OPTIONS, summaryOption } from "./r
 import { buildSinks, SINK_OPTIONS, SINK_HELP } from "./sinks.js";
 import { resolveStateLocation } from "./state-location.js";
 import { checkStoreSpec } from "./store-option.js";
-import { renderAllowed, renderDuplicates, renderParseSummary } from "./summary.js";
+import {
+  renderAlertSummary,
+  renderAllowed,
+  renderDuplicates,
+  renderLate,
+  renderParseSummary,
+} from "./summary.js";
 import { RuntimeError, UsageError } from "./usage-error.js";
 
 export const ANALYZE_HELP = `scanwatch analyze [options] FILE... | -
@@ -204,11 +210,14 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     for (const w of tally.warnings()) text += `  ${w}\n`;
     if (dedup?.dropped) text += renderDuplicates(dedup);
     if (allow) text += renderAllowed(allow);
-    const fmt = (n: number) => n.toLocaleString("en-US");
-    const alerts = [...alertsByType].map(([k, v]) => `${k} ${fmt(v)}`).join(", ");
-    text += `alerts: ${fmt(engine.stats.alerts)}${alerts ? ` (${alerts})` : ""}   store: ${store.kind}   ${secs.toFixed(2)} s, ${Math.round(stats.lines / Math.max(secs, 0.001)).toLocaleString("en-US")} lines/s\n`;
-    if (engine.stats.stragglers)
-      text += `  events later than the ${disorderMs / 1000} s disorder bound: ${fmt(engine.stats.stragglers)}\n`;
+    text += renderAlertSummary({
+      alerts: engine.stats.alerts,
+      byType: alertsByType,
+      store: store.kind,
+      seconds: secs,
+      lines: stats.lines,
+    });
+    text += renderLate(engine.stats.stragglers, disorderMs);
     process.stderr.write(attackersText + wrapLines(text));
   }
   return failed || diagnostics.get("scanwatch_read_errors_total") > 0 ? 1 : 0;

@@ -6,6 +6,7 @@ import { ParseStats } from "../parsers/parse-stats.js";
 import { parseFiles } from "../pipeline.js";
 import { openBatchFiles } from "../sources/file-batch.js";
 import type { RawLine } from "../sources/line.js";
+import { hostPort } from "../util/address.js";
 import { writeOut } from "../util/write-out.js";
 import { TIME_OPTIONS, formatOption, resolveTime } from "./common-options.js";
 import { UsageError } from "./usage-error.js";
@@ -79,6 +80,11 @@ function userCell(user: string | undefined): string {
   return (user === undefined ? "" : JSON.stringify(user)).slice(0, 24).padEnd(24);
 }
 
+/** An address with its port, if any: `203.0.113.5:4000`, `[2001:db8::66]:4000`. */
+function endpoint(addr: string, port: number | undefined): string {
+  return port === undefined ? addr : hostPort(addr, port);
+}
+
 function tableHeader(): string {
   return `${"time".padEnd(29)} ${"type".padEnd(20)} ${"src".padEnd(24)} ${"dst / user".padEnd(24)} detail\n`;
 }
@@ -88,10 +94,10 @@ function tableRow(e: Event): string {
     const proto = String(e.proto);
     const flags = e.flags ? (e.flags.length ? e.flags.join(",") : "NULL") : "";
     const detail = `${proto}${e.dport !== undefined ? ":" + e.dport : ""} ${flags} ${e.action}${e.icmpType !== undefined ? " icmp-type=" + e.icmpType : ""}`;
-    return `${e.ts.padEnd(29)} ${"packet".padEnd(20)} ${(e.src + (e.sport !== undefined ? ":" + e.sport : "")).padEnd(24)} ${e.dst.padEnd(24)} ${detail}\n`;
+    return `${e.ts.padEnd(29)} ${"packet".padEnd(20)} ${endpoint(e.src, e.sport).padEnd(24)} ${e.dst.padEnd(24)} ${detail}\n`;
   }
   if (e.type === "auth") {
-    return `${e.ts.padEnd(29)} ${("auth/" + e.kind).padEnd(20)} ${(e.src + (e.sport !== undefined ? ":" + e.sport : "")).padEnd(24)} ${userCell(e.user)} ${e.method ?? ""}\n`;
+    return `${e.ts.padEnd(29)} ${("auth/" + e.kind).padEnd(20)} ${endpoint(e.src, e.sport).padEnd(24)} ${userCell(e.user)} ${e.method ?? ""}\n`;
   }
   return `${e.ts.padEnd(29)} ${"suppressed".padEnd(20)} ${"".padEnd(24)} ${"".padEnd(24)} ${e.count} kernel messages dropped\n`;
 }

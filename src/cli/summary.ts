@@ -38,8 +38,39 @@ export function renderParseSummary(stats: ParseStats, diagnostics: Diagnostics):
   return lines.join("\n") + "\n";
 }
 
+/** Most first; equal counts by name, so the same input always reads the same. */
 function sorted(m: Map<string, number>): [string, number][] {
-  return [...m].sort((a, b) => b[1] - a[1]);
+  return [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/** The alerts line: how many, of which types (most first), the store, and the speed. */
+export function renderAlertSummary(r: {
+  alerts: number;
+  byType: Map<string, number>;
+  store: string;
+  seconds: number;
+  lines: number;
+}): string {
+  const types = sorted(r.byType)
+    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .join(", ");
+  const rate = fmt(Math.round(r.lines / Math.max(r.seconds, 0.001)));
+  return `alerts: ${fmt(r.alerts)}${types ? ` (${types})` : ""}   store: ${r.store}   ${r.seconds.toFixed(2)} s, ${rate} lines/s\n`;
+}
+
+/**
+ * Events that came more than the disorder bound behind the newest time already read, in words:
+ * what it means and what to do. Empty when there were none.
+ */
+export function renderLate(late: number, disorderMs: number): string {
+  if (late === 0) return "";
+  const bound = `${disorderMs / 1000} s`;
+  return (
+    `  ${fmt(late)} event${late === 1 ? "" : "s"} came more than ${bound} behind the newest time already read ` +
+    `(files out of step, or a clock set back). ${late === 1 ? "It still counts" : "They still count"} in windows ` +
+    `that had not moved past ${late === 1 ? "it" : "them"}, so alerts may be late or missing; if the files are ` +
+    `expected to lag each other, raise --disorder (now ${bound}).\n`
+  );
 }
 
 /** The summary line for lines read twice (UFW writes each packet to kern.log and ufw.log). */

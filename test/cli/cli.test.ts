@@ -318,4 +318,17 @@ describe("cli", () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain(`--allow: "office" is not an IPv4 or IPv6 address or CIDR`);
   });
+
+  it("cli/parse table writes IPv6 with a port as [addr]:port", () => {
+    const r = run([
+      "parse",
+      "--format",
+      "table",
+      "--tz",
+      "UTC",
+      "fixtures/scenarios/ipv6-half-open/kern.log",
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(" [2001:db8:bad:1::66]:58090 ");
+  });
 });

@@ -580,7 +580,7 @@ describe("scanwatch tail (process)", () => {
       JSON.stringify({ ...original, threshold: 5, severity: { low: 5, medium: 100, high: 1000 } }),
     );
     p.signal("SIGHUP");
-    await p.waitStderr(/rules reloaded from .*rules \(\d+ rules\)/, "the reload");
+    await p.waitStderr(/info: rules reloaded from .*rules \(\d+ rules\)/, "the reload, at info");
     const SMALL2 = "198.51.100.202";
     await appendLines(s.log, fromSource(small, SMALL2));
     const a = await p.waitAlert((x) => x.src === SMALL2, "an alert from the lowered threshold");
