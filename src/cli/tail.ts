@@ -189,6 +189,9 @@ export async function tailCommand(argv: string[]): Promise<number> {
     engine = new Engine(rules, store, { diagnostics, disorderMs });
 
     const state = await TailState.load(location.statePath, diagnostics);
+    // The embedded store's windows and incidents live in this process: they are saved with the
+    // positions (one file, one moment), so a restart neither re-alerts nor double counts.
+    if (!values.journal && storeSpec === "memory") keepDetectionState(state, engine, diagnostics);
     journal = values.journal
       ? followJournal({ fromStart: values["from-start"] === true, diagnostics })
       : undefined;
@@ -323,4 +326,35 @@ function countLines(lines: AsyncIterable<RawLine[]>, diagnostics: Diagnostics): 
       yield batch;
     }
   })();
+}
+
+/**
+ * How often the detection state is captured with the positions, at most (and on every clean
+ * stop); a state that takes long to capture is captured less often (tail-state.ts).
+ */
+const SNAPSHOT_EVERY_MS = 1000;
+/** A saved detection state older than this (wall time) is ignored: its windows have long passed. */
+const SNAPSHOT_MAX_AGE_MS = 7 * 86_400_000;
+
+function keepDetectionState(state: TailState, engine: Engine, diagnostics: Diagnostics): void {
+  if (state.engine !== undefined) {
+    const age = state.engineSavedAt !== undefined ? Date.now() - state.engineSavedAt : 0;
+    const problem =
+      age > SNAPSHOT_MAX_AGE_MS
+        ? `saved ${Math.round(age / 86_400_000)} days ago`
+        : engine.restore(state.engine);
+    if (problem)
+      diagnostics.report(
+        "warn",
+        "state_windows_ignored",
+        `${state.path}: saved windows and incidents not used (${problem}); the saved positions still are`,
+      );
+    else
+      diagnostics.report(
+        "info",
+        "state_windows_resumed",
+        `${state.path}: resumed ${engine.keyCount.toLocaleString("en-US")} keys and their incidents`,
+      );
+  }
+  state.attachSnapshot(() => engine.snapshot(), SNAPSHOT_EVERY_MS);
 }

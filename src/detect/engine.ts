@@ -9,7 +9,7 @@ import { DetectorState } from "./detector-state.js";
 import { FleetSync, type Pending } from "./fleet-sync.js";
 import { IncidentBook, isLive, type Incident } from "./incident-book.js";
 import { detectorNamed, DETECTORS } from "./registry.js";
-import { KeyWindow } from "./window/key-window.js";
+import { KeyWindow, keyWindowFromJson, keyWindowToJson, type KeyWindowJson } from "./window/key-window.js";
 import type { WindowStore } from "./window-store.js";
 
 /** Most keys held across all detectors unless `maxKeys` says otherwise. */
@@ -23,6 +23,22 @@ export interface EngineOptions {
   maxKeys?: number;
   /** Exact members per dimension of a key before counts become estimates (default 20,000). */
   maxMembers?: number;
+}
+
+/** Most keys a snapshot keeps (the most recently active), and about how many bytes. */
+export const SNAPSHOT_MAX_KEYS = 20_000;
+export const SNAPSHOT_MAX_BYTES = 32 << 20;
+
+/**
+ * The engine's windows and incidents as plain JSON: what `tail` saves with its file positions
+ * (one write, one moment), so that a restart resumes both. Keys beyond SNAPSHOT_MAX_KEYS (the
+ * least recently active) and members beyond SNAPSHOT_MEMBERS per dimension are left out.
+ */
+export interface EngineSnapshot {
+  version: 1;
+  watermark: number | null;
+  states: { sig: string; keys: KeyWindowJson[]; joined: (string | null)[][] }[];
+  incidents: [name: string, id: string, level: number, lastSeen: number, cooldownMs: number][];
 }
 
 /** A kernel "callbacks suppressed" notice: counts around it are lower bounds. */
@@ -102,6 +118,79 @@ export class Engine {
     }
     for (const s of states) s.facts = (name, key) => this.fact(name, key);
     this.fleet?.reset();
+  }
+
+  /** The windows and incidents now, as JSON (see EngineSnapshot). Synchronous: one moment. */
+  snapshot(maxKeys = SNAPSHOT_MAX_KEYS): EngineSnapshot {
+    const all: { s: DetectorState; k: KeyWindow }[] = [];
+    for (const s of this.states) for (const k of s.keys.values()) all.push({ s, k });
+    all.sort((a, b) => b.k.clock - a.k.clock);
+    const kept = all.slice(0, maxKeys);
+    const states = this.states.map((s) => ({
+      sig: signature(s.module, s.rules),
+      keys: [] as KeyWindowJson[],
+      joined: [] as (string | null)[][],
+    }));
+    // A byte budget too (about 24 bytes of JSON per member, 300 per key), so that a state file
+    // stays a few tens of MB whatever the keys hold.
+    let budget = SNAPSHOT_MAX_BYTES;
+    for (const { s, k } of kept) {
+      const out = states[this.states.indexOf(s)]!;
+      const j = keyWindowToJson(k);
+      budget -= 300 + 24 * (j.m ?? []).reduce((n, d) => n + (d?.e.length ?? 0), 0);
+      if (budget < 0) break;
+      out.keys.push(j);
+      out.joined.push(((k.incidents ?? []) as (Incident | undefined)[]).map((i) => i?.name ?? null));
+    }
+    const incidents: EngineSnapshot["incidents"] = [];
+    for (const i of this.incidents.all()) incidents.push([i.name, i.id, i.level, i.lastSeen, i.cooldownMs]);
+    return {
+      version: 1,
+      watermark: Number.isFinite(this.watermark) ? this.watermark : null,
+      states: states.filter((x) => x.keys.length),
+      incidents,
+    };
+  }
+
+  /**
+   * Takes the windows and incidents of a snapshot. Keys of detector states whose rules changed
+   * since (another window, another filter) are left out. Returns what is wrong with a snapshot
+   * that is not one (nothing is taken then), else undefined.
+   */
+  restore(snap: unknown): string | undefined {
+    const s = snap as Partial<EngineSnapshot> | null;
+    if (!s || typeof s !== "object" || s.version !== 1) return "not an engine snapshot of version 1";
+    if (!Array.isArray(s.states) || !Array.isArray(s.incidents)) return "states or incidents missing";
+    try {
+      const incidents = new Map<string, Incident>();
+      for (const [name, id, level, lastSeen, cooldownMs] of s.incidents) {
+        if (
+          typeof name !== "string" ||
+          typeof id !== "string" ||
+          ![level, lastSeen, cooldownMs].every(Number.isFinite)
+        )
+          return "a malformed incident";
+        incidents.set(name, this.incidents.create(name, id, level, lastSeen, cooldownMs));
+      }
+      const bySig = new Map(this.states.map((x) => [signature(x.module, x.rules), x]));
+      for (const st of s.states) {
+        const state = bySig.get(st.sig);
+        if (!state) continue;
+        st.keys.forEach((j, i) => {
+          const k = keyWindowFromJson(state.layout, j);
+          if (!k) return;
+          const joined = st.joined[i] ?? [];
+          if (joined.some((n) => n !== null))
+            k.incidents = joined.map((n) => (n === null ? undefined : incidents.get(n)));
+          k.seq = ++state.tick;
+          state.keys.set(k.key, k);
+        });
+      }
+      if (typeof s.watermark === "number") this.watermark = Math.max(this.watermark, s.watermark);
+    } catch (e) {
+      return `unreadable (${(e as Error).message})`;
+    }
+    return undefined;
   }
 
   /** Swaps the store (fallback to memory while Redis is away, and back). */

@@ -42,6 +42,10 @@ export class IncidentBook {
   clear(): void {
     this.open.clear();
   }
+
+  all(): IterableIterator<Incident> {
+    return this.open.values();
+  }
 }
 
 export function isLive(inc: Incident, now: number): boolean {

@@ -40,6 +40,13 @@ export class TailState {
   private readonly entries = new Map<string, TailEntry>();
   private saving: Promise<boolean> = Promise.resolve(true);
   private failing = false;
+  /** The detection state saved with the positions last time, as read at start (unchecked). */
+  engine: unknown = undefined;
+  /** When that was saved (wall time, ms), if the file said. */
+  engineSavedAt: number | undefined = undefined;
+  private snapshot:
+    { capture: () => unknown; everyMs: number; gap: number; now: () => number; last: number } | undefined;
+  private captured: { files: Record<string, TailEntry>; engine: unknown; at: number } | undefined;
 
   private constructor(
     /** The state file. */
@@ -88,7 +95,9 @@ export class TailState {
       );
       return state;
     }
-    for (const [file, entry] of parsed) state.entries.set(file, entry);
+    for (const [file, entry] of parsed.entries) state.entries.set(file, entry);
+    state.engine = parsed.engine;
+    state.engineSavedAt = parsed.engineSavedAt;
     return state;
   }
 
@@ -99,6 +108,34 @@ export class TailState {
 
   set(file: string, entry: TailEntry): void {
     this.entries.set(file, { ...entry });
+  }
+
+  /**
+   * Saves `capture()` (the detection state) in the same file as the positions, taken at the same
+   * moment: from now on a save writes the positions and the state of the last `committed()`
+   * that captured, never positions newer than the state. So after a crash the lines read again
+   * are replayed into exactly the state that lacked them.
+   */
+  attachSnapshot(capture: () => unknown, everyMs: number, now: () => number = Date.now): void {
+    this.snapshot = { capture, everyMs, gap: everyMs, now, last: -Infinity };
+  }
+
+  /**
+   * Called when every line delivered so far has been processed: captures the positions and the
+   * state together when `everyMs` passed since the last capture, or when `force` (a stop).
+   * Returns true when it captured (a save has something new to write).
+   */
+  committed(force: boolean): boolean {
+    const snap = this.snapshot;
+    if (!snap) return false;
+    const now = snap.now();
+    if (!force && now - snap.last < snap.gap) return false;
+    snap.last = now;
+    const t0 = performance.now();
+    this.captured = { files: this.toJSON(), engine: snap.capture(), at: now };
+    // A big state is captured less often: at most a twentieth of the time goes to capturing.
+    snap.gap = Math.max(snap.everyMs, 20 * (performance.now() - t0));
+    return true;
   }
 
   /** All positions, keyed by followed path. */
@@ -114,7 +151,14 @@ export class TailState {
    * order, so the last call's content is what ends up on disk.
    */
   save(): Promise<boolean> {
-    const body = JSON.stringify({ version: FORMAT_VERSION, files: this.toJSON() }, null, 2) + "\n";
+    let body: string;
+    if (this.snapshot) {
+      const c = this.captured;
+      if (!c) return this.saving;
+      body =
+        JSON.stringify({ version: FORMAT_VERSION, files: c.files, engineSavedAt: c.at, engine: c.engine }) +
+        "\n";
+    } else body = JSON.stringify({ version: FORMAT_VERSION, files: this.toJSON() }, null, 2) + "\n";
     const run = this.saving.then(() => this.write(body));
     this.saving = run;
     return run;
@@ -143,7 +187,9 @@ export class TailState {
 }
 
 /** The entries of a state file, or a string saying what is wrong with it. */
-function parseState(text: string): Map<string, TailEntry> | string {
+function parseState(
+  text: string,
+): { entries: Map<string, TailEntry>; engine: unknown; engineSavedAt: number | undefined } | string {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -168,7 +214,12 @@ function parseState(text: string): Map<string, TailEntry> | string {
     if (!isCount(line)) return `${where}/line: expected an integer >= 0`;
     out.set(file, { dev, ino, firstLineHash, offset, line });
   }
-  return out;
+  const savedAt = doc["engineSavedAt"];
+  return {
+    entries: out,
+    engine: doc["engine"],
+    engineSavedAt: typeof savedAt === "number" ? savedAt : undefined,
+  };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -128,7 +128,9 @@ export class ReferenceEngine {
       if (k.lastSport >= 0 && k.lastSport !== e.sport) tags.sportChange = 1;
       k.lastSport = e.sport;
     }
-    const before = g.rules.map((r) => this.has(k, r, "port", String(e.dport)));
+    // Did this SYN add a port to the window as it is now (its clock moved to this event)?
+    const T = Math.max(e.ms, ...k.fed.map((f) => f.t));
+    const before = g.rules.map((r) => this.has(k, r, "port", String(e.dport), T));
     this.add(
       g,
       k,
@@ -144,9 +146,9 @@ export class ReferenceEngine {
   }
 
   /** True when member `m` of `dim` counts in rule r's window of the key now. */
-  private has(k: RefKey, r: CompiledRule, dim: string, m: string): boolean {
+  private has(k: RefKey, r: CompiledRule, dim: string, m: string, T = clockOf(k)): boolean {
     if (k.fed.length === 0) return false;
-    const from = windowStart(r, clockOf(k));
+    const from = windowStart(r, T);
     return k.fed.some((f) => f.members[dim] === m && f.t >= from);
   }
 

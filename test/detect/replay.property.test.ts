@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Diagnostics } from "../../src/diagnostics.js";
@@ -196,6 +197,14 @@ function comparable(a: RefAlert): string {
 }
 
 describe("replay = live", () => {
+  it.runIf(process.env.SCANWATCH_CEX)("replay/counterexample from SCANWATCH_CEX", async () => {
+    const [steps, swaps] = JSON.parse(readFileSync(process.env.SCANWATCH_CEX!, "utf8")) as [Step[], number[]];
+    const events = toEvents(steps, swaps);
+    const want = reference(events);
+    const got = await runEngine(events, 1);
+    expect(got.map(comparable)).toEqual(want.map(comparable));
+  });
+
   it("replay/same alerts for every batch size and the reference", async () => {
     const total = { runs: 0, alerts: 0 };
     await fc.assert(

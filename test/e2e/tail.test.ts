@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { rng } from "../../bench/generate.js";
@@ -294,6 +295,66 @@ describe("scanwatch tail (process)", () => {
     const alerts = run2.alerts.filter((x) => isScan(SCAN_SRC)(x.alert));
     expect(alerts.length).toBeGreaterThan(0);
     for (const x of alerts) expect(x.alert.events).toBeLessThanOrEqual(synCount([...B, ...C]));
+  });
+
+  it.each([
+    ["SIGTERM", "SIGTERM"],
+    ["kill -9", "SIGKILL"],
+  ] as const)(
+    "tail/%s mid-scan, then a restart: one new alert, later steps as updates of it, every SYN counted once",
+    { timeout: 40_000 },
+    async (_name, sig) => {
+      const s = await setup(`restart-${sig}`);
+      s.args.push("--rules", await rulesWithMediumAt(s.dir, FULL_PORTS));
+      await writeFile(s.log, "");
+      const p1 = await TailProcess.start([...s.args, "--from-start", s.log], s.dir).ready();
+      await appendLines(s.log, FIRST, 35);
+      const first = await p1.waitAlert(isScan(SCAN_SRC, "new"), "the new alert on the first half");
+      await waitStateAtEnd(s.state, [s.log], "first half saved", 10_000, () => p1.describe());
+      if (sig === "SIGKILL") {
+        // Lines read after the last saved snapshot: processed, then lost with the process.
+        await appendLines(s.log, SECOND.slice(0, 10), 10);
+        await until(
+          async () => (await p1.linesRead()) >= FIRST.length + 10 || undefined,
+          "10 more lines read",
+        );
+        p1.signal("SIGKILL");
+        await p1.exited;
+      } else expect((await p1.terminate()).code).toBe(0);
+      const saved = JSON.parse(readFileSync(s.state, "utf8")) as { engine?: unknown };
+      expect(saved.engine, "the state file carries the windows").toBeDefined();
+
+      const p2 = await TailProcess.start([...s.args, s.log], s.dir).ready();
+      await appendLines(s.log, sig === "SIGKILL" ? SECOND.slice(10) : SECOND, 35);
+      const upd = await p2.waitAlert(
+        (a) => isScan(SCAN_SRC, "update")(a) && a.severity === "medium",
+        "the medium update after the restart",
+      );
+      expect(upd.alert.id).toBe(first.alert.id);
+      expect(upd.alert.events).toBe(SYNS_AT_FULL);
+      expect(upd.alert.distinctPorts).toBe(FULL_PORTS);
+      expect(p2.alerts.filter((x) => x.alert.status === "new")).toEqual([]);
+      expect(p2.stderr).toMatch(/resumed \d+ keys and their incidents/);
+    },
+  );
+
+  it("tail/a corrupt saved state is reported and ignored; the positions are still used", async () => {
+    const s = await setup("corrupt-engine");
+    await writeFile(s.log, SYN_SCAN.slice(0, 20).join("\n") + "\n");
+    const p1 = await TailProcess.start([...s.args, "--from-start", s.log], s.dir).ready();
+    await waitStateAtEnd(s.state, [s.log], "read", 10_000, () => p1.describe());
+    expect((await p1.terminate()).code).toBe(0);
+    const doc = JSON.parse(readFileSync(s.state, "utf8")) as Record<string, unknown>;
+    await writeFile(s.state, JSON.stringify({ ...doc, engine: { version: 99, states: "x" } }));
+    const p2 = await TailProcess.start([...s.args, s.log], s.dir).ready();
+    await p2.waitStderr(
+      /saved windows and incidents not used \(not an engine snapshot of version 1\)/,
+      "the report",
+    );
+    await appendLines(s.log, SYN_SCAN.slice(20, 30), 10);
+    await waitStateAtEnd(s.state, [s.log], "read", 10_000, () => p2.describe());
+    expect(await p2.linesRead()).toBe(10); // resumed at the saved position, not from the start
+    expect(p2.alive).toBe(true);
   });
 
   it("tail/kill -9 x20", { timeout: 90_000 }, async () => {

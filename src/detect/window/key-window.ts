@@ -311,3 +311,93 @@ export class KeyWindow {
 function detach(x: string): string {
   return x.length < 13 ? x : (" " + x).slice(1);
 }
+
+/** Most members per dimension a snapshot keeps (the most recently seen). */
+export const SNAPSHOT_MEMBERS = 5_000;
+
+/** A key's windows as plain JSON, for the state snapshot `tail` keeps across restarts. */
+export interface KeyWindowJson {
+  k: string;
+  s: string | null;
+  d: string | null;
+  p: string;
+  h: string;
+  q?: string;
+  c: number;
+  f: (number | null)[];
+  n: (number | null)[];
+  t?: number[];
+  r?: (SourceRef[] | null)[];
+  m?: ({ e: [Member, number][]; h?: (number | null)[] } | null)[];
+  ts: string;
+  sp: number;
+}
+
+/** JSON turns ±Infinity into null: both ways through here. */
+const toJ = (xs: readonly number[]) => xs.map((x) => (Number.isFinite(x) ? x : null));
+const fromJ = (xs: readonly (number | null)[], none: number) => xs.map((x) => (x === null ? none : x));
+
+export function keyWindowToJson(k: KeyWindow): KeyWindowJson {
+  const w = k as unknown as {
+    counts: BucketCounts;
+    tagv?: number[];
+    samplev?: (SourceRef[] | undefined)[];
+    dimv?: (Dim | undefined)[];
+  };
+  const out: KeyWindowJson = {
+    k: k.key,
+    s: k.src,
+    d: k.dst,
+    p: k.proto,
+    h: k.host,
+    c: k.clock,
+    f: toJ(k.first),
+    n: w.counts.map((x) => (Number.isFinite(x) ? x : null)),
+    ts: k.ts,
+    sp: k.lastSourcePort,
+  };
+  if (k.technique !== undefined) out.q = k.technique;
+  if (w.tagv) out.t = [...w.tagv];
+  if (w.samplev) out.r = w.samplev.map((s) => (s ? s.map((x) => ({ file: x.file, line: x.line })) : null));
+  if (w.dimv)
+    out.m = w.dimv.map((dim) => {
+      if (!dim) return null;
+      const e: [Member, number][] = [];
+      dim.forEach((m, t) => e.push([m, t]));
+      return { e: e.slice(-SNAPSHOT_MEMBERS), ...(dim.hist ? { h: toJ(dim.hist) } : {}) };
+    });
+  return out;
+}
+
+/** A key restored from its JSON form, or undefined when the form does not fit the layout. */
+export function keyWindowFromJson(layout: WindowLayout, j: KeyWindowJson): KeyWindow | undefined {
+  const V = layout.views.length;
+  if (j.f.length !== V || (j.n.length !== 2 * V && j.n.length !== layout.ringSize)) return undefined;
+  if (j.m && j.m.length !== layout.dims.length) return undefined;
+  if (j.t && j.t.length !== layout.tags.length * V) return undefined;
+  const k = new KeyWindow(layout, j.k, j.s, j.d, j.p, j.h, j.q);
+  const w = k as unknown as {
+    counts: BucketCounts;
+    tagv?: number[];
+    samplev?: (SourceRef[] | undefined)[];
+    dimv?: (Dim | undefined)[];
+    first: number[];
+  };
+  k.clock = j.c;
+  fromJ(j.f, Infinity).forEach((x, i) => (w.first[i] = x));
+  // Bucket ids are -Infinity where a slot is empty; counts are never infinite.
+  w.counts = j.n.map((x, i) => (x === null ? (i % 2 === 0 ? -Infinity : 0) : x));
+  if (j.t) w.tagv = [...j.t];
+  if (j.r) w.samplev = j.r.map((s) => (s ? s.map((x) => ({ file: x.file, line: x.line })) : undefined));
+  if (j.m)
+    w.dimv = j.m.map((d) => {
+      if (!d) return undefined;
+      const dim = new Dim();
+      for (const [m, t] of d.e) dim.touch(m, t);
+      if (d.h) dim.hist = d.h.map((x, i) => (x === null ? (i % 2 === 0 ? -Infinity : 0) : x));
+      return dim;
+    });
+  k.ts = j.ts;
+  k.lastSourcePort = j.sp;
+  return k;
+}

@@ -110,6 +110,8 @@ class FileTail implements TailSource {
   private saving: Promise<void> = Promise.resolve();
   private iterating = false;
   private readonly saveTimer: NodeJS.Timeout | undefined;
+  /** True while the consumer waits in next() for lines. */
+  private waiting = false;
 
   constructor(
     paths: readonly string[],
@@ -134,7 +136,12 @@ class FileTail implements TailSource {
     for (const f of this.followers) f.start();
     const every = opts.saveEveryMs ?? DEFAULT_SAVE_EVERY_MS;
     if (opts.state && every > 0) {
-      this.saveTimer = setInterval(() => void this.saveIfDirty(), every);
+      this.saveTimer = setInterval(() => {
+        // While the consumer waits inside next(), all it was handed is processed: a commit (and
+        // a due capture of the detection state with it) is safe.
+        if (this.waiting) this.commit();
+        void this.saveIfDirty();
+      }, every);
       this.saveTimer.unref();
     }
   }
@@ -160,6 +167,8 @@ class FileTail implements TailSource {
       this.opts.state?.set(f.key, entry);
       this.dirty = true;
     }
+    // With a detection state attached, what is saved is what was captured here, together.
+    if (this.opts.state?.committed(this.stopped)) this.dirty = true;
   }
 
   positions(): Record<string, TailEntry> {
@@ -206,12 +215,19 @@ class FileTail implements TailSource {
     this.commit(); // asking for more means the previous batch is done
     for (;;) {
       if (this.stopped) {
+        // Inside next(): what was delivered is processed, so this is a consistent last capture.
+        this.commit();
         await this.stop();
         return { done: true, value: undefined };
       }
       const batch = this.takeBatch();
       if (batch) return { done: false, value: batch };
-      await this.dataSignal.wait();
+      this.waiting = true;
+      try {
+        await this.dataSignal.wait();
+      } finally {
+        this.waiting = false;
+      }
       // Still inside next(): everything delivered is processed, so positions that moved without
       // new lines (a switch to a new, empty file; skipped over-long lines) can be committed.
       this.commit();
