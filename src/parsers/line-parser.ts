@@ -1,8 +1,8 @@
-import type { Event, PacketAction } from "../events/event.js";
+import type { AuthEvent, Event, PacketAction } from "../events/event.js";
 import { compileActionMap, DEFAULT_ACTION_MAP, type ActionMapEntry } from "./action-map.js";
 import { parseNetfilter, findNetfilterStart } from "./netfilter.js";
 import { parseSshd } from "./sshd.js";
-import { parseHeader, type HeaderFormat } from "./syslog-header.js";
+import { parseHeader, type Header, type HeaderFormat } from "./syslog-header.js";
 import { StampResolver, type TimeContext } from "./time-context.js";
 
 export type ParseOutcome =
@@ -40,18 +40,19 @@ export class LineParser {
     let msg = header.message;
     const base = { ts: header.iso, ms: header.ms, host: header.host, source: { file, line } };
 
-    if (SSHD_PROGRAMS.has(header.program)) {
+    const program = header.program;
+    if (
+      SSHD_PROGRAMS.has(program) ||
+      (program.charCodeAt(0) === 47 && SSHD_PROGRAMS.has(programName(program)))
+    ) {
       const r = parseSshd(msg);
       if (!r.ok) {
         const out: ParseOutcome = { ok: false, reason: r.reason, format: header.format, parser: "sshd" };
         return out;
       }
-      return {
-        ok: true,
-        event: { type: "auth", ...base, service: "sshd", ...r.fields },
-        parser: `sshd/${r.pattern}`,
-        format: header.format,
-      };
+      const event: AuthEvent = { type: "auth", ...base, service: "sshd", ...r.fields };
+      if (header.pid !== undefined) event.pid = header.pid;
+      return { ok: true, event, parser: `sshd/${r.pattern}`, format: header.format };
     }
 
     // ulogd2 LOGEMU writes `host PREFIX IN=...` with no tag: a prefix ending in ":" ("FW-IN: ")
@@ -78,6 +79,10 @@ export class LineParser {
             format: header.format,
           };
         }
+        if (header.program === "") {
+          const u = this.untagged(text, header, base);
+          if (u) return u;
+        }
         return {
           ok: false,
           reason: header.program === "" ? "unknown-program" : "kernel-other",
@@ -93,8 +98,36 @@ export class LineParser {
         format: header.format,
       };
     }
-    return { ok: false, reason: "other-program", format: header.format };
+    return this.untagged(text, header, base) ?? { ok: false, reason: "other-program", format: header.format };
   }
+
+  /**
+   * A line with neither host nor program (`sshd -e` under runit or s6, logged through svlogd:
+   * `2018-06-26 13:22:02.108781500 Failed password for ...`): the header parser read the message's
+   * first words as host and tag. Only a message that sshd's patterns take becomes an event;
+   * anything else keeps the header's reading.
+   */
+  private untagged(
+    text: string,
+    header: Header,
+    base: { ts: string; ms: number; host: string; source: { file: string; line: number } },
+  ): ParseOutcome | undefined {
+    if (header.afterStamp === undefined || header.pid !== undefined) return undefined;
+    const r = parseSshd(text.slice(header.afterStamp));
+    if (!r.ok) return undefined;
+    return {
+      ok: true,
+      event: { type: "auth", ...base, host: "", service: "sshd", ...r.fields },
+      parser: `sshd/${r.pattern}`,
+      format: header.format,
+    };
+  }
+}
+
+/** `/usr/sbin/sshd` (old syslogs log argv[0] whole) is `sshd`. */
+function programName(p: string): string {
+  const slash = p.lastIndexOf("/");
+  return slash < 0 ? p : p.slice(slash + 1);
 }
 
 /** Removes a leading kernel uptime stamp `[ 5214.735771] `. */

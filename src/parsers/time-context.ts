@@ -80,12 +80,43 @@ export class StampResolver {
       this.cache.set(key, base);
     }
     if (base === null) return undefined;
-    if (frac.length === 0) return base;
-    const ms = Number((frac + "00").slice(0, 3));
-    return {
-      ms: base.ms + ms,
-      iso: base.iso.slice(0, 19) + "." + (frac + "00").slice(0, 3) + base.iso.slice(23),
-    };
+    return withFraction(base, frac);
+  }
+
+  /**
+   * A stamp with a full date but no offset (`2018-06-26 13:22:02.108781500`, as tai64nlocal and
+   * svlogd write them): read in the context zone. `date` is "YYYY-MM-DD". Undefined when impossible.
+   */
+  localDate(date: string, hms: string, frac: string): Instant | undefined {
+    const key = date + hms;
+    let base = this.cache.get(key);
+    if (base === undefined) {
+      base = this.computeDate(date, hms);
+      if (this.cache.size > 4096) this.cache.clear();
+      this.cache.set(key, base);
+    }
+    if (base === null) return undefined;
+    return withFraction(base, frac);
+  }
+
+  private computeDate(date: string, hms: string): Instant | null {
+    const year = digits(date, 0, 4);
+    const month = digits(date, 5, 2);
+    const day = digits(date, 8, 2);
+    if (year < 1970 || month < 1 || month > 12 || day < 1 || day > 31) return null;
+    const dt = DateTime.fromObject(
+      {
+        year,
+        month,
+        day,
+        hour: Number(hms.slice(0, 2)),
+        minute: Number(hms.slice(3, 5)),
+        second: Number(hms.slice(6, 8)),
+      },
+      { zone: this.zone },
+    );
+    if (!dt.isValid || dt.month !== month || dt.day !== day) return null;
+    return { ms: dt.toMillis(), iso: isoOf(dt) };
   }
 
   private compute(mon: string, day: number, hms: string): Instant | null {
@@ -108,6 +139,13 @@ export class StampResolver {
     if (!dt.isValid || dt.month !== month || dt.day !== day) return null;
     return { ms: dt.toMillis(), iso: isoOf(dt) };
   }
+}
+
+/** Adds fractional-second digits ("123456" → 123 ms) to a whole-second instant. */
+function withFraction(base: Instant, frac: string): Instant {
+  if (frac.length === 0) return base;
+  const ms3 = (frac + "00").slice(0, 3);
+  return { ms: base.ms + Number(ms3), iso: base.iso.slice(0, 19) + "." + ms3 + base.iso.slice(23) };
 }
 
 function isoOf(dt: DateTime): string {

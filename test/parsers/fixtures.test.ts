@@ -196,6 +196,8 @@ const FORMATS = [
   "rfc3164",
   "rfc3164-precise",
   "rfc3339",
+  "iso-space",
+  "tai64n",
   "rfc5424",
   "journal-json",
 ] as const satisfies readonly HeaderFormat[];
