@@ -18,7 +18,9 @@ export interface ParseOptions {
 
 /**
  * Parses one batch file into event batches: every line becomes an event or a counted
- * rejection; nothing is thrown. Lines whose time goes backwards are kept and counted.
+ * rejection; nothing is thrown. Lines whose time goes backwards are kept and counted. An sshd
+ * line may wait a few seconds (event time) for the address a later line of its connection
+ * names; `flush` settles what still waits at the end of the file.
  */
 export async function* parseFile(
   file: BatchFile,
@@ -31,20 +33,23 @@ export async function* parseFile(
     actionMap: opts.actionMap,
   });
   let last = -Infinity;
-  for await (const batch of readLines(file, diagnostics, opts.onBytes)) {
-    const events: Event[] = [];
-    for (const raw of batch) {
-      const o = parser.parse(raw.text, raw.file, raw.line);
-      stats.record(o);
-      opts.onOutcome?.(raw, o);
-      if (o.ok) {
-        if (o.event.ms < last) stats.backwards++;
-        else last = o.event.ms;
-        events.push(o.event);
-      }
+  let events: Event[] = [];
+  const take = (raw: RawLine, o: ParseOutcome) => {
+    stats.record(o);
+    opts.onOutcome?.(raw, o);
+    if (o.ok) {
+      if (o.event.ms < last) stats.backwards++;
+      else last = o.event.ms;
+      events.push(o.event);
     }
+  };
+  for await (const batch of readLines(file, diagnostics, opts.onBytes)) {
+    for (const raw of batch) parser.feed(raw, take);
     yield events;
+    events = [];
   }
+  parser.flush(take);
+  if (events.length) yield events;
 }
 
 /** All files parsed and merged into one timeline. */
