@@ -83,6 +83,10 @@ export function parseHeader(line: string, stamps: StampResolver, zone: string, d
     return rest(s, sp + 1, t, "rfc3339", stamps, zone, depth);
   }
   // RFC 3164: "Nov 28 14:35:40 " or "Nov  8 14:35:40 ", optional ".123456".
+  const last = stamps.lastText;
+  if (last.length !== 0 && s.charCodeAt(p + last.length) === 32 && s.startsWith(last, p)) {
+    return rest(s, p + last.length + 1, stamps.lastInstant!, "rfc3164", stamps, zone, depth);
+  }
   if (s.length < p + 16 || s.charCodeAt(p + 3) !== 32) return { ok: false, reason: "no-header" };
   const mon = s.slice(p, p + 3);
   let q = p + 4;
@@ -109,6 +113,10 @@ export function parseHeader(line: string, stamps: StampResolver, zone: string, d
   if (s.charCodeAt(q) !== 32) return { ok: false, reason: "bad-timestamp" };
   const t = stamps.local(mon, day, hms, frac);
   if (!t) return { ok: false, reason: "bad-timestamp" };
+  if (!frac) {
+    stamps.lastText = s.slice(p, q);
+    stamps.lastInstant = t;
+  }
   return rest(s, q + 1, t, frac ? "rfc3164-precise" : "rfc3164", stamps, zone, depth);
 }
 

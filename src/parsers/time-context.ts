@@ -62,9 +62,19 @@ function zoneOf(zone: string): Zone {
 export class StampResolver {
   private readonly zone: Zone;
   private readonly cache = new Map<string, Instant | null>();
+  /**
+   * The text of the last whole-second RFC 3164 stamp resolved and its instant: consecutive lines
+   * mostly share their second, and comparing the text in place costs less than cutting it up.
+   */
+  lastText = "";
+  lastInstant: Instant | undefined;
+
+  /** The zone's offset in minutes when it has only one (UTC, "+05:30"): no luxon needed. */
+  private readonly fixedOffset: number | undefined;
 
   constructor(private readonly ctx: TimeContext) {
     this.zone = zoneOf(ctx.zone);
+    this.fixedOffset = this.zone instanceof FixedOffsetZone ? this.zone.offset(0) : undefined;
   }
 
   /**
@@ -99,6 +109,30 @@ export class StampResolver {
     return withFraction(base, frac);
   }
 
+  /** `compute` for a zone with one offset: plain date arithmetic, the same year rule. */
+  private computeFixed(
+    offset: number,
+    month: number,
+    day: number,
+    hour: number,
+    minute: number,
+    second: number,
+  ): Instant | null {
+    if (hour > 23 || minute > 59 || second > 59 || day < 1 || day > 31) return null;
+    const valid = (year: number) => new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day;
+    const msOf = (year: number) => Date.UTC(year, month - 1, day, hour, minute, second) - offset * 60_000;
+    let year: number;
+    if (this.ctx.year !== undefined) year = this.ctx.year;
+    else {
+      const refYear = new Date(this.ctx.referenceMs + offset * 60_000).getUTCFullYear();
+      year = refYear;
+      // A day of slack: a file's mtime can trail its last line by a clock step or a late flush.
+      if (!valid(year) || msOf(year) > this.ctx.referenceMs + 86_400_000) year = refYear - 1;
+    }
+    if (year < 0 || year > 9999 || !valid(year)) return null;
+    return { ms: msOf(year), iso: isoFixed(year, month, day, hour, minute, second, offset) };
+  }
+
   private computeDate(date: string, hms: string): Instant | null {
     const year = digits(date, 0, 4);
     const month = digits(date, 5, 2);
@@ -125,6 +159,8 @@ export class StampResolver {
     const hour = Number(hms.slice(0, 2));
     const minute = Number(hms.slice(3, 5));
     const second = Number(hms.slice(6, 8));
+    if (this.fixedOffset !== undefined)
+      return this.computeFixed(this.fixedOffset, month, day, hour, minute, second);
     const at = (year: number) =>
       DateTime.fromObject({ year, month, day, hour, minute, second }, { zone: this.zone });
     let dt: DateTime;
@@ -146,6 +182,22 @@ function withFraction(base: Instant, frac: string): Instant {
   if (frac.length === 0) return base;
   const ms3 = (frac + "00").slice(0, 3);
   return { ms: base.ms + Number(ms3), iso: base.iso.slice(0, 19) + "." + ms3 + base.iso.slice(23) };
+}
+
+/** ISO 8601 text of local fields with a fixed offset in minutes, as isoOf writes it. */
+function isoFixed(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  offset: number,
+): string {
+  const p2 = (n: number) => (n < 10 ? "0" : "") + n;
+  const a = Math.abs(offset);
+  const off = `${offset < 0 ? "-" : "+"}${p2(Math.floor(a / 60))}:${p2(a % 60)}`;
+  return `${String(year).padStart(4, "0")}-${p2(month)}-${p2(day)}T${p2(hour)}:${p2(minute)}:${p2(second)}.000${off}`;
 }
 
 function isoOf(dt: DateTime): string {
