@@ -38,8 +38,11 @@ export interface LineSource extends AsyncIterable<RawLine[]> {
 }
 
 /**
- * Parses one batch of lines: every line becomes an event or a counted rejection (in `stats` and
- * in the metrics); nothing is thrown. The one parse step of every command.
+ * Parses one batch of lines as a live source hands them out: every line becomes an event or a
+ * counted rejection (in `stats` and in the metrics); nothing is thrown. An sshd line that names
+ * no address takes it from its connection's earlier lines or from later ones of the same batch:
+ * what still waits at the end of the batch is settled then, so a live batch never holds a line
+ * back (archives, read whole, let it wait for later batches too: parseFile).
  */
 export function parseBatch(
   lines: readonly RawLine[],
@@ -48,16 +51,26 @@ export function parseBatch(
   onOutcome?: (raw: RawLine, o: ParseOutcome) => void,
 ): Event[] {
   const events: Event[] = [];
-  for (const raw of lines) {
-    const o = parserFor(raw.file).parse(raw.text, raw.file, raw.line);
+  const take = (raw: RawLine, o: ParseOutcome) => {
     stats.record(o);
     onOutcome?.(raw, o);
     if (o.ok) events.push(o.event);
+  };
+  const used = new Set<LineParser>();
+  for (const raw of lines) {
+    const p = parserFor(raw.file);
+    used.add(p);
+    p.feed(raw, take);
   }
+  for (const p of used) p.flush(take);
   return events;
 }
 
-/** One batch file parsed into event batches. Lines whose time goes backwards are kept and counted. */
+/**
+ * One batch file parsed into event batches. Lines whose time goes backwards are kept and
+ * counted. An sshd line may wait a few seconds (event time) for the address a later line of its
+ * connection names; `flush` settles what still waits at the end of the file.
+ */
 async function* parseFile(
   file: BatchFile,
   opts: ParseOptions,
@@ -68,16 +81,24 @@ async function* parseFile(
     time: { zone: opts.zone, year: opts.year, referenceMs: file.mtimeMs },
     actionMap: opts.actionMap,
   });
-  const parserFor = () => parser;
   let last = -Infinity;
-  for await (const batch of readLines(file, diagnostics, opts.onBytes)) {
-    const events = parseBatch(batch, parserFor, stats, opts.onOutcome);
-    for (const e of events) {
-      if (e.ms < last) stats.backwards++;
-      else last = e.ms;
+  let events: Event[] = [];
+  const take = (raw: RawLine, o: ParseOutcome) => {
+    stats.record(o);
+    opts.onOutcome?.(raw, o);
+    if (o.ok) {
+      if (o.event.ms < last) stats.backwards++;
+      else last = o.event.ms;
+      events.push(o.event);
     }
+  };
+  for await (const batch of readLines(file, diagnostics, opts.onBytes)) {
+    for (const raw of batch) parser.feed(raw, take);
     yield events;
+    events = [];
   }
+  parser.flush(take);
+  if (events.length) yield events;
 }
 
 /** Archived files, each parsed, merged into one timeline by event time. */

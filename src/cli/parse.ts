@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { Diagnostics } from "../diagnostics.js";
-import type { Event } from "../events/event.js";
+import type { AuthEvent, Event, SourceRef } from "../events/event.js";
 import type { ParseOutcome } from "../parsers/line-parser.js";
 import { ParseStats } from "../parsers/parse-stats.js";
 import { parseFiles } from "../pipeline.js";
@@ -54,7 +54,7 @@ export async function parseCommand(argv: string[]): Promise<number> {
     if (!explain) return;
     const where = `${raw.file}:${raw.line}`;
     const verdict = o.ok
-      ? `${o.parser} (${o.format}) → ${o.event.type}${o.event.type === "auth" ? "/" + o.event.kind : ""}`
+      ? `${o.parser} (${o.format}) → ${o.event.type}${o.event.type === "auth" ? "/" + o.event.kind + authNote(o.event, o.via) : ""}`
       : `rejected: ${o.reason}${o.format ? ` (${o.format})` : ""}`;
     out.write(`${where}\t${verdict}\t${raw.text.slice(0, 160)}\n`);
   };
@@ -73,6 +73,22 @@ export async function parseCommand(argv: string[]): Promise<number> {
         .join(""),
   );
   return diagnostics.get("scanwatch_read_errors_total") > 0 ? 1 : 0;
+}
+
+/**
+ * What `--explain` adds to an sshd event: where its address came from when not from the line
+ * itself (`src 198.51.100.7 via sshd[812] at auth.log:17`), a host name kept as the source, a
+ * repeat count.
+ */
+function authNote(e: AuthEvent, via: SourceRef | undefined): string {
+  let note = "";
+  if (e.srcVia === "pid") {
+    note += ` src ${e.src} via sshd[${e.pid ?? "?"}]${via ? ` at ${via.file}:${via.line}` : ""}`;
+  } else if (e.srcKind === "name") {
+    note += ` src ${e.src} is a host name (no address logged for sshd[${e.pid ?? "?"}])`;
+  }
+  if (e.count !== undefined) note += ` ×${e.count}`;
+  return note;
 }
 
 /** A user name as a JSON string (attacker-written: quotes and escapes keep it on one line), blank when none. */

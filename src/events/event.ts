@@ -89,8 +89,26 @@ export interface AuthEvent extends EventBase {
   user?: string;
   /** Authentication method for failure/success lines (password, publickey, ...). */
   method?: string;
-  /** How many occurrences this event stands for (rsyslog's "message repeated N times"); absent = 1. */
+  /**
+   * How many occurrences this event stands for: rsyslog's `message repeated 5 times: [ Failed
+   * password ...]` and BSD syslogd's `last message repeated 5 times` are one event with count 5.
+   * Absent means 1.
+   */
   count?: number;
+  /**
+   * "name" when `src` is a host name, not an address: sshd with `UseDNS yes` writes names into PAM's
+   * `rhost=`, `not allowed because` and `PAM: ... from` lines, and no line of the same connection
+   * gave its address. Absent: `src` is a canonical IPv4 or IPv6 address.
+   */
+  srcKind?: "name";
+  /**
+   * "pid" when the address came from another line of the same `sshd[PID]` connection on the same
+   * host (the line itself names none, names a host name, or reads two ways and the connection's
+   * address picked one), not from this line.
+   */
+  srcVia?: "pid";
+  /** sshd's process id from the line's header, when it has one. */
+  pid?: number;
 }
 
 /**

@@ -31,12 +31,30 @@ export class ParseStats {
 }
 
 export function typeKey(e: Event): string {
-  return e.type === "auth"
-    ? `auth/${e.kind}`
-    : e.type === "packet"
-      ? `packet/${typeof e.proto === "number" ? e.proto : e.proto}`
-      : e.type;
+  if (e.type === "auth") return AUTH_KEYS.get(e.kind) ?? `auth/${e.kind}`;
+  if (e.type === "packet")
+    return typeof e.proto === "string"
+      ? (PACKET_KEYS.get(e.proto) ?? `packet/${e.proto}`)
+      : `packet/${e.proto}`;
+  return e.type;
 }
+
+// The keys of the common types, built once: a key per event was a string built and hashed anew.
+const AUTH_KEYS = new Map<string, string>(
+  [
+    "failure",
+    "invalid-user",
+    "success",
+    "preauth-close",
+    "no-ident",
+    "negotiation-failure",
+    "refused",
+    "connect",
+    "timeout",
+    "max-auth",
+  ].map((k) => [k, `auth/${k}`]),
+);
+const PACKET_KEYS = new Map<string, string>(["tcp", "udp", "icmp", "icmpv6"].map((k) => [k, `packet/${k}`]));
 
 function bump(m: Map<string, number>, k: string): void {
   m.set(k, (m.get(k) ?? 0) + 1);

@@ -1,6 +1,9 @@
 import { type Instant, type StampResolver, parseIsoStamp, isoInZone } from "./time-context.js";
 
-/** A log line split into its syslog parts. `program` is "" when the line has no tag (ulogd LOGEMU). */
+/**
+ * A log line split into its syslog parts. `program` is "" when the line has no tag (ulogd LOGEMU),
+ * `host` is "" when it names none (`Nov 23 21:50:37 sshd[8148]: ...`).
+ */
 export interface Header {
   ms: number;
   iso: string;
@@ -10,37 +13,80 @@ export interface Header {
   message: string;
   /** Which header style matched: reported by `parse --explain` and in the summary. */
   format: HeaderFormat;
+  /**
+   * Where the text after the stamp starts in the line, for styles where free text follows the
+   * stamp: `sshd -e` under runit or s6 writes `2018-06-26 13:22:02.108781500 Failed password ...`,
+   * with neither host nor program, and only the message itself can say it is sshd's.
+   */
+  afterStamp?: number;
+  /** The host that relayed the line, when its message carried the origin's own header. */
+  relay?: string;
 }
 
-export type HeaderFormat = "rfc3164" | "rfc3164-precise" | "rfc3339" | "rfc5424" | "journal-json";
+export type HeaderFormat =
+  "rfc3164" | "rfc3164-precise" | "rfc3339" | "iso-space" | "tai64n" | "rfc5424" | "journal-json";
 
 export type HeaderResult = { ok: true; header: Header } | { ok: false; reason: string };
 
 /**
  * Splits one line into time, host, program and message. Accepts RFC 3164 (also with the
  * double space of single-digit days and journalctl's `short-precise` fractions), RFC 3339
- * (rsyslog high precision, journalctl `short-iso` with `+0100` offsets), RFC 5424, journalctl
- * `-o json`, and an optional `<N>` priority prefix before any of them. Pure and total.
+ * (rsyslog high precision, journalctl `short-iso` with `+0100` offsets), ISO dates written with a
+ * space (`2018-06-26 13:22:02.108781500`, with or without an offset), RFC 5424, journalctl
+ * `-o json`, and an optional `<N>` priority prefix before any of them. After the stamp: an
+ * optional BSD `-v` `<auth.info>` before the host, no host at all (`sshd[8148]:` or `[sshd]`
+ * right after the stamp), a `facility.level` word between host and tag, Solaris message ids
+ * (`[ID 800047 auth.info]`) before the message, and relayed lines whose message starts with the
+ * origin's own header (the origin's host and tag are taken, the relay's time is kept: it is the
+ * one that runs in order through the file). Pure and total.
  */
-export function parseHeader(line: string, stamps: StampResolver, zone: string): HeaderResult {
-  let s = line;
+export function parseHeader(line: string, stamps: StampResolver, zone: string, depth = 0): HeaderResult {
+  const s = line;
   let p = 0;
   if (s.charCodeAt(0) === 60 /* < */) {
     const close = s.indexOf(">");
     if (close < 2 || close > 4 || !allDigits(s, 1, close)) return { ok: false, reason: "bad-priority" };
     p = close + 1;
-    if (s.charCodeAt(p) === 49 /* 1 */ && s.charCodeAt(p + 1) === 32) return parse5424(s, p + 2);
+    if (s.charCodeAt(p) === 49 /* 1 */ && s.charCodeAt(p + 1) === 32)
+      return parse5424(s, p + 2, stamps, zone, depth);
   }
   if (p === 0 && s.charCodeAt(0) === 123 /* { */) return parseJournalJson(s, zone);
+  // daemontools multilog and svlogd -t: a TAI64N label, "@4000000063e8c2aa1c2f8b94 ".
+  if (p === 0 && s.charCodeAt(0) === 64 /* @ */) {
+    const t = tai64n(s, zone);
+    if (!t) return { ok: false, reason: "bad-timestamp" };
+    return rest(s, 26, t, "tai64n", stamps, zone, depth);
+  }
   const c = s.charCodeAt(p);
   if (c >= 48 && c <= 57) {
     const sp = s.indexOf(" ", p);
     if (sp < 0) return { ok: false, reason: "no-header" };
-    const t = parseIsoStamp(s.slice(p, sp));
+    // "2018-06-26 13:22:02.108781500": a date, one space, a time (tai64nlocal, s6-log).
+    if (sp - p === 10 && s.charCodeAt(p + 4) === 45 && s.charCodeAt(p + 7) === 45 && isHmsAt(s, sp + 1)) {
+      let end = s.indexOf(" ", sp + 1);
+      if (end < 0) end = s.length;
+      const stamp = s.slice(p, end);
+      const t = parseIsoStamp(stamp) ?? localIso(stamp, stamps);
+      if (!t) return { ok: false, reason: "bad-timestamp" };
+      if (end >= s.length) return { ok: false, reason: "no-host" };
+      return rest(s, end + 1, t, "iso-space", stamps, zone, depth);
+    }
+    const stamp = s.slice(p, sp);
+    let t = parseIsoStamp(stamp);
+    // svlogd -tt ("2018-06-26_13:22:02.10878") and socklog ("2015-05-27T04:31:27.46667 auth.info:")
+    // write UTC without saying so; any other stamp without an offset is ambiguous.
+    if (!t && stamp.length >= 19 && (stamp.charCodeAt(10) === 95 || isSocklogFacility(s, sp + 1))) {
+      t = parseIsoStamp(`${stamp.slice(0, 10)}T${stamp.slice(11)}Z`);
+      if (t) return rest(s, sp + 1, t, "iso-space", stamps, zone, depth);
+    }
     if (!t) return { ok: false, reason: "bad-timestamp" };
-    return rest(s, sp + 1, t, "rfc3339");
+    return rest(s, sp + 1, t, "rfc3339", stamps, zone, depth);
   }
   // RFC 3164: "Nov 28 14:35:40 " or "Nov  8 14:35:40 ", optional ".123456".
+  const last = stamps.lastText;
+  if (last.length !== 0 && s.charCodeAt(p + last.length) === 32 && s.startsWith(last, p)) {
+    return rest(s, p + last.length + 1, stamps.lastInstant!, "rfc3164", stamps, zone, depth);
+  }
   if (s.length < p + 16 || s.charCodeAt(p + 3) !== 32) return { ok: false, reason: "no-header" };
   const mon = s.slice(p, p + 3);
   let q = p + 4;
@@ -67,36 +113,269 @@ export function parseHeader(line: string, stamps: StampResolver, zone: string): 
   if (s.charCodeAt(q) !== 32) return { ok: false, reason: "bad-timestamp" };
   const t = stamps.local(mon, day, hms, frac);
   if (!t) return { ok: false, reason: "bad-timestamp" };
-  s = line;
-  return rest(s, q + 1, t, frac ? "rfc3164-precise" : "rfc3164");
+  if (!frac) {
+    stamps.lastText = s.slice(p, q);
+    stamps.lastInstant = t;
+  }
+  return rest(s, q + 1, t, frac ? "rfc3164-precise" : "rfc3164", stamps, zone, depth);
 }
 
-/** After the stamp: `host tag[pid]: message`, or `host message` when there is no tag. */
-function rest(s: string, at: number, t: Instant, format: HeaderFormat): HeaderResult {
-  const hs = s.indexOf(" ", at);
-  if (hs <= at) return { ok: false, reason: "no-host" };
-  const host = s.slice(at, hs);
-  const ts = hs + 1;
-  const te = s.indexOf(" ", ts);
-  const tagEnd = te < 0 ? s.length : te;
-  const header: Header = { ms: t.ms, iso: t.iso, host, program: "", message: "", format };
-  if (s.charCodeAt(tagEnd - 1) === 58 /* : */ && tagEnd - ts > 1 && tagEnd - ts <= 64) {
-    const tag = s.slice(ts, tagEnd - 1);
-    const br = tag.indexOf("[");
-    if (br > 0 && tag.charCodeAt(tag.length - 1) === 93) {
-      header.program = tag.slice(0, br);
-      const pid = Number(tag.slice(br + 1, -1));
-      if (Number.isInteger(pid)) header.pid = pid;
-    } else header.program = tag;
-    header.message = te < 0 ? "" : s.slice(te + 1);
-  } else {
-    header.message = s.slice(ts);
+/** `2018-06-26 13:22:02[.fraction]` with no offset: read in the context zone. */
+function localIso(stamp: string, stamps: StampResolver): Instant | undefined {
+  if (stamp.length > 19) {
+    if (stamp.charCodeAt(19) !== 46 || stamp.length === 20 || stamp.length > 32) return undefined;
+    if (!allDigits(stamp, 20, stamp.length)) return undefined;
   }
+  return stamps.localDate(stamp.slice(0, 10), stamp.slice(11, 19), stamp.slice(20));
+}
+
+/** Facilities and levels as syslog daemons print them (`auth.info`, `local7.warning`). */
+const FACILITIES = new Set([
+  "kern",
+  "user",
+  "mail",
+  "daemon",
+  "auth",
+  "syslog",
+  "lpr",
+  "news",
+  "uucp",
+  "cron",
+  "authpriv",
+  "ftp",
+  "ntp",
+  "security",
+  "console",
+  "local0",
+  "local1",
+  "local2",
+  "local3",
+  "local4",
+  "local5",
+  "local6",
+  "local7",
+]);
+const LEVELS = new Set([
+  "emerg",
+  "panic",
+  "alert",
+  "crit",
+  "err",
+  "error",
+  "warn",
+  "warning",
+  "notice",
+  "info",
+  "debug",
+]);
+
+/**
+ * After the stamp: `[<fac.level>] [host] [facility.level] tag[pid]: message`, or `host message`
+ * when there is no tag. A tag ends with ":"; `name[pid]` and `[name]` are tags with or without it.
+ */
+function rest(
+  s: string,
+  at: number,
+  t: Instant,
+  format: HeaderFormat,
+  stamps: StampResolver,
+  zone: string,
+  depth: number,
+): HeaderResult {
+  let pos = at;
+  // FreeBSD syslogd -v / -vv: "<4.6>" or "<auth.info>" before the host.
+  if (s.charCodeAt(pos) === 60) {
+    const e = s.indexOf(" ", pos);
+    if (e > pos + 3 && e - pos <= 24 && s.charCodeAt(e - 1) === 62 && s.indexOf(".", pos) < e) pos = e + 1;
+  }
+  const header: Header = {
+    ms: t.ms,
+    iso: t.iso,
+    host: "",
+    program: "",
+    message: "",
+    format,
+    afterStamp: pos,
+  };
+  let te = s.indexOf(" ", pos);
+  // socklog: "auth.info: " where the host would be; what follows has no host of its own.
+  if (te > pos + 1 && s.charCodeAt(te - 1) === 58 && isFacilityLevel(s, pos, te - 1)) {
+    pos = te + 1;
+    header.afterStamp = pos;
+    te = s.indexOf(" ", pos);
+    if (isTag(s, pos, te < 0 ? s.length : te, false)) return tagged(s, pos, te, header);
+    if (depth === 0 && startsLikeHeader(s, pos)) {
+      const inner = relayed(s, pos, header, stamps, zone);
+      if (inner) return inner;
+    }
+    header.message = s.slice(pos);
+    return { ok: true, header };
+  }
+  // A tag right after the stamp: the line names no host.
+  if (isTag(s, pos, te < 0 ? s.length : te, false)) return tagged(s, pos, te, header);
+  if (te <= pos) return { ok: false, reason: "no-host" };
+  // A relay that wrote no host of its own before the origin's header.
+  if (depth === 0 && startsLikeHeader(s, pos)) {
+    const inner = relayed(s, pos, header, stamps, zone);
+    if (inner) return inner;
+  }
+  header.host = s.slice(pos, te);
+  pos = te + 1;
+  te = s.indexOf(" ", pos);
+  // "vps auth.info sshd[13482]: ..." (a template that writes facility.level before the tag).
+  if (te > pos && s.charCodeAt(te - 1) !== 58 && isFacilityLevel(s, pos, te)) {
+    const te2 = s.indexOf(" ", te + 1);
+    if (isTag(s, te + 1, te2 < 0 ? s.length : te2, true)) {
+      pos = te + 1;
+      te = te2;
+    }
+  }
+  const tagEnd = te < 0 ? s.length : te;
+  if (isTag(s, pos, tagEnd, true)) return tagged(s, pos, te, header);
+  // The message carries the origin's header: "relay Nov 28 14:35:39 origin sshd[812]: ...".
+  if (depth === 0 && startsLikeHeader(s, pos)) {
+    const inner = relayed(s, pos, header, stamps, zone);
+    if (inner) {
+      inner.header.relay = header.host;
+      if (inner.header.host === "") inner.header.host = header.host;
+      return inner;
+    }
+  }
+  header.message = s.slice(pos);
   return { ok: true, header };
 }
 
+/**
+ * Whether s[a, e) is a program tag. After a host any word ending in ":" is one (`sshd:`,
+ * `kernel:`); right after the stamp only `name[pid]` and `[name]` forms are, so that a message
+ * such as `error: ...` is not taken for a tag.
+ */
+function isTag(s: string, a: number, e: number, afterHost: boolean): boolean {
+  if (e - a < 2 || e - a > 65) return false;
+  let end = e;
+  if (s.charCodeAt(end - 1) === 58 /* : */) {
+    if (afterHost) return true;
+    end--;
+  }
+  if (s.charCodeAt(end - 1) !== 93 /* ] */) return false;
+  const br = s.indexOf("[", a);
+  if (br < 0 || br >= end - 2) return false;
+  // "[sshd]": one name in brackets, nothing else.
+  if (br === a) {
+    const inner = s.indexOf("[", a + 1);
+    const close = s.indexOf("]", a + 1);
+    return (inner < 0 || inner >= end) && close === end - 1;
+  }
+  return allDigits(s, br + 1, end - 1);
+}
+
+/** Splits the tag at `pos` (ending at the space `te`, or at the line's end) into program and pid. */
+function tagged(s: string, pos: number, te: number, header: Header): HeaderResult {
+  let end = te < 0 ? s.length : te;
+  if (s.charCodeAt(end - 1) === 58) end--;
+  const br = s.indexOf("[", pos);
+  const bracketed = br >= pos && br < end && s.charCodeAt(end - 1) === 93;
+  if (bracketed && br === pos) header.program = s.slice(pos + 1, end - 1);
+  else if (bracketed) {
+    header.program = s.slice(pos, br);
+    // Digits read in place: a pid is at most 10 of them (a longer run is no pid).
+    if (end - br - 2 >= 1 && end - br - 2 <= 10 && allDigits(s, br + 1, end - 1)) {
+      let pid = 0;
+      for (let i = br + 1; i < end - 1; i++) pid = pid * 10 + s.charCodeAt(i) - 48;
+      header.pid = pid;
+    }
+  } else header.program = s.slice(pos, end);
+  header.message = te < 0 ? "" : stripSolarisId(s.slice(te + 1));
+  return { ok: true, header };
+}
+
+/** Solaris and illumos put a message id before the text: `[ID 800047 auth.info] Failed ...`. */
+function stripSolarisId(m: string): string {
+  if (!m.startsWith("[ID ")) return m;
+  const close = m.indexOf("] ");
+  if (close < 0 || close > 48) return m;
+  const sp = m.indexOf(" ", 4);
+  if (sp < 5 || sp > close || !allDigits(m, 4, sp)) return m;
+  return m.slice(close + 2);
+}
+
+/** socklog's `facility.level: ` right after the stamp. */
+function isSocklogFacility(s: string, at: number): boolean {
+  const e = s.indexOf(" ", at);
+  return e > at + 2 && s.charCodeAt(e - 1) === 58 && isFacilityLevel(s, at, e - 1);
+}
+
+/**
+ * A TAI64N label (`@` and 24 hex digits: 8-byte TAI seconds since 2^62, 4-byte nanoseconds) as
+ * an instant; UTC is TAI minus 10 s, the offset daemontools' tai64nlocal applies.
+ */
+function tai64n(s: string, zone: string): Instant | undefined {
+  if (s.length < 26 || s.charCodeAt(25) !== 32) return undefined;
+  for (let i = 1; i < 25; i++) {
+    const c = s.charCodeAt(i) | 0x20;
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return undefined;
+  }
+  const hi = parseInt(s.slice(1, 9), 16) - 0x40000000;
+  const lo = parseInt(s.slice(9, 17), 16);
+  const ns = parseInt(s.slice(17, 25), 16);
+  if (hi < 0 || hi > 60 || ns >= 1e9) return undefined;
+  const ms = (hi * 2 ** 32 + lo - 10) * 1000 + Math.floor(ns / 1e6);
+  if (ms < 0 || ms >= 253_402_300_800_000) return undefined;
+  return { ms, iso: isoInZone(ms, zone) };
+}
+
+function isFacilityLevel(s: string, a: number, e: number): boolean {
+  if (e - a > 20) return false;
+  let dot = a;
+  while (dot < e && s.charCodeAt(dot) !== 46) dot++;
+  if (dot <= a || dot >= e - 1) return false;
+  if (allDigits(s, a, dot) && allDigits(s, dot + 1, e)) return true;
+  return FACILITIES.has(s.slice(a, dot)) && LEVELS.has(s.slice(dot + 1, e));
+}
+
+/** A priority, a month name or a 4-digit year: the start of another header. */
+function startsLikeHeader(s: string, at: number): boolean {
+  const c = s.charCodeAt(at);
+  if (c === 60) return s.charCodeAt(at + 1) >= 48 && s.charCodeAt(at + 1) <= 57;
+  if (c >= 48 && c <= 57) return s.charCodeAt(at + 4) === 45 && allDigits(s, at, at + 4);
+  return s.charCodeAt(at + 3) === 32 && MONTH_NAMES.has(s.slice(at, at + 3));
+}
+
+const MONTH_NAMES = new Set([
+  "Jan",
+  "Feb",
+  "Mar",
+  "Apr",
+  "May",
+  "Jun",
+  "Jul",
+  "Aug",
+  "Sep",
+  "Oct",
+  "Nov",
+  "Dec",
+]);
+
+/** The origin's header inside a relayed line, with the relay's time; undefined when it is none. */
+function relayed(
+  s: string,
+  at: number,
+  outer: Header,
+  stamps: StampResolver,
+  zone: string,
+): { ok: true; header: Header } | undefined {
+  const inner = parseHeader(s.slice(at), stamps, zone, 1);
+  if (!inner.ok || inner.header.program === "") return undefined;
+  const h = inner.header;
+  h.ms = outer.ms;
+  h.iso = outer.iso;
+  h.format = outer.format;
+  if (h.afterStamp !== undefined) h.afterStamp += at;
+  return { ok: true, header: h };
+}
+
 /** RFC 5424: `<PRI>1 STAMP HOST APP PROCID MSGID SD MSG`. */
-function parse5424(s: string, at: number): HeaderResult {
+function parse5424(s: string, at: number, stamps: StampResolver, zone: string, depth: number): HeaderResult {
   const fields: string[] = [];
   let pos = at;
   for (let k = 0; k < 5; k++) {
@@ -136,7 +415,17 @@ function parse5424(s: string, at: number): HeaderResult {
     format: "rfc5424",
   };
   const pid = Number(procid);
-  if (procid !== "-" && Number.isInteger(pid)) header.pid = pid;
+  if (procid !== "-" && isPid(pid)) header.pid = pid;
+  // No APP-NAME: a relay that passed on a legacy line whole, origin header included.
+  if (header.program === "" && depth === 0 && startsLikeHeader(s, pos)) {
+    const inner = relayed(s, pos, header, stamps, zone);
+    if (inner) {
+      if (header.host !== "") inner.header.relay = header.host;
+      if (inner.header.host === "") inner.header.host = header.host;
+      return inner;
+    }
+  }
+  if (header.program === "") header.afterStamp = pos;
   return { ok: true, header };
 }
 
@@ -176,7 +465,7 @@ function parseJournalJson(s: string, zone: string): HeaderResult {
     format: "journal-json",
   };
   const pid = Number(rec["SYSLOG_PID"] ?? rec["_PID"]);
-  if (Number.isInteger(pid)) header.pid = pid;
+  if (isPid(pid)) header.pid = pid;
   return { ok: true, header };
 }
 
@@ -188,6 +477,16 @@ function allDigits(s: string, from: number, to: number): boolean {
   return true;
 }
 
+function isHmsAt(s: string, at: number): boolean {
+  return (
+    s.charCodeAt(at + 2) === 58 &&
+    s.charCodeAt(at + 5) === 58 &&
+    allDigits(s, at, at + 2) &&
+    allDigits(s, at + 3, at + 5) &&
+    allDigits(s, at + 6, at + 8)
+  );
+}
+
 function isHms(t: string): boolean {
   return (
     t.length === 8 &&
@@ -197,4 +496,9 @@ function isHms(t: string): boolean {
     allDigits(t, 3, 5) &&
     allDigits(t, 6, 8)
   );
+}
+
+/** A process id: journal fields are untrusted JSON (`"SYSLOG_PID": -1`, `1e21`). */
+function isPid(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0;
 }

@@ -62,9 +62,19 @@ function zoneOf(zone: string): Zone {
 export class StampResolver {
   private readonly zone: Zone;
   private readonly cache = new Map<string, Instant | null>();
+  /**
+   * The text of the last whole-second RFC 3164 stamp resolved and its instant: consecutive lines
+   * mostly share their second, and comparing the text in place costs less than cutting it up.
+   */
+  lastText = "";
+  lastInstant: Instant | undefined;
+
+  /** The zone's offset in minutes when it has only one (UTC, "+05:30"): no luxon needed. */
+  private readonly fixedOffset: number | undefined;
 
   constructor(private readonly ctx: TimeContext) {
     this.zone = zoneOf(ctx.zone);
+    this.fixedOffset = this.zone instanceof FixedOffsetZone ? this.zone.offset(0) : undefined;
   }
 
   /**
@@ -80,12 +90,67 @@ export class StampResolver {
       this.cache.set(key, base);
     }
     if (base === null) return undefined;
-    if (frac.length === 0) return base;
-    const ms = Number((frac + "00").slice(0, 3));
-    return {
-      ms: base.ms + ms,
-      iso: base.iso.slice(0, 19) + "." + (frac + "00").slice(0, 3) + base.iso.slice(23),
-    };
+    return withFraction(base, frac);
+  }
+
+  /**
+   * A stamp with a full date but no offset (`2018-06-26 13:22:02.108781500`, as tai64nlocal and
+   * svlogd write them): read in the context zone. `date` is "YYYY-MM-DD". Undefined when impossible.
+   */
+  localDate(date: string, hms: string, frac: string): Instant | undefined {
+    const key = date + hms;
+    let base = this.cache.get(key);
+    if (base === undefined) {
+      base = this.computeDate(date, hms);
+      if (this.cache.size > 4096) this.cache.clear();
+      this.cache.set(key, base);
+    }
+    if (base === null) return undefined;
+    return withFraction(base, frac);
+  }
+
+  /** `compute` for a zone with one offset: plain date arithmetic, the same year rule. */
+  private computeFixed(
+    offset: number,
+    month: number,
+    day: number,
+    hour: number,
+    minute: number,
+    second: number,
+  ): Instant | null {
+    if (hour > 23 || minute > 59 || second > 59 || day < 1 || day > 31) return null;
+    const valid = (year: number) => new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day;
+    const msOf = (year: number) => Date.UTC(year, month - 1, day, hour, minute, second) - offset * 60_000;
+    let year: number;
+    if (this.ctx.year !== undefined) year = this.ctx.year;
+    else {
+      const refYear = new Date(this.ctx.referenceMs + offset * 60_000).getUTCFullYear();
+      year = refYear;
+      // A day of slack: a file's mtime can trail its last line by a clock step or a late flush.
+      if (!valid(year) || msOf(year) > this.ctx.referenceMs + 86_400_000) year = refYear - 1;
+    }
+    if (year < 0 || year > 9999 || !valid(year)) return null;
+    return { ms: msOf(year), iso: isoFixed(year, month, day, hour, minute, second, offset) };
+  }
+
+  private computeDate(date: string, hms: string): Instant | null {
+    const year = digits(date, 0, 4);
+    const month = digits(date, 5, 2);
+    const day = digits(date, 8, 2);
+    if (year < 1970 || month < 1 || month > 12 || day < 1 || day > 31) return null;
+    const dt = DateTime.fromObject(
+      {
+        year,
+        month,
+        day,
+        hour: Number(hms.slice(0, 2)),
+        minute: Number(hms.slice(3, 5)),
+        second: Number(hms.slice(6, 8)),
+      },
+      { zone: this.zone },
+    );
+    if (!dt.isValid || dt.month !== month || dt.day !== day) return null;
+    return { ms: dt.toMillis(), iso: isoOf(dt) };
   }
 
   private compute(mon: string, day: number, hms: string): Instant | null {
@@ -94,6 +159,8 @@ export class StampResolver {
     const hour = Number(hms.slice(0, 2));
     const minute = Number(hms.slice(3, 5));
     const second = Number(hms.slice(6, 8));
+    if (this.fixedOffset !== undefined)
+      return this.computeFixed(this.fixedOffset, month, day, hour, minute, second);
     const at = (year: number) =>
       DateTime.fromObject({ year, month, day, hour, minute, second }, { zone: this.zone });
     let dt: DateTime;
@@ -108,6 +175,29 @@ export class StampResolver {
     if (!dt.isValid || dt.month !== month || dt.day !== day) return null;
     return { ms: dt.toMillis(), iso: isoOf(dt) };
   }
+}
+
+/** Adds fractional-second digits ("123456" → 123 ms) to a whole-second instant. */
+function withFraction(base: Instant, frac: string): Instant {
+  if (frac.length === 0) return base;
+  const ms3 = (frac + "00").slice(0, 3);
+  return { ms: base.ms + Number(ms3), iso: base.iso.slice(0, 19) + "." + ms3 + base.iso.slice(23) };
+}
+
+/** ISO 8601 text of local fields with a fixed offset in minutes, as isoOf writes it. */
+function isoFixed(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  offset: number,
+): string {
+  const p2 = (n: number) => (n < 10 ? "0" : "") + n;
+  const a = Math.abs(offset);
+  const off = `${offset < 0 ? "-" : "+"}${p2(Math.floor(a / 60))}:${p2(a % 60)}`;
+  return `${String(year).padStart(4, "0")}-${p2(month)}-${p2(day)}T${p2(hour)}:${p2(minute)}:${p2(second)}.000${off}`;
 }
 
 function isoOf(dt: DateTime): string {

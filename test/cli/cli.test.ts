@@ -63,9 +63,10 @@ describe("cli", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as unknown);
-    expect(events.length).toBe(77);
+    // 14 of the 91 are kex_exchange_identification lines, tied to the address through the pid.
+    expect(events.length).toBe(91);
     for (const e of events) expect(validateEvent(e), schemaErrors(validateEvent)).toBe(true);
-    expect(r.stderr).toMatch(/not recognized by reason: sshd-ignored 58/);
+    expect(r.stderr).toMatch(/not recognized by reason: sshd-ignored 44/);
   });
 
   it("cli/parse --explain names the parser of each line, or why none took it", () => {
@@ -79,6 +80,34 @@ describe("cli", () => {
     const [first, second] = r.stdout.trim().split("\n");
     expect(first).toMatch(/x\.log:1\tsshd\/accepted \(rfc3164\) → auth\/success/);
     expect(second).toMatch(/x\.log:2\trejected: no-header/);
+  });
+
+  it("cli/parse --explain says when an address came through the sshd pid, or stayed a host name", () => {
+    const f = join(dir, "pid.log");
+    writeFileSync(
+      f,
+      [
+        "Nov 28 15:59:35 victim sshd[22174]: error: kex_exchange_identification: Connection closed by remote host",
+        "Nov 28 15:59:35 victim sshd[22174]: Connection closed by 198.51.100.141 port 52023",
+        "Nov 28 15:59:36 victim sshd[22180]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=gw.example.net  user=root",
+        "Nov 28 15:59:37 victim sshd[22181]: message repeated 4 times: [ Failed password for root from 198.51.100.9 port 4000 ssh2]",
+        "Nov 28 15:59:38 victim sshd[22182]: Disconnecting: Too many authentication failures for root [preauth]",
+        "",
+      ].join("\n"),
+    );
+    const r = run(["parse", "--explain", "--tz", "UTC", "--year", "2026", f]);
+    expect(r.status).toBe(0);
+    const out = r.stdout.trim().split("\n");
+    expect(out[0]).toMatch(
+      /pid\.log:1\tsshd\/kex-identification \(rfc3164\) → auth\/no-ident src 198\.51\.100\.141 via sshd\[22174\] at .*pid\.log:2\t/,
+    );
+    expect(out[1]).toMatch(/pid\.log:2\tsshd\/closed-preauth \(rfc3164\) → auth\/preauth-close\t/);
+    expect(out[2]).toMatch(
+      /auth\/failure src gw\.example\.net is a host name \(no address logged for sshd\[22180\]\)/,
+    );
+    expect(out[3]).toMatch(/sshd\/failed \(rfc3164\) → auth\/failure ×4\t/);
+    expect(out[4]).toMatch(/pid\.log:5\trejected: sshd-no-address \(rfc3164\)/);
+    expect(r.stderr).toMatch(/lines read: 5 /);
   });
 
   it.each([

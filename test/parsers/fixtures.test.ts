@@ -14,10 +14,17 @@ import { schemaErrors, validateEvent } from "../support/schemas.js";
  *   # expect: {...}              the next line must parse to an event matching this subset
  *   # expect: reject <reason>    the next line must be rejected with exactly this reason
  *   # json: "..."                (right after an expect) the sample as a JSON string, for NUL, CR, BOM
+ *   # before: <line>             (between an expect and its sample) a line of the same log read
+ *                                just before the sample, by the same parser; any number of them
+ *   # after: <line>              the same, read just after the sample (a later line of its
+ *                                sshd connection that names the address)
  *   ## free text                 comment
  * Blank lines are ignored, except as the sample right after an `# expect:`. In an event
  * expectation, `$format` and `$parser` check the outcome's header format and parser name, and
- * `$absent` lists event keys that must not be present (JSON has no `undefined`).
+ * `$absent` lists event keys that must not be present (JSON has no `undefined`), and `$via` the
+ * line number (in the fixture file) of the context line that named the address.
+ * Samples with context lines run through `feed`/`flush` (lines may wait for a later line's
+ * address); the others through `parse`, and `feed` must agree with it.
  * Without `referenceMs`, the reference time is 2026-12-01T00:00:00Z: no sample reads the clock.
  */
 
@@ -35,6 +42,7 @@ interface EventExpectation {
   format?: string;
   parser?: string;
   absent: string[];
+  via?: number;
 }
 
 type Expectation = { reject: string } | EventExpectation;
@@ -47,6 +55,9 @@ interface Sample {
   text: string;
   ctx: Ctx;
   expect: Expectation;
+  /** Context lines (fixture line number, text) read before and after the sample. */
+  before: [number, string][];
+  after: [number, string][];
 }
 
 interface FixtureFile {
@@ -96,7 +107,7 @@ function parseExpectation(rest: string): Expectation | string {
     return `bad JSON in # expect: ${(e as Error).message}`;
   }
   if (!isRecord(v)) return "# expect: must be a JSON object or `reject <reason>`";
-  const { $format, $parser, $absent, ...event } = v;
+  const { $format, $parser, $absent, $via, ...event } = v;
   const out: EventExpectation = { event, absent: [] };
   if ($format !== undefined) {
     if (typeof $format !== "string") return "$format must be a string";
@@ -111,6 +122,10 @@ function parseExpectation(rest: string): Expectation | string {
       return "$absent must be an array of key names";
     }
     out.absent = $absent as string[];
+  }
+  if ($via !== undefined) {
+    if (!Number.isInteger($via)) return "$via must be a line number";
+    out.via = $via as number;
   }
   for (const k of Object.keys(event)) if (k.startsWith("$")) return `unknown meta key ${k}`;
   return out;
@@ -144,6 +159,15 @@ function loadFixture(base: string): FixtureFile {
       i++; // skip its sample too, so it is not reported twice
       continue;
     }
+    const before: [number, string][] = [];
+    const after: [number, string][] = [];
+    while (i + 1 < lines.length) {
+      const next = lines[i + 1] as string;
+      if (next.startsWith("# before: ")) before.push([i + 2, next.slice(10)]);
+      else if (next.startsWith("# after: ")) after.push([i + 2, next.slice(9)]);
+      else break;
+      i++;
+    }
     if (i + 1 >= lines.length) {
       errors.push(`${at}: "# expect:" on the last line has no sample`);
       continue;
@@ -163,7 +187,16 @@ function loadFixture(base: string): FixtureFile {
       errors.push(`${file}:${i + 1}: a directive where the sample of line ${i} should be`);
       continue;
     }
-    samples.push({ name: `fixtures/${base}:${i + 1}`, file, line: i + 1, text: sample, ctx, expect: exp });
+    samples.push({
+      name: `fixtures/${base}:${i + 1}`,
+      file,
+      line: i + 1,
+      text: sample,
+      ctx,
+      expect: exp,
+      before,
+      after,
+    });
   }
   return { base, samples, errors };
 }
@@ -174,7 +207,23 @@ function parserFor(ctx: Ctx): LineParser {
 }
 
 function run(s: Sample): ParseOutcome {
-  return parserFor(s.ctx).parse(s.text, s.file, s.line);
+  if (s.before.length === 0 && s.after.length === 0) return parserFor(s.ctx).parse(s.text, s.file, s.line);
+  return fed(s);
+}
+
+/** The sample's outcome when its context lines, it, and the end of input go through feed/flush. */
+function fed(s: Sample): ParseOutcome {
+  const p = parserFor(s.ctx);
+  const outcomes = new Map<number, ParseOutcome>();
+  const take = (l: { line: number }, o: ParseOutcome) => {
+    if (outcomes.has(l.line)) throw new Error(`line ${l.line} had two outcomes`);
+    outcomes.set(l.line, o);
+  };
+  const lines: [number, string][] = [...s.before, [s.line, s.text], ...s.after];
+  for (const [line, text] of lines) p.feed({ text, file: s.file, line }, take);
+  p.flush(take);
+  for (const [line] of lines) if (!outcomes.has(line)) throw new Error(`line ${line} had no outcome`);
+  return outcomes.get(s.line)!;
 }
 
 const files = readdirSync(DIR)
@@ -196,6 +245,8 @@ const FORMATS = [
   "rfc3164",
   "rfc3164-precise",
   "rfc3339",
+  "iso-space",
+  "tai64n",
   "rfc5424",
   "journal-json",
 ] as const satisfies readonly HeaderFormat[];
@@ -207,6 +258,7 @@ const REQUIRED_PARSERS = [
   "netfilter",
   "netfilter/ulogd",
   "kernel/suppressed",
+  "syslog/repeated",
   ...SSHD_PATTERNS.map((p) => `sshd/${p.name}`),
 ];
 
@@ -241,6 +293,8 @@ describe("fixtures/samples", () => {
     if (exp.format !== undefined) expect(out.format).toBe(exp.format);
     if (exp.parser !== undefined) expect(out.parser).toBe(exp.parser);
     expect(ev["source"]).toEqual({ file: s.file, line: s.line });
+    if (exp.via !== undefined) expect(out.via).toEqual({ file: s.file, line: exp.via });
+    if (s.before.length === 0 && s.after.length === 0) expect(fed(s)).toEqual(out);
     // What `parse --format ndjson` prints must satisfy the published schema.
     const wire: unknown = JSON.parse(JSON.stringify(out.event));
     expect(validateEvent(wire), schemaErrors(validateEvent)).toBe(true);

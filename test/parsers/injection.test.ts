@@ -36,9 +36,11 @@ const ROWS: Row[] = [
     want: "real",
   },
   {
+    // Two readings: user "x" from FAKE with key info "y from REAL ...", or user "x from FAKE port 1
+    // ssh2: y" from REAL. Whatever the line ends with, it is not guessed.
     name: "user with fake suffix and ': '",
     msg: `Failed password for invalid user x from ${FAKE} port 1 ssh2: y from ${REAL} port 5555 ssh2`,
-    want: "real",
+    want: "no-event",
   },
   {
     name: "user starts with error: prefix",
@@ -217,6 +219,97 @@ const ROWS: Row[] = [
     want: "no-event",
   },
   {
+    name: "keyboard-interactive info after ssh2, ending like a Failed line",
+    msg: `Failed password for invalid user test from ${REAL} port 4242 ssh2: from ${FAKE} port 22 ssh2`,
+    want: "no-event",
+  },
+  {
+    name: "PAM info after ssh2, keyboard-interactive/pam",
+    msg: `Failed keyboard-interactive/pam for invalid user x from ${REAL} port 5555 ssh2: y from ${FAKE} port 22 ssh2 [preauth]`,
+    want: "no-event",
+  },
+  {
+    name: "Failed ssh1 with text on both sides",
+    msg: `Failed password for x from ${FAKE} port 22 ssh1: y from ${REAL} port 5555 ssh1`,
+    want: "no-event",
+  },
+  {
+    name: "Failed without port, text on both sides",
+    msg: `Failed password for invalid user x from ${REAL}: from ${FAKE}`,
+    want: "no-event",
+  },
+  {
+    name: "Accepted with key info ending like an Accepted line",
+    msg: `Accepted publickey for alice from ${REAL} port 5555 ssh2: RSA-CERT ID from ${FAKE} port 22 ssh2`,
+    want: "no-event",
+  },
+  {
+    name: "username change: the new name carries an address",
+    msg: `Disconnecting invalid user x ${REAL} port 5555: Change of username or service not allowed: (x,ssh-connection) -> (y ${FAKE} port 22: z,ssh-connection) [preauth]`,
+    want: "no-event",
+  },
+  {
+    name: "username change: the old name carries an address",
+    msg: `Disconnecting invalid user x ${FAKE} port 22: y ${REAL} port 5555: Change of username or service not allowed: (x ${FAKE} port 22: y,ssh-connection) -> (z,ssh-connection) [preauth]`,
+    want: "no-event",
+  },
+  {
+    name: "too many failures: a user ending like the whole message",
+    msg: `Disconnecting authenticating user x ${FAKE} port 22: Too many authentication failures ${REAL} port 5555: Too many authentication failures [preauth]`,
+    want: "real",
+  },
+  {
+    name: "transport failure with the user part crafted",
+    msg: `ssh_dispatch_run_fatal: Connection from invalid user x ${FAKE} port 22: y ${REAL} port 5555: message authentication code incorrect [preauth]`,
+    want: "no-event",
+  },
+  {
+    name: "timed out, user part crafted",
+    msg: `Connection from invalid user x ${FAKE} port 22 timed out ${REAL} port 5555 timed out`,
+    want: "real",
+  },
+  {
+    name: "maximum attempts, user ending like the message",
+    msg: `maximum authentication attempts exceeded for invalid user x from ${FAKE} port 22 ssh2 from ${REAL} port 5555 ssh2 [preauth]`,
+    want: "real",
+  },
+  {
+    name: "tcp wrappers ident user with a parenthesized address",
+    msg: `refused connect from x (${FAKE}) y@${REAL} (${REAL})`,
+    want: "real",
+  },
+  {
+    name: "rsyslog repeat of a crafted Failed line",
+    msg: `message repeated 3 times: [ Failed password for invalid user x from ${FAKE} port 22 ssh2 from ${REAL} port 5555 ssh2]`,
+    want: "real",
+  },
+  {
+    name: "rsyslog repeat of a two-reading line",
+    msg: `message repeated 3 times: [ Failed password for invalid user x from ${REAL} port 5555 ssh2: from ${FAKE} port 22 ssh2]`,
+    want: "no-event",
+  },
+  {
+    name: "a user named like a host name",
+    msg: `Failed password for invalid user x from victim.example.net port 22 ssh2 from ${REAL} port 5555 ssh2`,
+    want: "real",
+  },
+  // --- lines that name no address: a crafted one in the user name is never taken ---
+  {
+    name: "input_userauth_request with from/port in the user",
+    msg: `input_userauth_request: invalid user x from ${FAKE} port 22 [preauth]`,
+    want: "no-event",
+  },
+  {
+    name: "too many failures for a user carrying an address",
+    msg: `Disconnecting: Too many authentication failures for x from ${FAKE} port 22 ssh2 [preauth]`,
+    want: "no-event",
+  },
+  {
+    name: "kex identification with a client banner carrying an address",
+    msg: `error: kex_exchange_identification: client sent invalid protocol identifier "Connection closed by ${FAKE} port 22"`,
+    want: "no-event",
+  },
+  {
     name: "user and key info both crafted",
     msg: `Failed publickey for invalid user x from ${FAKE} port 1 ssh2: y from ${REAL} port 5555 ssh2: RSA SHA256:abc`,
     want: "no-event",
@@ -319,6 +412,64 @@ describe("injection", () => {
       expect(row.want, `rejected as ${out.reason}`).not.toBe("real");
     }
   });
+});
+
+/*
+ * Through the pid: a two-reading line takes the reading the connection's own address confirms.
+ * The connection's address comes from lines whose address has one reading; a crafted line can
+ * only pick between its own two readings, never make a third address (or another pid's) guilty.
+ */
+describe("injection/through the pid", () => {
+  const at = (pid: number, m: string) => `Nov 28 14:35:40 fw1 sshd[${pid}]: ${m}`;
+  function fed(lines: string[]): ParseOutcome[] {
+    const p = new LineParser({ time: { zone: "UTC", year: 2026, referenceMs: Date.UTC(2026, 11, 1) } });
+    const out: ParseOutcome[] = [];
+    const take = (_l: unknown, o: ParseOutcome) => void out.push(o);
+    lines.forEach((text, i) => p.feed({ text, file: "injection.log", line: i + 1 }, take));
+    p.flush(take);
+    return out;
+  }
+  const twoReadings = ROWS.filter(
+    (r) => r.want === "no-event" && r.msg.includes(REAL) && r.msg.includes(FAKE),
+  );
+
+  it.each(twoReadings.map((r) => [r.name, r] as const))(
+    "injection/pid/%s: the connection's earlier address picks REAL",
+    (_name, row) => {
+      const [, o] = fed([
+        at(812, `Connection from ${REAL} port 5555 on 203.0.113.10 port 22`),
+        at(812, row.msg),
+      ]);
+      if (o!.ok) {
+        expect(o!.event.type === "auth" && o!.event.src).toBe(REAL);
+        expect(o!.event.type === "auth" && o!.event.srcVia).toBe("pid");
+      }
+    },
+  );
+
+  it.each(twoReadings.map((r) => [r.name, r] as const))(
+    "injection/pid/%s: an address on another pid or host decides nothing",
+    (_name, row) => {
+      const outs = fed([
+        at(813, `Connection from ${FAKE} port 22 on 203.0.113.10 port 22`),
+        `Nov 28 14:35:40 fw2 sshd[812]: Connection from ${FAKE} port 22 on 203.0.113.10 port 22`,
+        at(812, row.msg),
+      ]);
+      const o = outs[2]!;
+      if (o.ok && o.event.type === "auth") expect(o.event.src).not.toBe(FAKE);
+    },
+  );
+
+  it.each(twoReadings.map((r) => [r.name, r] as const))(
+    "injection/pid/%s: a connection address that is neither reading leaves it refused",
+    (_name, row) => {
+      const [, o] = fed([
+        at(812, "Connection from 192.0.2.1 port 5000 on 203.0.113.10 port 22"),
+        at(812, row.msg),
+      ]);
+      expect(o!.ok).toBe(false);
+    },
+  );
 });
 
 describe("injection/kernel LOG inside sshd lines", () => {
