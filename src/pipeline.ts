@@ -143,6 +143,28 @@ export function liveSource(
   };
 }
 
+/** The batch filters both commands apply before detection, in this order. */
+export function eventFilters(f: {
+  /** Lines read twice from two files (UFW's kern.log and ufw.log). */
+  dedup?: { filter(b: Event[]): Event[] };
+  /** The global allow-list. */
+  allow?: { filter(b: Event[]): Event[] };
+  since?: number;
+  until?: number;
+}): ((events: Event[]) => Event[])[] {
+  const { dedup, allow, since, until } = f;
+  return [
+    ...(dedup ? [(b: Event[]) => dedup.filter(b)] : []),
+    ...(allow ? [(b: Event[]) => allow.filter(b)] : []),
+    ...(since === undefined && until === undefined
+      ? []
+      : [
+          (b: Event[]) =>
+            b.filter((e) => (since === undefined || e.ms >= since) && (until === undefined || e.ms < until)),
+        ]),
+  ];
+}
+
 export interface PipelineOptions {
   source: EventSource;
   engine: Engine;

@@ -2,9 +2,8 @@ import { parseArgs } from "node:util";
 import { Diagnostics } from "../diagnostics.js";
 import { Engine } from "../detect/engine.js";
 import { openStore, storeSpecFrom } from "../detect/open-store.js";
-import type { Event } from "../events/event.js";
 import { ParseStats } from "../parsers/parse-stats.js";
-import { batchSource, runPipeline } from "../pipeline.js";
+import { batchSource, eventFilters, runPipeline } from "../pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { addSampleText } from "../report/sample-lines.js";
 import { writeHtmlReport } from "../report/html-report.js";
@@ -141,18 +140,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       engine,
       sinks,
       // Before detection: lines read twice from two files, allowed sources, then the time range.
-      filters: [
-        ...(dedup ? [(b: Event[]) => dedup.filter(b)] : []),
-        ...(allow ? [(b: Event[]) => allow.filter(b)] : []),
-        ...(since === undefined && until === undefined
-          ? []
-          : [
-              (b: Event[]) =>
-                b.filter(
-                  (e) => (since === undefined || e.ms >= since) && (until === undefined || e.ms < until),
-                ),
-            ]),
-      ],
+      filters: eventFilters({ dedup, allow, since, until }),
       onEvents: (events) => {
         if (progress) progress.lines = stats.lines;
         collector?.addEvents(events);

@@ -8,8 +8,7 @@ import type { WindowStore } from "../detect/window-store.js";
 import { MetricsServer } from "../metrics.js";
 import { LineParser } from "../parsers/line-parser.js";
 import { ParseStats } from "../parsers/parse-stats.js";
-import type { Event } from "../events/event.js";
-import { liveSource, runPipeline, type LineSource } from "../pipeline.js";
+import { eventFilters, liveSource, runPipeline, type LineSource } from "../pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { tailFiles, type TailSource } from "../sources/file-tail/index.js";
 import { followJournal } from "../sources/journal.js";
@@ -285,11 +284,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
       ),
       engine,
       sinks,
-      // Before detection: lines read twice from two files (UFW's kern.log and ufw.log), allowed sources.
-      filters: [
-        ...(dedup ? [(b: Event[]) => dedup.filter(b)] : []),
-        ...(allow ? [(b: Event[]) => allow.filter(b)] : []),
-      ],
+      filters: eventFilters({ dedup, allow }),
       onEvents: (events) => board.observe(events),
       onAlerts: (alerts) => board.alerted(alerts),
       stopping: () => stopping,

@@ -11,6 +11,7 @@ import { IncidentBook, isLive, type Incident } from "./incident-book.js";
 import { detectorNamed, DETECTORS } from "./registry.js";
 import { KeyWindow, keyWindowFromJson, keyWindowToJson, type KeyWindowJson } from "./window/key-window.js";
 import type { WindowStore } from "./window-store.js";
+import { detach } from "../util/detach.js";
 
 /** Most keys held across all detectors unless `maxKeys` says otherwise. */
 export const DEFAULT_MAX_KEYS = 100_000;
@@ -427,11 +428,6 @@ export class Engine {
 function active(k: KeyWindow): void {
   for (const inc of k.incidents as (Incident | undefined)[])
     if (inc && isLive(inc, k.clock) && k.clock > inc.lastSeen) inc.lastSeen = k.clock;
-}
-
-/** A flat copy of a string that shares no memory with the line it was sliced from. */
-function detach(x: string): string {
-  return x.length < 13 ? x : (" " + x).slice(1);
 }
 
 function signature(m: AnyDetector, rules: readonly CompiledRule[]): string {

@@ -3,6 +3,7 @@ import { HyperLogLog } from "./hll.js";
 import { sortMembers } from "./alert-builder.js";
 import { LazyMap } from "./lazy-map.js";
 import { oldestBucket as oldestBucketOf, windowSpec, windowStart } from "./window/window-spec.js";
+import { detach } from "../util/detach.js";
 import {
   bucketMs,
   DEFAULT_MAX_MEMBERS,
@@ -239,11 +240,6 @@ function hllFor(s: MemSet, bucket: number): HyperLogLog {
   let h = s.hll!.get(bucket);
   if (!h) s.hll!.set(bucket, (h = new HyperLogLog()));
   return h;
-}
-
-/** A flat copy of a string that shares no memory with the string it was sliced from. */
-function detach(x: string): string {
-  return x.length < 13 ? x : (" " + x).slice(1);
 }
 
 export { sortMembers };

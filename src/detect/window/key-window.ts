@@ -3,6 +3,7 @@ import { HyperLogLog } from "../hll.js";
 import { addAt, emptyCounts, sumFrom, takeAt, type BucketCounts } from "./bucket-counts.js";
 import { MemberMap, type Member } from "./member-map.js";
 import { oldestBucket, windowStart, type WindowSpec } from "./window-spec.js";
+import { detach } from "../../util/detach.js";
 
 export const MAX_SAMPLES = 5;
 export const DEFAULT_MAX_MEMBERS = 20_000;
@@ -305,11 +306,6 @@ export class KeyWindow {
   samples(v: number): readonly SourceRef[] {
     return this.samplev?.[v] ?? [];
   }
-}
-
-/** A flat copy of a string that shares no memory with the line it was sliced from. */
-function detach(x: string): string {
-  return x.length < 13 ? x : (" " + x).slice(1);
 }
 
 /** Most members per dimension a snapshot keeps (the most recently seen). */
