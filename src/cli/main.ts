@@ -9,6 +9,7 @@ Usage:
   scanwatch tail [options] [FILE...]    follow live logs and alert as attacks happen
   scanwatch parse [options] FILE...     print the normalized events (debugging, --explain)
   scanwatch rules check [DIR|FILE...]   validate rule files
+  scanwatch rules schema                print the rule JSON Schema (assembled from the detectors)
   scanwatch status [options]            what a running tail sees: files, lag, incidents, top sources
 
 Run "scanwatch COMMAND --help" for the options of a command.
