@@ -150,7 +150,11 @@
       fig(
         "incidents",
         fmt(run.incidents),
-        Object.entries(run.alertsByType)
+        // Incidents by type (an incident alerts once per severity step: alerts would count it twice).
+        Object.entries(
+          data.incidents.reduce((m, i) => ((m[i.type] = (m[i.type] || 0) + 1), m), {}),
+        )
+          .sort((a, b) => b[1] - a[1])
           .map(([k, v]) => `${k} ${fmt(v)}`)
           .join(", ") || "no alerts",
       ),
