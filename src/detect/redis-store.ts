@@ -53,7 +53,8 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
 }
 
-export type StoreErrorCode = "STORE_UNREACHABLE" | "STORE_ERROR" | "STORE_BAD_OPTION" | "STORE_UNSUPPORTED";
+export type StoreErrorCode =
+  "STORE_UNREACHABLE" | "STORE_ERROR" | "STORE_BAD_OPTION" | "STORE_UNSUPPORTED" | "STORE_BAD_DB";
 
 /** A RedisStore failure; `code` is stable, the message names the URL (never its password) and the fix. */
 export class StoreError extends Error {
@@ -223,8 +224,20 @@ export class RedisStore implements WindowStore {
         .info("server")
         .script("LOAD", OBSERVE_LUA)
         .script("LOAD", MEMBERS_LUA)
-        .script("LOAD", ESCALATE_LUA),
+        .script("LOAD", ESCALATE_LUA)
+        .client("INFO"),
     );
+    // ioredis selects the URL's database on connect, and a server without it answers that with
+    // an error ioredis does not pass on: the connection stays on database 0. Say so instead.
+    const want = Number(this.redis.options.db ?? 0);
+    const client = replies[4];
+    const db = typeof client === "string" ? /\bdb=(\d+)/.exec(client) : null;
+    if (db && Number(db[1]) !== want) {
+      throw new StoreError(
+        `Redis at ${this.displayUrl} has no database ${want} (the connection is on database ${db[1]}); use an index below the server's "databases" setting`,
+        "STORE_BAD_DB",
+      );
+    }
     const info = replies[0];
     const version = typeof info === "string" ? /redis_version:(\d+)\.(\d+)/.exec(info) : null;
     if (version && Number(version[1]) * 100 + Number(version[2]) < 602) {

@@ -241,6 +241,23 @@ describe("redis-store/bounds", () => {
 });
 
 describe("redis-store/connection", () => {
+  it("redis-store/a database the server does not have is an error naming the URL, not database 0", async () => {
+    const u = new URL(url);
+    u.password = "hunter2";
+    u.pathname = "/99"; // a default redis-server has 16
+    const err = await RedisStore.open({ url: u.toString() }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: "STORE_BAD_DB" });
+    expect((err as Error).message).toMatch(/has no database 99 \(the connection is on database 0\)/);
+    expect((err as Error).message).not.toContain("hunter2");
+    // An index the server has is taken.
+    u.pathname = "/7";
+    const ok = await RedisStore.open({ url: u.toString().replace(":hunter2@", "") });
+    await ok.close();
+  });
+
   it("redis-store/unreachable URL fails fast naming the URL and the fix", async () => {
     const port = await closedPort();
     const started = Date.now();
