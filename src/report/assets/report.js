@@ -151,9 +151,7 @@
         "incidents",
         fmt(run.incidents),
         // Incidents by type (an incident alerts once per severity step: alerts would count it twice).
-        Object.entries(
-          data.incidents.reduce((m, i) => ((m[i.type] = (m[i.type] || 0) + 1), m), {}),
-        )
+        Object.entries(data.incidents.reduce((m, i) => ((m[i.type] = (m[i.type] || 0) + 1), m), {}))
           .sort((a, b) => b[1] - a[1])
           .map(([k, v]) => `${k} ${fmt(v)}`)
           .join(", ") || "no alerts",
