@@ -3,7 +3,7 @@
  * on fixtures/scenarios/mixed, opened in chromium with the browser tests' own code
  * (test/report/browser.ts), with the most dangerous attacker clicked.
  *
- *   npm run build && node --import tsx scripts/report-screenshot.ts [OUT.png]
+ *   npm run build && node --import tsx bench/report-screenshot.ts [OUT.png]
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
