@@ -88,12 +88,12 @@ export async function openReport(browser: Browser, path: string, timeoutMs = 30_
     void ws.close();
   });
   await page.goto(url);
-  // Page code as strings: the tests compile without the DOM library, which src/ must not use.
-  await page.waitForFunction(
-    'document.documentElement.dataset.ready === "true" || document.documentElement.dataset.error !== undefined',
-    undefined,
-    { timeout: timeoutMs },
-  );
+  // A selector, not a predicate: playwright evaluates a string predicate with eval() when it
+  // has to poll, which the report's Content-Security-Policy (rightly) refuses.
+  await page.waitForSelector('html[data-ready="true"], html[data-error]', {
+    state: "attached",
+    timeout: timeoutMs,
+  });
   const html = page.locator("html");
   const error = await html.getAttribute("data-error");
   if (error !== null) errors.push(`report: ${error}`);
