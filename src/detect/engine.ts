@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { Diagnostics } from "../diagnostics.js";
 import type { Alert } from "../events/alert.js";
 import type { Event } from "../events/event.js";
@@ -7,7 +6,7 @@ import { buildAlert, ladderLevel } from "./alert-builder.js";
 import type { AnyDetector, EventClass, FeedContext } from "./detector.js";
 import { DetectorState } from "./detector-state.js";
 import { FleetSync, type Pending } from "./fleet-sync.js";
-import { IncidentBook, isLive, type Incident } from "./incident-book.js";
+import { IncidentBook, incidentId, isLive, type Incident } from "./incident-book.js";
 import { detectorNamed, DETECTORS } from "./registry.js";
 import { KeyWindow, keyWindowFromJson, keyWindowToJson, type KeyWindowJson } from "./window/key-window.js";
 import type { WindowStore } from "./window-store.js";
@@ -335,7 +334,7 @@ export class Engine {
     } else {
       status = "new";
       const name = `${rule.incidentGroup}|${k.key}`;
-      const id = createHash("sha256").update(`${name}|${k.first[v]}`).digest("hex").slice(0, 24);
+      const id = incidentId(name, k.first[v]!);
       raised = this.incidents.create(name, id, at, now, rule.cooldownMs);
     }
     // Every view of this key in the same incident group joins it: the key's events keep it active.

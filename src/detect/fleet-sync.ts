@@ -1,11 +1,10 @@
-import { createHash } from "node:crypto";
 import type { Alert } from "../events/alert.js";
 import type { Event } from "../events/event.js";
 import type { CompiledRule } from "../rules/compiled-rule.js";
 import { buildAlert, ladderLevel } from "./alert-builder.js";
 import type { WindowView } from "./detector.js";
 import type { DetectorState } from "./detector-state.js";
-import type { Incident, IncidentBook } from "./incident-book.js";
+import { incidentId, type Incident, type IncidentBook } from "./incident-book.js";
 import type { KeyWindow } from "./window/key-window.js";
 import type { WindowSnapshot, WindowStore, WindowUpdate } from "./window-store.js";
 
@@ -126,7 +125,7 @@ export class FleetSync {
       for (const dim of Object.values(verdict.dims))
         if (dim) members.set(dim, await store.members(slot.update.key, dim, 100));
       const samples = (await store.samples(slot.update.key)).map(toRef);
-      const id = createHash("sha256").update(`${name}|${snap.firstSeen}`).digest("hex").slice(0, 24);
+      const id = incidentId(name, snap.firstSeen);
       const incident = inc ?? { name, id, level: -1, lastSeen: snap.lastSeen, cooldownMs: rule.cooldownMs };
       candidates.push({
         incident,

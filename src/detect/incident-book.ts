@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * The incidents this process has raised: per incident group and key, the level reached, the id
  * given to its alerts and when it was last active (event time). An incident climbs only; it ends
@@ -50,4 +52,12 @@ export class IncidentBook {
 
 export function isLive(inc: Incident, now: number): boolean {
   return now - inc.lastSeen <= inc.cooldownMs;
+}
+
+/**
+ * An incident's id: the same for its new alert and its updates, across replays of the same logs
+ * and across the processes of a fleet (it hashes the incident and when its episode began).
+ */
+export function incidentId(name: string, firstSeen: number): string {
+  return createHash("sha256").update(`${name}|${firstSeen}`).digest("hex").slice(0, 24);
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Summary } from "../../src/events/summary.js";
 import { ReportCollector } from "../../src/report/report-collector.js";
 import { renderHtmlReport, scriptSafeJson } from "../../src/report/html-report.js";
-import { alert } from "./support.js";
+import { alert, EMPTY_RUN } from "./support.js";
 
 const HOSTILE = [
   "</script><script>window.__pwned=1</script>",
@@ -16,21 +16,10 @@ function hostileSummary(): Summary {
   const c = new ReportCollector({ generator: "scanwatch test", now: () => new Date(0) });
   c.addAlerts([alert({ host: HOSTILE[0]!, evidence: HOSTILE, samples: [{ file: HOSTILE[2]!, line: 3 }] })]);
   const s = c.summarize({
+    ...EMPTY_RUN,
     files: [{ file: HOSTILE[1]!, bytes: 1 }],
-    timeZone: "UTC",
     lines: 1,
-    events: 0,
-    eventsByType: new Map(),
     rejected: new Map([[HOSTILE[3]!, 1]]),
-    headerFormats: new Map(),
-    tooLong: 0,
-    backwards: 0,
-    late: 0,
-    disorderMs: 5000,
-    duplicates: null,
-    readErrors: 0,
-    store: "memory",
-    seconds: 0,
   });
   s.incidents[0]!.samples[0]!.text = HOSTILE.join(" ");
   return s;

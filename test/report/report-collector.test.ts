@@ -2,25 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { Event, PacketEvent } from "../../src/events/event.js";
 import { ReportCollector, type RunFacts } from "../../src/report/report-collector.js";
 import { schemaErrors, validateSummary } from "../support/schemas.js";
-import { alert, expectedAttackers, MIXED, summarizeFiles } from "./support.js";
+import { alert, EMPTY_RUN, expectedAttackers, MIXED, summarizeFiles } from "./support.js";
 
-const RUN: RunFacts = {
-  files: [{ file: "kern.log", bytes: 100 }],
-  timeZone: "UTC",
-  lines: 0,
-  events: 0,
-  eventsByType: new Map(),
-  rejected: new Map(),
-  headerFormats: new Map(),
-  tooLong: 0,
-  backwards: 0,
-  late: 0,
-  disorderMs: 5000,
-  duplicates: null,
-  readErrors: 0,
-  store: "memory",
-  seconds: 0.5,
-};
+const RUN: RunFacts = { ...EMPTY_RUN, files: [{ file: "kern.log", bytes: 100 }], seconds: 0.5 };
 
 function packet(src: string, dport: number, ms: number, over: Partial<PacketEvent> = {}): Event {
   return {

@@ -1,25 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ReportCollector } from "../../src/report/report-collector.js";
 import { portList, renderTerminalSummary, wrapLines } from "../../src/report/terminal-summary.js";
-import { alert, MIXED, summarizeFiles } from "./support.js";
+import { alert, EMPTY_RUN, MIXED, summarizeFiles } from "./support.js";
 
-const RUN = {
-  files: [],
-  timeZone: "UTC",
-  lines: 0,
-  events: 0,
-  eventsByType: new Map(),
-  rejected: new Map(),
-  headerFormats: new Map(),
-  tooLong: 0,
-  backwards: 0,
-  late: 0,
-  disorderMs: 5000,
-  duplicates: null,
-  readErrors: 0,
-  store: "memory",
-  seconds: 0,
-};
+const RUN = EMPTY_RUN;
 
 describe("terminal-summary", () => {
   it("terminal/mixed scenario: four attackers, most dangerous first, within 80 columns", async () => {
