@@ -44,7 +44,7 @@ if (stage === "floor-split2") {
   // `scanwatch analyze` without printing, on the memory store or a Redis store.
   let store = new MemoryStore();
   if (stage === "analyze-redis") {
-    const { RedisStore } = await import("../dist/detect/redis-store.js");
+    const { RedisStore } = await import("../dist/detect/redis/redis-store.js");
     store = await RedisStore.open({ url: redisUrl, keyPrefix: `scanwatch-bench:${process.pid}:` });
   }
   const stats = new ParseStats();

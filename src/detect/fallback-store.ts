@@ -1,6 +1,15 @@
 import type { Diagnostics } from "../diagnostics.js";
 import { MemoryStore } from "./memory-store.js";
-import type { EscalateResult, WindowSnapshot, WindowStore, WindowUpdate } from "./window-store.js";
+import type {
+  Commit,
+  EscalateRequest,
+  EscalateResult,
+  VerdictRead,
+  VerdictReply,
+  WindowSnapshot,
+  WindowStore,
+  WindowUpdate,
+} from "./window-store.js";
 
 export interface FallbackStoreOptions {
   /** How often, in wall time, an unreachable Redis is asked again. Default 5000 ms. */
@@ -132,8 +141,14 @@ export class FallbackStore implements WindowStore {
     return op(this.memory);
   }
 
-  observe(updates: WindowUpdate[]): Promise<WindowSnapshot[]> {
-    return this.run((s) => s.observe(updates));
+  observe(updates: WindowUpdate[], commit?: Commit): Promise<WindowSnapshot[]> {
+    return this.run((s) => s.observe(updates, commit));
+  }
+  readCommit(key: string): Promise<string | undefined> {
+    return this.run((s) => s.readCommit(key));
+  }
+  verdictReads(reads: VerdictRead[], escalations: EscalateRequest[]): Promise<VerdictReply> {
+    return this.run((s) => s.verdictReads(reads, escalations));
   }
   members(key: string, dim: string, limit: number): Promise<string[]> {
     return this.run((s) => s.members(key, dim, limit));

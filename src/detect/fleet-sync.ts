@@ -104,8 +104,20 @@ export class FleetSync {
     // The fleet's window of each key after the batch: the last snapshot of its updates.
     const last = new Map<string, { slot: Slot; snap: WindowSnapshot }>();
     slots.forEach((slot, i) => last.set(slot.update.key, { slot, snap: snaps[i]! }));
-    const candidates = [...pending];
     const raisedHere = new Set(pending.map((p) => p.incident.name));
+    // Keys whose fleet window warrants an alert: their reads and every escalation go to the
+    // store in one exchange (verdictReads), not one call per candidate.
+    const found: {
+      slot: Slot;
+      snap: WindowSnapshot;
+      rule: CompiledRule;
+      view: WindowView;
+      verdict: NonNullable<ReturnType<DetectorState["module"]["judge"]>>;
+      at: number;
+      incident: Incident;
+      inc: Incident | undefined;
+      dims: string[];
+    }[] = [];
     for (const { slot, snap } of last.values()) {
       const { state, view: v, k } = slot;
       if (!states.includes(state)) continue;
@@ -121,12 +133,36 @@ export class FleetSync {
       if (!verdict) continue;
       const at = ladderLevel(rule, verdict.measure);
       if (at < 0 || (inc && at <= inc.level)) continue;
-      const members = new Map<string, string[]>();
-      for (const dim of Object.values(verdict.dims))
-        if (dim) members.set(dim, await store.members(slot.update.key, dim, 100));
-      const samples = (await store.samples(slot.update.key)).map(toRef);
+      const dims = [...new Set(Object.values(verdict.dims).filter((d): d is string => !!d))];
       const id = incidentId(name, snap.firstSeen);
       const incident = inc ?? { name, id, level: -1, lastSeen: snap.lastSeen, cooldownMs: rule.cooldownMs };
+      found.push({ slot, snap, rule, view, verdict, at, incident, inc, dims });
+    }
+    const escalations = [
+      ...pending.map((c) => ({
+        incident: c.incident.name,
+        level: levelOf(c.rule, c.alert.severity),
+        ttlMs: Math.max(c.incident.cooldownMs, c.rule.cooldownMs),
+        idCandidate: c.alert.id,
+        nowMs: c.lastSeen,
+      })),
+      ...found.map((f) => ({
+        incident: f.incident.name,
+        level: levelOf(f.rule, f.rule.ladder[f.at]!.severity),
+        ttlMs: Math.max(f.incident.cooldownMs, f.rule.cooldownMs),
+        idCandidate: f.incident.id,
+        nowMs: f.snap.lastSeen,
+      })),
+    ];
+    const reply = await store.verdictReads(
+      found.map((f) => ({ key: f.slot.update.key, dims: f.dims, limit: 100 })),
+      escalations,
+    );
+    const candidates = [...pending];
+    found.forEach((f, i) => {
+      const { slot, snap, rule, view, verdict, at, incident, inc } = f;
+      const { k } = slot;
+      const read = reply.reads[i]!;
       candidates.push({
         incident,
         rule,
@@ -144,25 +180,15 @@ export class FleetSync {
           firstSeen: snap.firstSeen,
           lastSeen: snap.lastSeen,
           ts: k.ts,
-          members: (dim) => members.get(dim) ?? [],
-          samples,
+          members: (dim) => read.members[dim] ?? [],
+          samples: read.samples.map(toRef),
           notes: [],
           lowerBound: false,
         }),
       });
-    }
+    });
     const out: Alert[] = [];
-    const results = await Promise.all(
-      candidates.map((c) =>
-        store.escalate(
-          c.incident.name,
-          levelOf(c),
-          Math.max(c.incident.cooldownMs, c.rule.cooldownMs),
-          c.alert.id,
-          c.lastSeen,
-        ),
-      ),
-    );
+    const results = reply.escalations;
     candidates.forEach((c, i) => {
       const r = results[i]!;
       const local = incidents.get(c.incident.name, c.lastSeen);
@@ -178,8 +204,8 @@ export class FleetSync {
   }
 }
 
-function levelOf(c: Pending): number {
-  return c.rule.ladder.findIndex((s) => s.severity === c.alert.severity);
+function levelOf(rule: CompiledRule, severity: string): number {
+  return rule.ladder.findIndex((s) => s.severity === severity);
 }
 
 function snapshotView(s: WindowSnapshot, k: KeyWindow): WindowView {

@@ -8,7 +8,11 @@ import {
   bucketMs,
   DEFAULT_MAX_MEMBERS,
   MAX_SAMPLES,
+  type Commit,
+  type EscalateRequest,
   type EscalateResult,
+  type VerdictRead,
+  type VerdictReply,
   type SetState,
   type WindowSnapshot,
   type WindowStore,
@@ -54,6 +58,7 @@ export class MemoryStore implements WindowStore {
   readonly shared: boolean;
   private readonly keys = new Map<string, MemKey>();
   private readonly incidents = new Map<string, Incident>();
+  private readonly commits = new Map<string, string>();
   private readonly maxKeys: number;
   private readonly maxMembers: number;
   private evicted = 0;
@@ -70,8 +75,9 @@ export class MemoryStore implements WindowStore {
     return this.evicted;
   }
 
-  async observe(updates: WindowUpdate[]): Promise<WindowSnapshot[]> {
+  async observe(updates: WindowUpdate[], commit?: Commit): Promise<WindowSnapshot[]> {
     const out = updates.map((u) => this.apply(u));
+    if (commit) this.commits.set(commit.key, commit.value);
     if (this.keys.size > this.maxKeys) this.sweep();
     return out;
   }
@@ -226,6 +232,22 @@ export class MemoryStore implements WindowStore {
     return { raised: false, id: inc.id, level: inc.level, created: false };
   }
 
+  async readCommit(key: string): Promise<string | undefined> {
+    return this.commits.get(key);
+  }
+
+  async verdictReads(reads: VerdictRead[], escalations: EscalateRequest[]): Promise<VerdictReply> {
+    const out: VerdictReply = { reads: [], escalations: [] };
+    for (const r of reads) {
+      const members: Record<string, string[]> = {};
+      for (const d of r.dims) members[d] = await this.members(r.key, d, r.limit);
+      out.reads.push({ members, samples: await this.samples(r.key) });
+    }
+    for (const e of escalations)
+      out.escalations.push(await this.escalate(e.incident, e.level, e.ttlMs, e.idCandidate, e.nowMs));
+    return out;
+  }
+
   async size(): Promise<number> {
     return this.keys.size;
   }
@@ -233,6 +255,7 @@ export class MemoryStore implements WindowStore {
   async close(): Promise<void> {
     this.keys.clear();
     this.incidents.clear();
+    this.commits.clear();
   }
 }
 

@@ -3,7 +3,7 @@ import { MemoryStore } from "./memory-store.js";
 import type { WindowStore } from "./window-store.js";
 
 export interface StoreSpec {
-  /** "memory" or a redis:// / rediss:// URL. */
+  /** "memory", a redis:// / rediss:// URL, or redis+cluster://host:port[,host:port...]. */
   store: string;
   keyPrefix?: string;
   maxKeys?: number;
@@ -15,12 +15,12 @@ export function storeSpecFrom(flag: string | undefined, env: NodeJS.ProcessEnv =
 }
 
 export function isRedisSpec(s: string): boolean {
-  return s.startsWith("redis://") || s.startsWith("rediss://") || s.startsWith("unix://");
+  return /^(rediss?(\+cluster)?|unix):\/\//.test(s);
 }
 
 /** Opens the store; a Redis store is connected and its scripts loaded before this resolves. */
 export async function openStore(spec: StoreSpec, diagnostics: Diagnostics): Promise<WindowStore> {
   if (spec.store === "memory") return new MemoryStore({ diagnostics, maxKeys: spec.maxKeys });
-  const { RedisStore } = await import("./redis-store.js");
+  const { RedisStore } = await import("./redis/redis-store.js");
   return RedisStore.open({ url: spec.store, keyPrefix: spec.keyPrefix, diagnostics });
 }

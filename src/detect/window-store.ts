@@ -61,6 +61,35 @@ export interface EscalateResult {
   created: boolean;
 }
 
+/** What an alert needs from the store after its verdict, for one key. */
+export interface VerdictRead {
+  key: string;
+  /** Dimensions whose members to list (each up to `limit`, sorted as strings). */
+  dims: string[];
+  limit: number;
+}
+
+export interface VerdictReply {
+  /** Per read, in order: members per dimension and the key's evidence samples, oldest first. */
+  reads: { members: Record<string, string[]>; samples: string[] }[];
+  /** Per escalation, in order. */
+  escalations: EscalateResult[];
+}
+
+export interface EscalateRequest {
+  incident: string;
+  level: number;
+  ttlMs: number;
+  idCandidate: string;
+  nowMs: number;
+}
+
+/** A small value written in the same atomic step as a batch's windows (an agent's read positions). */
+export interface Commit {
+  key: string;
+  value: string;
+}
+
 export interface WindowStore {
   readonly kind: "memory" | "redis";
   /**
@@ -71,8 +100,20 @@ export interface WindowStore {
   readonly shared: boolean;
   /** A sentence for alert evidence about the store's state (e.g. on a fallback), else undefined. */
   readonly note?: string | undefined;
-  /** Applies updates (many keys at once) and returns each key's state after its update, in order. */
-  observe(updates: WindowUpdate[]): Promise<WindowSnapshot[]>;
+  /**
+   * Applies updates (many keys at once) and returns each key's state after its update, in order.
+   * `commit`, when given, is stored under its key in the same step (one server: atomically with
+   * the updates), for `readCommit`.
+   */
+  observe(updates: WindowUpdate[], commit?: Commit): Promise<WindowSnapshot[]>;
+  /** The value of the last commit stored under `key`, else undefined. */
+  readCommit(key: string): Promise<string | undefined>;
+  /**
+   * After a batch's verdicts: the reads (members, samples) of every candidate key and the
+   * escalations of every incident, in one exchange. Escalations apply in order, with the
+   * semantics of `escalate`; reads see the windows as `observe` left them.
+   */
+  verdictReads(reads: VerdictRead[], escalations: EscalateRequest[]): Promise<VerdictReply>;
   /** Up to `limit` members of a dimension still in the window, sorted as strings. */
   members(key: string, dim: string, limit: number): Promise<string[]>;
   /** The evidence samples kept for a key, oldest first. */

@@ -8,7 +8,8 @@ import {
   StoreError,
   TTL_SLACK_MS,
   type RedisStoreOptions,
-} from "../../src/detect/redis-store.js";
+} from "../../src/detect/redis/redis-store.js";
+import { keyBase, keySlot } from "../../src/detect/redis/keys.js";
 import type { WindowUpdate } from "../../src/detect/window-store.js";
 import { closedPort, uniquePrefix } from "../redis-server.js";
 import { describeWindowStore, T0, upd, W } from "./window-store.contract.js";
@@ -35,6 +36,14 @@ async function open(opts: Partial<RedisStoreOptions> = {}): Promise<RedisStore> 
   const keyPrefix = uniquePrefix();
   prefixes.push(keyPrefix);
   return RedisStore.open({ url, keyPrefix, ...opts });
+}
+
+/** Script calls the server has run (INFO commandstats), for "one call per batch" checks. */
+async function evalCalls(): Promise<number> {
+  const info = await admin.info("commandstats");
+  let n = 0;
+  for (const m of info.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)) n += Number(m[1]);
+  return n;
 }
 
 async function keysUnder(prefix: string): Promise<string[]> {
@@ -68,8 +77,9 @@ describe("redis-store/keys", () => {
       ]);
       await store.escalate("inc", 1, 30_000, "id-1", T0);
       const keys = await keysUnder(store.keyPrefix);
-      // a: meta, tags, samples, 1 zset; b: meta, 2 zsets, 1 HLL (overflowed); the incident.
-      expect(keys.length).toBe(9);
+      // a: meta (holding its tags and samples), 1 zset; b: meta, 2 zsets, 1 HLL (overflowed);
+      // the incident.
+      expect(keys.length).toBe(7);
       expect(keys.some((k) => k.includes(":h:src:"))).toBe(true);
       for (const k of keys) {
         const ttl = await admin.pttl(k);
@@ -90,26 +100,24 @@ describe("redis-store/keys", () => {
     try {
       const members = new Map<string, number>();
       for (let i = 0; i < 10; i++) members.set(`x${i}`, T0);
-      const logical = ["10.0.0.1", "weird {key} with %7D}", "{", "}{"];
+      const logical = ["10.0.0.1", "weird {key} with %3A}", "{", "}{", "a:m", "a", "2001:db8::1"];
       await store.observe(
         logical.map((k) =>
-          upd(k, T0, { tags: { t: 1 }, samples: ["s"], sets: { "d{im}": members, port: members } }),
+          upd(k, T0, { tags: { t: 1 }, samples: ["s"], sets: { "d{im}:x": members, port: members } }),
         ),
       );
       const keys = await keysUnder(store.keyPrefix);
-      const slotsByLogical = new Map<string, Set<number>>();
+      const bases = logical.map((k) => keyBase(store.keyPrefix, k));
       for (const k of keys) {
-        const tag = /^[^{]*\{([^}]*)\}/.exec(k)?.[1];
-        expect(tag, k).toBeDefined();
-        const slots = slotsByLogical.get(tag!) ?? new Set();
-        slots.add(keySlot(k));
-        slotsByLogical.set(tag!, slots);
+        // Each key belongs to exactly one logical key, and has its slot.
+        const owners = bases.filter((b) => k.startsWith(b + ":"));
+        expect(owners, k).toHaveLength(1);
+        expect(keySlot(k), k).toBe(keySlot(owners[0]!));
       }
-      expect(slotsByLogical.size).toBe(logical.length); // one tag per logical key, no collisions
-      for (const [tag, slots] of slotsByLogical) expect([...slots], tag).toHaveLength(1);
       // Odd characters survive the escaping both ways.
       // Past the bound the most recently seen stay; ties on time go by member order, as ZSETs do.
-      expect(await store.members("weird {key} with %7D}", "d{im}", 3)).toEqual(["x5", "x6", "x7"]);
+      expect(await store.members("weird {key} with %3A}", "d{im}:x", 3)).toEqual(["x5", "x6", "x7"]);
+      expect(await store.members("a", "port", 10)).toEqual(["x5", "x6", "x7", "x8", "x9"]);
       expect(await store.size()).toBe(logical.length);
     } finally {
       await store.close();
@@ -127,20 +135,22 @@ describe("redis-store/keys", () => {
 });
 
 describe("redis-store/batching", () => {
-  it("redis-store/one observe of 1000 updates is one round trip", async () => {
+  it("redis-store/one observe of 1000 updates is one round trip and one script call", async () => {
     const store = await open();
     const writes = vi.spyOn(Socket.prototype, "write");
     try {
       const updates: WindowUpdate[] = [];
       for (let i = 0; i < 1000; i++) {
-        const k = `src${i % 200}`; // 5 updates per key: grouped into one script call each
+        const k = `src${i % 200}`; // 5 updates per key, applied in order inside the one call
         updates.push(upd(k, T0 + i, { sets: { port: new Map([[String(i), T0 + i]]) }, tags: { n: 1 } }));
       }
       const before = store.roundTrips;
+      const calls = await evalCalls();
       writes.mockClear();
       const out = await store.observe(updates);
       expect(store.roundTrips - before).toBe(1);
-      expect(writes).toHaveBeenCalledTimes(1); // one socket write carries the whole pipeline
+      expect(writes).toHaveBeenCalledTimes(1); // one socket write carries the whole batch
+      expect((await evalCalls()) - calls).toBe(1);
       expect(out).toHaveLength(1000);
       // The fifth update of each key sees the four before it, in batch order.
       expect(out[0]!.sets.port!.count).toBe(1);
@@ -370,20 +380,4 @@ async function startProxy(target: URL) {
       return new Promise<void>((r) => server.close(() => r()));
     },
   };
-}
-
-/** Redis Cluster's HASH_SLOT: CRC16/XMODEM of the hash tag (or the whole key) mod 16384. */
-function keySlot(key: string): number {
-  let k = Buffer.from(key);
-  const open = k.indexOf("{");
-  if (open >= 0) {
-    const close = k.indexOf("}", open + 1);
-    if (close > open + 1) k = k.subarray(open + 1, close);
-  }
-  let crc = 0;
-  for (const byte of k) {
-    crc ^= byte << 8;
-    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-  }
-  return crc % 16384;
 }

@@ -4,7 +4,7 @@ import { describe, expect, inject, it } from "vitest";
 import { Diagnostics } from "../../src/diagnostics.js";
 import { Engine } from "../../src/detect/engine.js";
 import { MemoryStore } from "../../src/detect/memory-store.js";
-import { RedisStore } from "../../src/detect/redis-store.js";
+import { RedisStore } from "../../src/detect/redis/redis-store.js";
 import type { WindowStore } from "../../src/detect/window-store.js";
 import type { Alert } from "../../src/events/alert.js";
 import { ParseStats } from "../../src/parsers/parse-stats.js";

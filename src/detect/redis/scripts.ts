@@ -4,310 +4,342 @@
  * from the published package. ioredis sends each one with EVAL the first time on a connection and
  * with EVALSHA after that (see `defineCommand`), so they cost one round trip, never two.
  *
- * Key layout for a logical key K (escaped so it holds no braces) under prefix P. All of them carry
- * the hash tag `{K}`, so they live in one Cluster slot and one script may touch them all, including
- * the ones it derives from `base` instead of receiving them in KEYS (dimension sets, HLL buckets):
- *   P{K}:m          hash  w (window ms), c (clock = max ts), f (first seen), b:<bucket> → count,
- *                         d:<dim> → "" or "<overflowAt>|<hll bucket>,<hll bucket>..."
- *   P{K}:t          hash  tags
- *   P{K}:s          list  evidence samples (capped)
- *   P{K}:z:<dim>    zset  member → last seen (event time)
- *   P{K}:h:<dim>:<bucket>  HyperLogLog of the members seen in that bucket, only after an overflow
- *   P{I}:i          hash  incident I: id, l (level), e (expiry, event time)
- * Every key gets a PEXPIRE of 2 × window + slack each time it is written: a memory bound only,
- * the window itself slides on event time.
+ * Key layout: keys.ts. Every key gets a PEXPIRE of 2 × window + slack each time it is written:
+ * a memory bound only, the window itself slides on event time. The bucket size of a window comes
+ * from the client (window-spec.ts is its one definition) and is stored in the meta hash (`bm`).
  *
  * Numbers travel as strings formatted with %.17g: Lua's own tostring keeps 14 digits, which is
  * only one digit of headroom above epoch milliseconds.
  */
 
 /**
- * Applies, in order, the updates of ONE logical key and returns its state after each.
- * KEYS: meta, tags, samples. ARGV: base ("P{K}"), maxMembers, maxSamples, ttl slack ms, then a
- * JSON array of updates `[windowMs, ts, firstTs, count, [[dim, [member, t, member, t...]]...],
- * [tag, n, tag, n...], [sample...]]`.
- * Returns one `{events, firstSeen, lastSeen, {dim, count, estimate(0|1)...}, {tag, value...}}`
- * per update, numbers as strings.
+ * Applies a whole batch: for each logical key (one meta key in KEYS each, all in one slot on a
+ * Cluster), its updates in order, and returns its state after each.
+ * KEYS: the meta key `P{n}K:m` of each logical key, then the commit key when ARGV[5] is given.
+ * ARGV: maxMembers, maxSamples, ttl slack ms, a JSON array with, per KEYS entry, the array of its
+ * updates `[windowMs, bucketMs, ts, firstTs, count, [[dim, [member, t, member, t...]]...],
+ * [tag, n, tag, n...], [sample...]]`, then optionally the commit value.
+ * Returns, per KEYS entry, one `{events, firstSeen, lastSeen, {dim, count, estimate(0|1)...},
+ * {tag, value...}}` per update, numbers as strings.
  * Mirrors MemoryStore.apply/trimSet step for step; read those for the reasoning.
  */
 export const OBSERVE_LUA = `
-local metaKey, tagsKey, samplesKey = KEYS[1], KEYS[2], KEYS[3]
-local base = ARGV[1]
-local maxMembers = tonumber(ARGV[2])
-local maxSamples = tonumber(ARGV[3])
-local slack = tonumber(ARGV[4])
-local updates = cjson.decode(ARGV[5])
+local maxMembers = tonumber(ARGV[1])
+local maxSamples = tonumber(ARGV[2])
+local slack = tonumber(ARGV[3])
+local groups = cjson.decode(ARGV[4])
 -- unpack() is bounded by the Lua C stack (about 8000 values): send members in chunks.
 local CHUNK = 500
 
 local function num(x) return string.format('%.17g', x) end
-local function zkey(dim) return base .. ':z:' .. dim end
-local function hkey(dim, b) return base .. ':h:' .. dim .. ':' .. num(b) end
 
-local function fresh(w, ts, firstTs)
-  return { w = w, c = ts, f = firstTs, buckets = {}, dims = {}, dimList = {}, tags = {}, tagList = {}, nsamples = 0 }
-end
+local function applyKey(metaKey, updates)
+  local base = string.sub(metaKey, 1, -3)
+  local function zkey(dim) return base .. ':z:' .. dim end
+  local function hkey(dim, b) return base .. ':h:' .. dim .. ':' .. num(b) end
 
-local function load()
-  local flat = redis.call('HGETALL', metaKey)
-  if #flat == 0 then
-    -- No meta: new, or expired by TTL. Stray tags or samples cannot outlive it, but be sure.
-    redis.call('DEL', tagsKey, samplesKey)
-    return nil
+  local function fresh(w, ts, firstTs)
+    return { w = w, c = ts, f = firstTs, buckets = {}, dims = {}, dimList = {}, tags = {}, tagList = {}, samples = {} }
   end
-  local s = fresh(0, 0, 0)
-  for i = 1, #flat, 2 do
-    local f, v = flat[i], flat[i + 1]
-    if f == 'w' then s.w = tonumber(v)
-    elseif f == 'c' then s.c = tonumber(v)
-    elseif f == 'f' then s.f = tonumber(v)
-    else
-      local kind, rest = string.sub(f, 1, 2), string.sub(f, 3)
-      if kind == 'b:' then
-        s.buckets[tonumber(rest)] = tonumber(v)
-      elseif kind == 'd:' then
-        local d = { hll = {} }
-        if v ~= '' then
-          local bar = string.find(v, '|', 1, true)
-          d.over = tonumber(string.sub(v, 1, bar - 1))
-          for b in string.gmatch(string.sub(v, bar + 1), '[^,]+') do d.hll[tonumber(b)] = true end
+
+  local function load()
+    local flat = redis.call('HGETALL', metaKey)
+    if #flat == 0 then return nil end
+    local s = fresh(0, 0, 0)
+    local sampleAt = {}
+    for i = 1, #flat, 2 do
+      local f, v = flat[i], flat[i + 1]
+      if f == 'w' then s.w = tonumber(v)
+      elseif f == 'c' then s.c = tonumber(v)
+      elseif f == 'f' then s.f = tonumber(v)
+      elseif f ~= 'bm' then
+        local kind, rest = string.sub(f, 1, 2), string.sub(f, 3)
+        if kind == 'b:' then
+          s.buckets[tonumber(rest)] = tonumber(v)
+        elseif kind == 't:' then
+          s.tags[rest] = tonumber(v)
+          s.tagList[#s.tagList + 1] = rest
+        elseif kind == 's:' then
+          sampleAt[#sampleAt + 1] = { tonumber(rest), v }
+        elseif kind == 'd:' then
+          local d = { hll = {} }
+          if v ~= '' then
+            local bar = string.find(v, '|', 1, true)
+            d.over = tonumber(string.sub(v, 1, bar - 1))
+            for b in string.gmatch(string.sub(v, bar + 1), '[^,]+') do d.hll[tonumber(b)] = true end
+          end
+          s.dims[rest] = d
+          s.dimList[#s.dimList + 1] = rest
         end
-        s.dims[rest] = d
-        s.dimList[#s.dimList + 1] = rest
       end
     end
-  end
-  local tags = redis.call('HGETALL', tagsKey)
-  for i = 1, #tags, 2 do
-    s.tags[tags[i]] = tags[i + 1]
-    s.tagList[#s.tagList + 1] = tags[i]
-  end
-  s.nsamples = redis.call('LLEN', samplesKey)
-  return s
-end
-
-local function wipe(s)
-  redis.call('DEL', metaKey, tagsKey, samplesKey)
-  for _, dim in ipairs(s.dimList) do
-    redis.call('DEL', zkey(dim))
-    for b in pairs(s.dims[dim].hll) do redis.call('DEL', hkey(dim, b)) end
-  end
-end
-
-local function trimSet(dim, d, cutoff, bms, oldest, clock)
-  local z = zkey(dim)
-  redis.call('ZREMRANGEBYSCORE', z, '-inf', '(' .. num(cutoff))
-  local n = redis.call('ZCARD', z)
-  if n > maxMembers then
-    if not d.over then
-      -- First overflow: seed the HLL with every member still held, like the memory store.
-      local b = math.floor(clock / bms)
-      local hk = hkey(dim, b)
-      for start = 0, n - 1, CHUNK do
-        redis.call('PFADD', hk, unpack(redis.call('ZRANGE', z, start, start + CHUNK - 1)))
-      end
-      d.hll[b] = true
-    end
-    d.over = clock
-    -- Keep the most recently seen members.
-    redis.call('ZREMRANGEBYRANK', z, 0, n - maxMembers - 1)
-    n = maxMembers
-  end
-  if d.over then
-    for b in pairs(d.hll) do
-      if b < oldest then
-        redis.call('DEL', hkey(dim, b))
-        d.hll[b] = nil
-      end
-    end
-    if d.over >= cutoff then
-      local keys = {}
-      for b in pairs(d.hll) do keys[#keys + 1] = hkey(dim, b) end
-      local est = n
-      if #keys > 0 then est = math.max(redis.call('PFCOUNT', unpack(keys)), n) end
-      return est, 1
-    end
-    for b in pairs(d.hll) do redis.call('DEL', hkey(dim, b)) end
-    d.hll = {}
-    d.over = nil
-  end
-  return n, 0
-end
-
-local s = load()
-local out = {}
-for i = 1, #updates do
-  local u = updates[i]
-  local w, ts, firstTs, count, sets, tags, samples = u[1], u[2], u[3], u[4], u[5], u[6], u[7]
-  if s and ts - s.c > s.w then
-    -- Quiet for a whole window: start over.
-    wipe(s)
-    s = nil
-  end
-  if not s then s = fresh(w, ts, firstTs) end
-  s.w = w
-  if ts > s.c then s.c = ts end
-  if firstTs < s.f then s.f = firstTs end
-  -- The window of window-spec.ts: whole buckets, the oldest one that counts and its start.
-  local bms = math.max(100, math.floor(w / 10))
-  local oldest = math.floor(s.c / bms) - math.floor(w / bms) + 1
-  local cutoff = oldest * bms
-  if count > 0 then
-    local b = math.floor(ts / bms)
-    s.buckets[b] = (s.buckets[b] or 0) + count
-  end
-  local events = 0
-  for b, n in pairs(s.buckets) do
-    if b < oldest then s.buckets[b] = nil else events = events + n end
+    table.sort(sampleAt, function(a, b) return a[1] < b[1] end)
+    for i, p in ipairs(sampleAt) do s.samples[i] = p[2] end
+    -- Tags come back from a hash in no particular order: keep the first-seen order stable.
+    table.sort(s.tagList)
+    return s
   end
 
-  for j = 1, #tags, 2 do
-    local name = tags[j]
-    if s.tags[name] == nil then s.tagList[#s.tagList + 1] = name end
-    s.tags[name] = redis.call('HINCRBYFLOAT', tagsKey, name, num(tags[j + 1]))
-  end
-  for j = 1, #samples do
-    if s.nsamples < maxSamples then
-      redis.call('RPUSH', samplesKey, samples[j])
-      s.nsamples = s.nsamples + 1
+  local function wipe(s)
+    redis.call('DEL', metaKey)
+    for _, dim in ipairs(s.dimList) do
+      redis.call('DEL', zkey(dim))
+      for b in pairs(s.dims[dim].hll) do redis.call('DEL', hkey(dim, b)) end
     end
   end
 
-  local setsOut = {}
-  local touched = {}
-  for j = 1, #sets do
-    local dim, pairsOf = sets[j][1], sets[j][2]
-    local d = s.dims[dim]
-    if not d then
-      d = { hll = {} }
-      s.dims[dim] = d
-      s.dimList[#s.dimList + 1] = dim
-    end
+  local function trimSet(dim, d, cutoff, bms, oldest, clock)
     local z = zkey(dim)
-    local args = {}
-    local byBucket = {}
-    for p = 1, #pairsOf, 2 do
-      local m, t = pairsOf[p], pairsOf[p + 1]
-      if t >= cutoff then
-        args[#args + 1] = num(t)
-        args[#args + 1] = m
-        if #args >= 2 * CHUNK then
-          -- GT: a late, out-of-order sighting never moves a member's last-seen time back.
-          redis.call('ZADD', z, 'GT', unpack(args))
-          args = {}
+    redis.call('ZREMRANGEBYSCORE', z, '-inf', '(' .. num(cutoff))
+    local n = redis.call('ZCARD', z)
+    if n > maxMembers then
+      if not d.over then
+        -- First overflow: seed the HLL with every member still held, like the memory store.
+        local b = math.floor(clock / bms)
+        local hk = hkey(dim, b)
+        for start = 0, n - 1, CHUNK do
+          redis.call('PFADD', hk, unpack(redis.call('ZRANGE', z, start, start + CHUNK - 1)))
         end
-        if d.over then
-          local b = math.floor(t / bms)
-          local l = byBucket[b]
-          if not l then l = {}; byBucket[b] = l end
-          l[#l + 1] = m
+        d.hll[b] = true
+      end
+      d.over = clock
+      -- Keep the most recently seen members.
+      redis.call('ZREMRANGEBYRANK', z, 0, n - maxMembers - 1)
+      n = maxMembers
+    end
+    if d.over then
+      for b in pairs(d.hll) do
+        if b < oldest then
+          redis.call('DEL', hkey(dim, b))
+          d.hll[b] = nil
         end
       end
-    end
-    if #args > 0 then redis.call('ZADD', z, 'GT', unpack(args)) end
-    for b, ms in pairs(byBucket) do
-      local hk = hkey(dim, b)
-      for start = 1, #ms, CHUNK do
-        redis.call('PFADD', hk, unpack(ms, start, math.min(start + CHUNK - 1, #ms)))
+      if d.over >= cutoff then
+        local keys = {}
+        for b in pairs(d.hll) do keys[#keys + 1] = hkey(dim, b) end
+        local est = n
+        if #keys > 0 then est = math.max(redis.call('PFCOUNT', unpack(keys)), n) end
+        return est, 1
       end
-      d.hll[b] = true
+      for b in pairs(d.hll) do redis.call('DEL', hkey(dim, b)) end
+      d.hll = {}
+      d.over = nil
     end
-    if not touched[dim] then
-      touched[dim] = true
-      setsOut[#setsOut + 1] = dim
+    return n, 0
+  end
+
+  local s = load()
+  local bms = 100
+  local out = {}
+  for i = 1, #updates do
+    local u = updates[i]
+    local w, ts, firstTs, count, sets, tags, samples = u[1], u[3], u[4], u[5], u[6], u[7], u[8]
+    bms = u[2]
+    if s and ts - s.c > s.w then
+      -- Quiet for a whole window: start over.
+      wipe(s)
+      s = nil
     end
+    if not s then s = fresh(w, ts, firstTs) end
+    s.w = w
+    if ts > s.c then s.c = ts end
+    if firstTs < s.f then s.f = firstTs end
+    -- The window of window-spec.ts: whole buckets, the oldest one that counts and its start.
+    local oldest = math.floor(s.c / bms) - math.floor(w / bms) + 1
+    local cutoff = oldest * bms
+    if count > 0 then
+      local b = math.floor(ts / bms)
+      s.buckets[b] = (s.buckets[b] or 0) + count
+    end
+    local events = 0
+    for b, n in pairs(s.buckets) do
+      if b < oldest then s.buckets[b] = nil else events = events + n end
+    end
+
+    for j = 1, #tags, 2 do
+      local name = tags[j]
+      if s.tags[name] == nil then
+        s.tagList[#s.tagList + 1] = name
+        s.tags[name] = 0
+      end
+      s.tags[name] = s.tags[name] + tags[j + 1]
+    end
+    for j = 1, #samples do
+      if #s.samples < maxSamples then s.samples[#s.samples + 1] = samples[j] end
+    end
+
+    local setsOut = {}
+    local touched = {}
+    for j = 1, #sets do
+      local dim, pairsOf = sets[j][1], sets[j][2]
+      local d = s.dims[dim]
+      if not d then
+        d = { hll = {} }
+        s.dims[dim] = d
+        s.dimList[#s.dimList + 1] = dim
+      end
+      local z = zkey(dim)
+      local args = {}
+      local byBucket = {}
+      for p = 1, #pairsOf, 2 do
+        local m, t = pairsOf[p], pairsOf[p + 1]
+        if t >= cutoff then
+          args[#args + 1] = num(t)
+          args[#args + 1] = m
+          if #args >= 2 * CHUNK then
+            -- GT: a late, out-of-order sighting never moves a member's last-seen time back.
+            redis.call('ZADD', z, 'GT', unpack(args))
+            args = {}
+          end
+          if d.over then
+            local b = math.floor(t / bms)
+            local l = byBucket[b]
+            if not l then l = {}; byBucket[b] = l end
+            l[#l + 1] = m
+          end
+        end
+      end
+      if #args > 0 then redis.call('ZADD', z, 'GT', unpack(args)) end
+      for b, ms in pairs(byBucket) do
+        local hk = hkey(dim, b)
+        for start = 1, #ms, CHUNK do
+          redis.call('PFADD', hk, unpack(ms, start, math.min(start + CHUNK - 1, #ms)))
+        end
+        d.hll[b] = true
+      end
+      if not touched[dim] then
+        touched[dim] = true
+        setsOut[#setsOut + 1] = dim
+      end
+    end
+    for _, dim in ipairs(s.dimList) do
+      if not touched[dim] then setsOut[#setsOut + 1] = dim end
+    end
+    local setsFlat = {}
+    for _, dim in ipairs(setsOut) do
+      local n, est = trimSet(dim, s.dims[dim], cutoff, bms, oldest, s.c)
+      setsFlat[#setsFlat + 1] = dim
+      setsFlat[#setsFlat + 1] = num(n)
+      setsFlat[#setsFlat + 1] = est
+    end
+    local tagsFlat = {}
+    for _, name in ipairs(s.tagList) do
+      tagsFlat[#tagsFlat + 1] = name
+      tagsFlat[#tagsFlat + 1] = num(s.tags[name])
+    end
+    out[i] = { num(events), num(s.f), num(s.c), setsFlat, tagsFlat }
+  end
+
+  -- Save the meta hash whole (stale bucket fields go with the DEL) and bound every key's life.
+  redis.call('DEL', metaKey)
+  local flat = { 'w', num(s.w), 'bm', num(bms), 'c', num(s.c), 'f', num(s.f) }
+  for b, n in pairs(s.buckets) do
+    flat[#flat + 1] = 'b:' .. num(b)
+    flat[#flat + 1] = num(n)
+  end
+  for _, name in ipairs(s.tagList) do
+    flat[#flat + 1] = 't:' .. name
+    flat[#flat + 1] = num(s.tags[name])
+  end
+  for i, v in ipairs(s.samples) do
+    flat[#flat + 1] = 's:' .. i
+    flat[#flat + 1] = v
   end
   for _, dim in ipairs(s.dimList) do
-    if not touched[dim] then setsOut[#setsOut + 1] = dim end
+    local d = s.dims[dim]
+    local v = ''
+    if d.over then
+      local bs = {}
+      for b in pairs(d.hll) do bs[#bs + 1] = num(b) end
+      v = num(d.over) .. '|' .. table.concat(bs, ',')
+    end
+    flat[#flat + 1] = 'd:' .. dim
+    flat[#flat + 1] = v
   end
-  local setsFlat = {}
-  for _, dim in ipairs(setsOut) do
-    local n, est = trimSet(dim, s.dims[dim], cutoff, bms, oldest, s.c)
-    setsFlat[#setsFlat + 1] = dim
-    setsFlat[#setsFlat + 1] = num(n)
-    setsFlat[#setsFlat + 1] = est
+  redis.call('HSET', metaKey, unpack(flat))
+  local ttl = math.ceil(2 * s.w + slack)
+  redis.call('PEXPIRE', metaKey, ttl)
+  for _, dim in ipairs(s.dimList) do
+    redis.call('PEXPIRE', zkey(dim), ttl)
+    for b in pairs(s.dims[dim].hll) do redis.call('PEXPIRE', hkey(dim, b), ttl) end
   end
-  local tagsFlat = {}
-  for _, name in ipairs(s.tagList) do
-    tagsFlat[#tagsFlat + 1] = name
-    tagsFlat[#tagsFlat + 1] = s.tags[name]
-  end
-  out[i] = { num(events), num(s.f), num(s.c), setsFlat, tagsFlat }
+  return out
 end
 
--- Save the meta hash whole (stale bucket fields go with the DEL) and bound every key's life.
-redis.call('DEL', metaKey)
-local flat = { 'w', num(s.w), 'c', num(s.c), 'f', num(s.f) }
-for b, n in pairs(s.buckets) do
-  flat[#flat + 1] = 'b:' .. num(b)
-  flat[#flat + 1] = num(n)
-end
-for _, dim in ipairs(s.dimList) do
-  local d = s.dims[dim]
-  local v = ''
-  if d.over then
-    local bs = {}
-    for b in pairs(d.hll) do bs[#bs + 1] = num(b) end
-    v = num(d.over) .. '|' .. table.concat(bs, ',')
-  end
-  flat[#flat + 1] = 'd:' .. dim
-  flat[#flat + 1] = v
-end
-redis.call('HSET', metaKey, unpack(flat))
-local ttl = math.ceil(2 * s.w + slack)
-redis.call('PEXPIRE', metaKey, ttl)
-redis.call('PEXPIRE', tagsKey, ttl)
-redis.call('PEXPIRE', samplesKey, ttl)
-for _, dim in ipairs(s.dimList) do
-  redis.call('PEXPIRE', zkey(dim), ttl)
-  for b in pairs(s.dims[dim].hll) do redis.call('PEXPIRE', hkey(dim, b), ttl) end
+local out = {}
+for g = 1, #groups do out[g] = applyKey(KEYS[g], groups[g]) end
+if ARGV[5] then
+  -- The caller's commit (an agent's read positions) lands in the same atomic step as its windows.
+  redis.call('SET', KEYS[#groups + 1], ARGV[5])
 end
 return out
 `;
 
 /**
- * Members of one dimension still inside the key's window (score ≥ its start, window-spec.ts), unsorted.
- * KEYS: meta, zset.
+ * What an alert needs after its verdict, for one logical key: its samples and, per dimension, the
+ * members still inside the key's window (score ≥ its start, window-spec.ts), unsorted.
+ * KEYS: meta, then one zset per dimension. Returns {{sample...}, {member...} per zset}.
  */
-export const MEMBERS_LUA = `
-local m = redis.call('HMGET', KEYS[1], 'c', 'w')
-if not m[1] or not m[2] then return {} end
-local c, w = tonumber(m[1]), tonumber(m[2])
-local bms = math.max(100, math.floor(w / 10))
+export const READS_LUA = `
+local out = {}
+local m = redis.call('HMGET', KEYS[1], 'c', 'w', 'bm')
+local samples = {}
+if m[1] and m[2] and m[3] then
+  local all = redis.call('HGETALL', KEYS[1])
+  local at = {}
+  for i = 1, #all, 2 do
+    if string.sub(all[i], 1, 2) == 's:' then at[#at + 1] = { tonumber(string.sub(all[i], 3)), all[i + 1] } end
+  end
+  table.sort(at, function(a, b) return a[1] < b[1] end)
+  for i, p in ipairs(at) do samples[i] = p[2] end
+end
+out[1] = samples
+if not (m[1] and m[2] and m[3]) then
+  for i = 2, #KEYS do out[i] = {} end
+  return out
+end
+local c, w, bms = tonumber(m[1]), tonumber(m[2]), tonumber(m[3])
 local cutoff = (math.floor(c / bms) - math.floor(w / bms) + 1) * bms
-return redis.call('ZRANGEBYSCORE', KEYS[2], string.format('%.17g', cutoff), '+inf')
+for i = 2, #KEYS do
+  out[i] = redis.call('ZRANGEBYSCORE', KEYS[i], string.format('%.17g', cutoff), '+inf')
+end
+return out
 `;
 
 /**
- * Raises an incident to a level atomically, on event time, like MemoryStore.escalate.
- * KEYS: incident hash. ARGV: level, ttlMs, idCandidate, nowMs, slackMs.
- * Returns {raised(0|1), id, level, created(0|1)}. The hash also gets a real PEXPIRE of its
- * remaining event-time life plus slack, so a forgotten incident leaves Redis on its own.
+ * Raises incidents to a level atomically, on event time, like MemoryStore.escalate, in order.
+ * KEYS: one incident hash per request. ARGV: slackMs, then per request level, ttlMs,
+ * idCandidate, nowMs. Returns per request {raised(0|1), id, level, created(0|1)}. The hash also
+ * gets a real PEXPIRE of its remaining event-time life plus slack, so a forgotten incident leaves
+ * Redis on its own.
  */
 export const ESCALATE_LUA = `
-local key = KEYS[1]
-local level = tonumber(ARGV[1])
-local ttl = tonumber(ARGV[2])
-local candidate = ARGV[3]
-local now = tonumber(ARGV[4])
-local slack = tonumber(ARGV[5])
+local slack = tonumber(ARGV[1])
 local function num(x) return string.format('%.17g', x) end
-local cur = redis.call('HMGET', key, 'id', 'l', 'e')
-local id, cl, ce = cur[1], tonumber(cur[2]), tonumber(cur[3])
-if id and (not cl or not ce or ce <= now) then id = false end
-if not id then
-  redis.call('DEL', key)
-  redis.call('HSET', key, 'id', candidate, 'l', num(level), 'e', num(now + ttl))
-  redis.call('PEXPIRE', key, math.ceil(ttl + slack))
-  return { 1, candidate, num(level), 1 }
+local function one(key, level, ttl, candidate, now)
+  local cur = redis.call('HMGET', key, 'id', 'l', 'e')
+  local id, cl, ce = cur[1], tonumber(cur[2]), tonumber(cur[3])
+  if id and (not cl or not ce or ce <= now) then id = false end
+  if not id then
+    redis.call('DEL', key)
+    redis.call('HSET', key, 'id', candidate, 'l', num(level), 'e', num(now + ttl))
+    redis.call('PEXPIRE', key, math.ceil(ttl + slack))
+    return { 1, candidate, num(level), 1 }
+  end
+  if level > cl then
+    redis.call('HSET', key, 'l', num(level), 'e', num(now + ttl))
+    redis.call('PEXPIRE', key, math.ceil(ttl + slack))
+    return { 1, id, num(level), 0 }
+  end
+  local e = math.max(ce, now + ttl)
+  redis.call('HSET', key, 'e', num(e))
+  redis.call('PEXPIRE', key, math.ceil(e - now + slack))
+  return { 0, id, num(cl), 0 }
 end
-if level > cl then
-  redis.call('HSET', key, 'l', num(level), 'e', num(now + ttl))
-  redis.call('PEXPIRE', key, math.ceil(ttl + slack))
-  return { 1, id, num(level), 0 }
+local out = {}
+for i = 1, #KEYS do
+  local a = 1 + (i - 1) * 4
+  out[i] = one(KEYS[i], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), ARGV[a + 3], tonumber(ARGV[a + 4]))
 end
-local e = math.max(ce, now + ttl)
-redis.call('HSET', key, 'e', num(e))
-redis.call('PEXPIRE', key, math.ceil(e - now + slack))
-return { 0, id, num(cl), 0 }
+return out
 `;
