@@ -43,9 +43,17 @@ if (stage === "floor-split2") {
 } else {
   // `scanwatch analyze` without printing, on the memory store or a Redis store.
   let store = new MemoryStore();
+  let admin;
+  let before;
   if (stage === "analyze-redis") {
     const { RedisStore } = await import("../dist/detect/redis/redis-store.js");
     store = await RedisStore.open({ url: redisUrl, keyPrefix: `scanwatch-bench:${process.pid}:` });
+    // The server's own count of commands, read before and after on a separate connection.
+    const { Redis } = await import("ioredis");
+    admin = new Redis(redisUrl);
+    await admin.flushdb();
+    await admin.config("RESETSTAT");
+    before = await serverStats(admin);
   }
   const stats = new ParseStats();
   const diagnostics = new Diagnostics();
@@ -64,6 +72,34 @@ if (stage === "floor-split2") {
   r = { lines: stats.lines, events, alerts, keys: engine.keyCount, seconds: (performance.now() - start) / 1000 };
   if (store.roundTrips !== undefined) r.roundTrips = store.roundTrips;
   await store.close();
+  if (admin) {
+    const after = await serverStats(admin);
+    r.redisCommands = after.commands - before.commands - 1; // less the INFO that measured
+    r.redisScriptCalls = after.scripts - before.scripts;
+    r.redisKeys = after.keys;
+    r.redisUsedMemoryMB = Math.round(after.usedMemory / 1e5) / 10;
+    r.redisBytesPerKey = after.keys ? Math.round((after.usedMemory - before.usedMemory) / after.keys) : 0;
+    await admin.quit();
+  }
 }
 r.seconds ??= (performance.now() - t0) / 1000;
 process.stdout.write(JSON.stringify({ ...r, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }) + "\n");
+
+/** Commands and script calls the server ran (INFO commandstats), its keys and used_memory. */
+async function serverStats(admin) {
+  const stats = await admin.info("commandstats");
+  let commands = 0;
+  let scripts = 0;
+  for (const m of stats.matchAll(/cmdstat_([a-z|]+):calls=(\d+)/g)) {
+    commands += Number(m[2]);
+    if (m[1] === "evalsha" || m[1] === "eval") scripts += Number(m[2]);
+    if (process.env.BENCH_STATS) process.stderr.write(`${m[0]} ${/usec=(\d+)/.exec(stats.slice(m.index))?.[1]}\n`);
+  }
+  const mem = await admin.info("memory");
+  return {
+    commands,
+    scripts,
+    keys: await admin.dbsize(),
+    usedMemory: Number(/used_memory:(\d+)/.exec(mem)?.[1] ?? 0),
+  };
+}

@@ -37,6 +37,14 @@ export async function startRedis(): Promise<TestRedis> {
     }
     return { url: external, external: true, stop: async () => {} };
   }
+  return startPrivateRedis();
+}
+
+/**
+ * A private redis-server on a free port with `extra` arguments (e.g. `--maxmemory 1mb`,
+ * `--replicaof`, `--cluster-enabled yes`).
+ */
+export async function startPrivateRedis(extra: string[] = []): Promise<TestRedis & { port: number }> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "scanwatch-redis-"));
   const child = spawn(
@@ -54,6 +62,7 @@ export async function startRedis(): Promise<TestRedis> {
       dir,
       "--daemonize",
       "no",
+      ...extra,
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -84,7 +93,85 @@ export async function startRedis(): Promise<TestRedis> {
     await stop();
     throw e;
   }
-  return { url: `redis://127.0.0.1:${port}/0`, external: false, stop };
+  return { url: `redis://127.0.0.1:${port}/0`, external: false, stop, port };
+}
+
+/**
+ * A private 3-master Redis Cluster (no replicas) on free ports, made with
+ * `redis-cli --cluster create`; resolves once `cluster info` says cluster_state:ok everywhere.
+ * Its URL is `redis+cluster://127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3`.
+ */
+export async function startRedisCluster(): Promise<TestRedis> {
+  const nodes: (TestRedis & { port: number })[] = [];
+  const stop = async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+  };
+  try {
+    for (let i = 0; i < 3; i++) {
+      nodes.push(
+        await startPrivateRedis([
+          "--cluster-enabled",
+          "yes",
+          "--cluster-config-file",
+          "nodes.conf",
+          "--cluster-node-timeout",
+          "5000",
+        ]),
+      );
+    }
+    const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
+    await new Promise<void>((resolve, reject) => {
+      const cli = spawn(
+        "redis-cli",
+        ["--cluster", "create", ...addrs, "--cluster-replicas", "0", "--cluster-yes"],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let out = "";
+      cli.stdout.on("data", (b: Buffer) => (out += b.toString()));
+      cli.stderr.on("data", (b: Buffer) => (out += b.toString()));
+      cli.once("error", (e) => reject(new Error(`cannot run redis-cli (${e.message}): ${HOW_TO_GET_REDIS}`)));
+      cli.once("exit", (code) =>
+        code === 0
+          ? resolve()
+          : reject(new Error(`redis-cli --cluster create failed (${code}): ${out.slice(-2000)}`)),
+      );
+    });
+    const deadline = Date.now() + 20_000;
+    for (const n of nodes) {
+      for (;;) {
+        const info = await command("127.0.0.1", n.port, "CLUSTER INFO");
+        if (info.includes("cluster_state:ok")) break;
+        if (Date.now() > deadline) throw new Error(`cluster node ${n.port} not ok within 20 s: ${info}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    return { url: `redis+cluster://${addrs.join(",")}`, external: false, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** One inline command on a fresh connection; resolves with the raw reply. */
+function command(host: string, port: number, cmd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection({ host, port });
+    let buf = "";
+    sock.setTimeout(2_000, () => sock.destroy(new Error(`${cmd} timed out`)));
+    sock.once("error", reject);
+    sock.once("connect", () => sock.write(`${cmd}\r\n`));
+    sock.on("data", (d) => {
+      buf += d.toString();
+      // A bulk reply: "$<len>\r\n<payload>\r\n".
+      const m = /^\$(\d+)\r\n/.exec(buf);
+      if (!m || buf.length >= m[0].length + Number(m[1]) + 2 || buf.startsWith("-")) {
+        sock.end();
+        resolve(buf);
+      }
+    });
+  });
 }
 
 /** A key prefix no other test (or test run sharing an external server) uses. */

@@ -122,7 +122,7 @@ describe("cli", () => {
     [["analyze", "--year", "twenty", "x"], /--year: expected a year/],
     [
       ["analyze", "--store", "mongodb://x", "x"],
-      /--store: mongodb:\/\/x is not a Redis URL; expected "memory" or redis:\/\//,
+      /--store: mongodb:\/\/x is not a Redis URL; expected "memory", redis:\/\//,
     ],
     [["analyze", "--store", "redis://h:abc/0", "x"], /--store: "redis:\/\/h:abc\/0" is not a URL/],
     [

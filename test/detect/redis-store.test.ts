@@ -11,7 +11,7 @@ import {
 } from "../../src/detect/redis/redis-store.js";
 import { keyBase, keySlot } from "../../src/detect/redis/keys.js";
 import type { WindowUpdate } from "../../src/detect/window-store.js";
-import { closedPort, uniquePrefix } from "../redis-server.js";
+import { closedPort, startPrivateRedis, uniquePrefix } from "../redis-server.js";
 import { describeWindowStore, T0, upd, W } from "./window-store.contract.js";
 
 const url = inject("redisUrl");
@@ -381,3 +381,84 @@ async function startProxy(target: URL) {
     },
   };
 }
+
+const clusterUrl = inject("redisClusterUrl");
+
+describeWindowStore("redis cluster", ({ maxMembers }) =>
+  RedisStore.open({ url: clusterUrl, keyPrefix: uniquePrefix("cluster"), maxMembers }),
+);
+
+describe("redis-store/cluster", () => {
+  it("redis-store/a batch over many slots and a commit land on a 3-master cluster", async () => {
+    const store = await RedisStore.open({ url: clusterUrl, keyPrefix: uniquePrefix("cluster") });
+    try {
+      const updates: WindowUpdate[] = [];
+      for (let i = 0; i < 300; i++) updates.push(upd(`src${i % 100}`, T0 + i, { tags: { n: 1 } }));
+      const before = store.roundTrips;
+      const out = await store.observe(updates, { key: "agent-1", value: '{"kern.log":123}' });
+      // One call per slot touched (keys are spread over 64 shard tags), never one per key.
+      expect(store.roundTrips - before).toBeLessThanOrEqual(64);
+      expect(out[299]!.events).toBe(3);
+      expect(out[299]!.tags.n).toBe(3);
+      expect(await store.readCommit("agent-1")).toBe('{"kern.log":123}');
+      expect(await store.size()).toBe(100);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("redis-store/bad targets", () => {
+  it("redis-store/a cluster URL naming a plain server is a clear error", async () => {
+    const port = new URL(url).port;
+    const err = await RedisStore.open({ url: `redis+cluster://:hunter2@127.0.0.1:${port}` }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: "STORE_NOT_CLUSTER" });
+    expect((err as Error).message).toMatch(/is not a Cluster node .*redis:\/\/host:port\/db/);
+    expect((err as Error).message).not.toContain("hunter2");
+  });
+
+  it("redis-store/a plain URL naming a cluster node is a clear error", async () => {
+    const seed = clusterUrl.replace("redis+cluster://", "").split(",")[0]!;
+    const err = await RedisStore.open({ url: `redis://${seed}/0` }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: "STORE_IS_CLUSTER" });
+    expect((err as Error).message).toMatch(/is a Cluster node: use redis\+cluster:\/\//);
+  });
+
+  it.each([
+    ["oom", ["--maxmemory", "1mb", "--maxmemory-policy", "noeviction"], "STORE_OOM", /out of memory/],
+    ["readonly", "replica", "STORE_READONLY", /read-only replica: point --store at the master/],
+  ] as const)(
+    "redis-store/a write refused by Redis (%s) names the cause",
+    async (reason, args, code, why) => {
+      const server = await startPrivateRedis(
+        args === "replica" ? ["--replicaof", "127.0.0.1", new URL(url).port] : [...args],
+      );
+      const diagnostics = new Diagnostics();
+      const store = await RedisStore.open({ url: server.url, keyPrefix: uniquePrefix(), diagnostics });
+      try {
+        const members = new Map<string, number>();
+        for (let i = 0; i < 2000; i++) members.set(`member-${i}-${"x".repeat(40)}`, T0);
+        let err: unknown;
+        for (let i = 0; i < 50 && !err; i++) {
+          err = await store.observe([upd(`k${i}`, T0, { sets: { d: members } })]).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        }
+        expect(err).toMatchObject({ code });
+        expect((err as Error).message).toMatch(why);
+        expect((err as Error).message).toContain(server.url);
+        expect(diagnostics.get("scanwatch_store_errors_total", { reason })).toBeGreaterThan(0);
+      } finally {
+        await store.close();
+        await server.stop();
+      }
+    },
+  );
+});

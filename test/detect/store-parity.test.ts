@@ -15,6 +15,7 @@ import { uniquePrefix } from "../redis-server.js";
 
 const DIR = fileURLToPath(new URL("../../fixtures/scenarios/", import.meta.url));
 const url = inject("redisUrl");
+const clusterUrl = inject("redisClusterUrl");
 
 async function analyze(scenario: string, store: WindowStore): Promise<Alert[]> {
   const paths = ["kern.log", "auth.log"].map((f) => DIR + scenario + "/" + f).filter((p) => existsSync(p));
@@ -51,10 +52,15 @@ describe("store parity", () => {
     "port-sweep",
     "distributed-slices",
     "ssh-account-spray",
-  ])("store-parity/%s gives identical alerts on memory and redis", async (scenario) => {
+  ])("store-parity/%s gives identical alerts on memory, redis and a redis cluster", async (scenario) => {
     const mem = await analyze(scenario, new MemoryStore());
     const red = await analyze(scenario, await RedisStore.open({ url, keyPrefix: uniquePrefix("parity") }));
+    const clu = await analyze(
+      scenario,
+      await RedisStore.open({ url: clusterUrl, keyPrefix: uniquePrefix("parity") }),
+    );
     expect(mem.length).toBeGreaterThan(0);
     expect(red).toEqual(mem);
+    expect(clu).toEqual(mem);
   });
 });

@@ -115,8 +115,8 @@ export interface ClientOptions {
  * - `retryStrategy`: no retry before the first successful connect (fail fast at startup); after
  *   it, reconnect in the background with backoff capped at 2 s, reported through diagnostics.
  * - `commandTimeout`: a hung server fails the call instead of hanging ingestion.
- * - Cluster: `enableAutoPipelining`, so the per-slot script calls of one batch that go to one
- *   node leave in one write.
+ * - Cluster: no auto-pipelining; ioredis would put calls for different slots of one node in one
+ *   pipeline, which a Cluster refuses. A batch's per-slot calls are sent concurrently instead.
  */
 export function createClient(url: string, t: Target, o: ClientOptions): Redis | Cluster {
   const backoff = (times: number) => (o.retry() ? Math.min(times * 200, 2_000) : null);
@@ -133,7 +133,6 @@ export function createClient(url: string, t: Target, o: ClientOptions): Redis | 
   return new Cluster(t.nodes, {
     lazyConnect: true,
     enableOfflineQueue: false,
-    enableAutoPipelining: true,
     clusterRetryStrategy: backoff,
     redisOptions: {
       ...common,

@@ -9,7 +9,8 @@
  * from the client (window-spec.ts is its one definition) and is stored in the meta hash (`bm`).
  *
  * Numbers travel as strings formatted with %.17g: Lua's own tostring keeps 14 digits, which is
- * only one digit of headroom above epoch milliseconds.
+ * only one digit of headroom above epoch milliseconds (OBSERVE_LUA uses it for integers below 1e14,
+ * where it is exact and several times faster).
  */
 
 /**
@@ -31,7 +32,11 @@ local groups = cjson.decode(ARGV[4])
 -- unpack() is bounded by the Lua C stack (about 8000 values): send members in chunks.
 local CHUNK = 500
 
-local function num(x) return string.format('%.17g', x) end
+-- Integers below 1e14 (epoch ms, counts) print exactly, and much faster, with tostring.
+local function num(x)
+  if x == math.floor(x) and x < 1e14 and x > -1e14 then return tostring(x) end
+  return string.format('%.17g', x)
+end
 
 local function applyKey(metaKey, updates)
   local base = string.sub(metaKey, 1, -3)
