@@ -18,23 +18,25 @@ export function encodeUpdate(u: WindowUpdate): unknown[] {
   return [u.windowMs, bucketMsFor(u.windowMs), u.ts, u.firstTs, u.count, sets, tags, u.samples ?? []];
 }
 
+/** A snapshot as OBSERVE_LUA returns it: fields joined by NUL (scripts.ts). */
 export function parseSnapshot(r: unknown): WindowSnapshot {
-  if (!Array.isArray(r) || r.length !== 5) throw badReply("observe", r);
-  const [events, firstSeen, lastSeen, setsFlat, tagsFlat] = r as unknown[];
-  if (!isStringOrNumberArray(setsFlat) || !isStringOrNumberArray(tagsFlat)) throw badReply("observe", r);
+  if (typeof r !== "string") throw badReply("observe", r);
+  const f = r.split("\0");
+  const nsets = Number(f[3]);
+  if (f.length < 5 || !Number.isInteger(nsets) || f.length < 5 + nsets * 3) throw badReply("observe", r);
   const sets: Record<string, SetState> = {};
-  for (let i = 0; i + 2 < setsFlat.length; i += 3) {
-    sets[unescapePart(String(setsFlat[i]))] = {
-      count: toNumber(setsFlat[i + 1]),
-      estimate: Number(setsFlat[i + 2]) === 1,
-    };
+  let i = 4;
+  for (let n = 0; n < nsets; n++, i += 3) {
+    sets[unescapePart(f[i]!)] = { count: toNumber(f[i + 1]), estimate: f[i + 2] === "1" };
   }
   const tags: Record<string, number> = {};
-  for (let i = 0; i + 1 < tagsFlat.length; i += 2) tags[String(tagsFlat[i])] = toNumber(tagsFlat[i + 1]);
+  // With no sets the sets part is one empty field; with no tags so is the tags part.
+  if (nsets === 0) i++;
+  for (; i + 1 < f.length; i += 2) tags[f[i]!] = toNumber(f[i + 1]);
   return {
-    events: toNumber(events),
-    firstSeen: toNumber(firstSeen),
-    lastSeen: toNumber(lastSeen),
+    events: toNumber(f[0]),
+    firstSeen: toNumber(f[1]),
+    lastSeen: toNumber(f[2]),
     sets,
     tags,
   };
@@ -48,10 +50,6 @@ export function toNumber(v: unknown): number {
 
 export function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === "string");
-}
-
-function isStringOrNumberArray(v: unknown): v is (string | number)[] {
-  return Array.isArray(v) && v.every((x) => typeof x === "string" || typeof x === "number");
 }
 
 export function badReply(what: string, r: unknown): StoreError {

@@ -4,8 +4,8 @@
  * from the published package. ioredis sends each one with EVAL the first time on a connection and
  * with EVALSHA after that (see `defineCommand`), so they cost one round trip, never two.
  *
- * Key layout: keys.ts. Every key gets a PEXPIRE of 2 × window + slack each time it is written:
- * a memory bound only, the window itself slides on event time. The bucket size of a window comes
+ * Key layout: keys.ts. Every key has a PEXPIRE of 2 × window + slack, set again as its clock
+ * moves on: a memory bound only, the window itself slides on event time. The bucket size of a window comes
  * from the client (window-spec.ts is its one definition) and is stored in the meta hash (`bm`).
  *
  * Numbers travel as strings formatted with %.17g: Lua's own tostring keeps 14 digits, which is
@@ -20,8 +20,8 @@
  * ARGV: maxMembers, maxSamples, ttl slack ms, a JSON array with, per KEYS entry, the array of its
  * updates `[windowMs, bucketMs, ts, firstTs, count, [[dim, [member, t, member, t...]]...],
  * [tag, n, tag, n...], [sample...]]`, then optionally the commit value.
- * Returns, per KEYS entry, one `{events, firstSeen, lastSeen, {dim, count, estimate(0|1)...},
- * {tag, value...}}` per update, numbers as strings.
+ * Returns, per KEYS entry, one string per update: `events, firstSeen, lastSeen, number of sets,
+ * (dim, count, estimate 0|1) per set, (tag, value) per tag`, joined by NUL (codec.ts parses it).
  * Mirrors MemoryStore.apply/trimSet step for step; read those for the reasoning.
  */
 export const OBSERVE_LUA = `
@@ -57,6 +57,7 @@ local function applyKey(metaKey, updates)
       if f == 'w' then s.w = tonumber(v)
       elseif f == 'c' then s.c = tonumber(v)
       elseif f == 'f' then s.f = tonumber(v)
+      elseif f == 'x' then s.x = tonumber(v)
       elseif f ~= 'bm' then
         local kind, rest = string.sub(f, 1, 2), string.sub(f, 3)
         if kind == 'b:' then
@@ -67,11 +68,16 @@ local function applyKey(metaKey, updates)
         elseif kind == 's:' then
           sampleAt[#sampleAt + 1] = { tonumber(rest), v }
         elseif kind == 'd:' then
+          -- "<members held>,<lower bound of their times>" then "|<overflowAt>|<hll buckets>".
           local d = { hll = {} }
-          if v ~= '' then
-            local bar = string.find(v, '|', 1, true)
-            d.over = tonumber(string.sub(v, 1, bar - 1))
-            for b in string.gmatch(string.sub(v, bar + 1), '[^,]+') do d.hll[tonumber(b)] = true end
+          local comma = string.find(v, ',', 1, true)
+          local bar = string.find(v, '|', 1, true)
+          d.n = tonumber(string.sub(v, 1, comma - 1))
+          d.lo = tonumber(string.sub(v, comma + 1, (bar or 0) - 1))
+          if bar then
+            local bar2 = string.find(v, '|', bar + 1, true)
+            d.over = tonumber(string.sub(v, bar + 1, bar2 - 1))
+            for b in string.gmatch(string.sub(v, bar2 + 1), '[^,]+') do d.hll[tonumber(b)] = true end
           end
           s.dims[rest] = d
           s.dimList[#s.dimList + 1] = rest
@@ -93,10 +99,18 @@ local function applyKey(metaKey, updates)
     end
   end
 
+  -- Whether every key of this logical key gets its TTL set again at the end (see the save).
+  local refresh = false
+
   local function trimSet(dim, d, cutoff, bms, oldest, clock)
     local z = zkey(dim)
-    redis.call('ZREMRANGEBYSCORE', z, '-inf', '(' .. num(cutoff))
-    local n = redis.call('ZCARD', z)
+    -- The member count and a lower bound of their times live in the meta hash: most calls need
+    -- neither ZREMRANGEBYSCORE nor ZCARD.
+    if d.lo < cutoff then
+      if d.n > 0 then d.n = d.n - redis.call('ZREMRANGEBYSCORE', z, '-inf', '(' .. num(cutoff)) end
+      d.lo = cutoff
+    end
+    local n = d.n
     if n > maxMembers then
       if not d.over then
         -- First overflow: seed the HLL with every member still held, like the memory store.
@@ -106,16 +120,18 @@ local function applyKey(metaKey, updates)
           redis.call('PFADD', hk, unpack(redis.call('ZRANGE', z, start, start + CHUNK - 1)))
         end
         d.hll[b] = true
+        refresh = true
       end
       d.over = clock
       -- Keep the most recently seen members.
       redis.call('ZREMRANGEBYRANK', z, 0, n - maxMembers - 1)
       n = maxMembers
+      d.n = n
     end
     if d.over then
       for b in pairs(d.hll) do
         if b < oldest then
-          redis.call('DEL', hkey(dim, b))
+          redis.call('UNLINK', hkey(dim, b))
           d.hll[b] = nil
         end
       end
@@ -126,7 +142,7 @@ local function applyKey(metaKey, updates)
         if #keys > 0 then est = math.max(redis.call('PFCOUNT', unpack(keys)), n) end
         return est, 1
       end
-      for b in pairs(d.hll) do redis.call('DEL', hkey(dim, b)) end
+      for b in pairs(d.hll) do redis.call('UNLINK', hkey(dim, b)) end
       d.hll = {}
       d.over = nil
     end
@@ -136,6 +152,8 @@ local function applyKey(metaKey, updates)
   local s = load()
   local bms = 100
   local out = {}
+  refresh = s == nil
+  local dropped = {}
   for i = 1, #updates do
     local u = updates[i]
     local w, ts, firstTs, count, sets, tags, samples = u[1], u[3], u[4], u[5], u[6], u[7], u[8]
@@ -144,6 +162,8 @@ local function applyKey(metaKey, updates)
       -- Quiet for a whole window: start over.
       wipe(s)
       s = nil
+      refresh = true
+      dropped = {}
     end
     if not s then s = fresh(w, ts, firstTs) end
     s.w = w
@@ -158,7 +178,12 @@ local function applyKey(metaKey, updates)
     end
     local events = 0
     for b, n in pairs(s.buckets) do
-      if b < oldest then s.buckets[b] = nil else events = events + n end
+      if b < oldest then
+        s.buckets[b] = nil
+        dropped[#dropped + 1] = 'b:' .. num(b)
+      else
+        events = events + n
+      end
     end
 
     for j = 1, #tags, 2 do
@@ -179,9 +204,10 @@ local function applyKey(metaKey, updates)
       local dim, pairsOf = sets[j][1], sets[j][2]
       local d = s.dims[dim]
       if not d then
-        d = { hll = {} }
+        d = { hll = {}, n = 0, lo = 1e300 } -- lo: no member yet
         s.dims[dim] = d
         s.dimList[#s.dimList + 1] = dim
+        refresh = true
       end
       local z = zkey(dim)
       local args = {}
@@ -191,9 +217,10 @@ local function applyKey(metaKey, updates)
         if t >= cutoff then
           args[#args + 1] = num(t)
           args[#args + 1] = m
+          if t < d.lo then d.lo = t end
           if #args >= 2 * CHUNK then
             -- GT: a late, out-of-order sighting never moves a member's last-seen time back.
-            redis.call('ZADD', z, 'GT', unpack(args))
+            d.n = d.n + redis.call('ZADD', z, 'GT', unpack(args))
             args = {}
           end
           if d.over then
@@ -204,9 +231,10 @@ local function applyKey(metaKey, updates)
           end
         end
       end
-      if #args > 0 then redis.call('ZADD', z, 'GT', unpack(args)) end
+      if #args > 0 then d.n = d.n + redis.call('ZADD', z, 'GT', unpack(args)) end
       for b, ms in pairs(byBucket) do
         local hk = hkey(dim, b)
+        if not d.hll[b] then refresh = true end
         for start = 1, #ms, CHUNK do
           redis.call('PFADD', hk, unpack(ms, start, math.min(start + CHUNK - 1, #ms)))
         end
@@ -232,11 +260,14 @@ local function applyKey(metaKey, updates)
       tagsFlat[#tagsFlat + 1] = name
       tagsFlat[#tagsFlat + 1] = num(s.tags[name])
     end
-    out[i] = { num(events), num(s.f), num(s.c), setsFlat, tagsFlat }
+    -- One string per snapshot: a reply of nested arrays costs more to build and to parse.
+    out[i] = num(events) .. '\\0' .. num(s.f) .. '\\0' .. num(s.c) .. '\\0' .. (#setsFlat / 3) .. '\\0' ..
+      table.concat(setsFlat, '\\0') .. '\\0' .. table.concat(tagsFlat, '\\0')
   end
 
-  -- Save the meta hash whole (stale bucket fields go with the DEL) and bound every key's life.
-  redis.call('DEL', metaKey)
+  -- Save the meta hash: its fields are only ever added or overwritten, except buckets that
+  -- left the window (HDEL) and a restart (wipe: DEL).
+  if #dropped > 0 then redis.call('HDEL', metaKey, unpack(dropped)) end
   local flat = { 'w', num(s.w), 'bm', num(bms), 'c', num(s.c), 'f', num(s.f) }
   for b, n in pairs(s.buckets) do
     flat[#flat + 1] = 'b:' .. num(b)
@@ -252,21 +283,32 @@ local function applyKey(metaKey, updates)
   end
   for _, dim in ipairs(s.dimList) do
     local d = s.dims[dim]
-    local v = ''
+    local v = num(d.n) .. ',' .. num(d.lo)
     if d.over then
       local bs = {}
       for b in pairs(d.hll) do bs[#bs + 1] = num(b) end
-      v = num(d.over) .. '|' .. table.concat(bs, ',')
+      v = v .. '|' .. num(d.over) .. '|' .. table.concat(bs, ',')
     end
     flat[#flat + 1] = 'd:' .. dim
     flat[#flat + 1] = v
   end
+  -- Every key of K gets the same TTL in the same call, so none outlives the meta hash that
+  -- counts it. The TTL (2 x window of wall time + slack) is set again when a key is created and
+  -- once the clock has moved a bucket past the last setting: a key keeps getting events of the
+  -- same bucket for 2 x window of wall time only if its events arrive about 20 times slower
+  -- than their own time passes.
+  refresh = refresh or not s.x or s.c >= s.x + bms
+  if refresh then s.x = s.c end
+  flat[#flat + 1] = 'x'
+  flat[#flat + 1] = num(s.x)
   redis.call('HSET', metaKey, unpack(flat))
-  local ttl = math.ceil(2 * s.w + slack)
-  redis.call('PEXPIRE', metaKey, ttl)
-  for _, dim in ipairs(s.dimList) do
-    redis.call('PEXPIRE', zkey(dim), ttl)
-    for b in pairs(s.dims[dim].hll) do redis.call('PEXPIRE', hkey(dim, b), ttl) end
+  if refresh then
+    local ttl = math.ceil(2 * s.w + slack)
+    redis.call('PEXPIRE', metaKey, ttl)
+    for _, dim in ipairs(s.dimList) do
+      redis.call('PEXPIRE', zkey(dim), ttl)
+      for b in pairs(s.dims[dim].hll) do redis.call('PEXPIRE', hkey(dim, b), ttl) end
+    end
   end
   return out
 end
