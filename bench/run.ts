@@ -33,6 +33,12 @@ interface Row {
   maxRssMB: number;
   alerts?: number;
   roundTrips?: number;
+  redisCommands?: number;
+  redisScriptCalls?: number;
+  redisKeys?: number;
+  storeKeys?: number;
+  redisUsedMemoryMB?: number;
+  redisBytesPerWindowKey?: number;
 }
 
 function stage(name: string, file: string, extra: string[] = []): Row {
@@ -63,6 +69,7 @@ function print(name: string, file: string, r: Row, fl: Row): void {
   );
 }
 
+const memoryRuns = new Map<string, Row>();
 for (const [label, file] of [
   ["kern", kern],
   ["auth", auth],
@@ -72,20 +79,37 @@ for (const [label, file] of [
   print("floor: read+split2", label, fl, fl);
   print("read+own splitter", label, stage("floor", file), fl);
   print("parse", label, stage("parse", file), fl);
-  print("analyze (memory store)", label, stage("analyze", file), fl);
+  const m = stage("analyze", file);
+  memoryRuns.set(label, m);
+  print("analyze (memory store)", label, m, fl);
 }
 stage("floor", flood);
 const ffl = stage("floor-split2", flood);
 print("floor: read+split2", "flood", ffl, ffl);
-print("analyze (memory store)", "flood", stage("analyze", flood), ffl);
+const floodMemory = stage("analyze", flood);
+memoryRuns.set("flood", floodMemory);
+print("analyze (memory store)", "flood", floodMemory, ffl);
 
 if (process.env.BENCH_REDIS !== "0") {
   const { startRedis } = await import("../test/redis-server.js");
   const redis = await startRedis();
   try {
     const fl = stage("floor-split2", kern);
-    print("analyze (redis store)", "kern", stage("analyze-redis", kern, [redis.url]), fl);
-    print("analyze (redis store)", "flood", stage("analyze-redis", flood, [redis.url]), ffl);
+    const rows: [string, Row][] = [
+      ["kern", stage("analyze-redis", kern, [redis.url])],
+      ["flood", stage("analyze-redis", flood, [redis.url])],
+    ];
+    for (const [label, r] of rows) print("analyze (redis store)", label, r, label === "kern" ? fl : ffl);
+    // Server-side counts come from INFO commandstats before and after (stage-main.mjs).
+    for (const [label, r] of rows) {
+      const per = (n = 0) => ((n / r.events) * 1000).toFixed(2);
+      const mem = memoryRuns.get(label)!;
+      console.log(
+        `  redis ${label}: ${fmt(rate(r))} lines/s = ${(rate(r) / rate(mem)).toFixed(2)} x memory store (${fmt(rate(mem))}); ` +
+          `per 1000 events: ${per(r.redisScriptCalls)} script calls, ${per(r.redisCommands)} Redis commands, ${per(r.roundTrips)} round trips; ` +
+          `${fmt(r.storeKeys ?? 0)} window keys in ${fmt(r.redisKeys ?? 0)} Redis keys, used_memory ${r.redisUsedMemoryMB} MB (${r.redisBytesPerWindowKey} B per window key)`,
+      );
+    }
   } finally {
     await redis.stop();
   }

@@ -70,7 +70,10 @@ if (stage === "floor-split2") {
     onAlerts: (a) => (alerts += a.length),
   });
   r = { lines: stats.lines, events, alerts, keys: engine.keyCount, seconds: (performance.now() - start) / 1000 };
-  if (store.roundTrips !== undefined) r.roundTrips = store.roundTrips;
+  if (store.roundTrips !== undefined) {
+    r.roundTrips = store.roundTrips;
+    r.storeKeys = await store.size(); // logical window keys tracked in Redis
+  }
   await store.close();
   if (admin) {
     const after = await serverStats(admin);
@@ -79,6 +82,7 @@ if (stage === "floor-split2") {
     r.redisKeys = after.keys;
     r.redisUsedMemoryMB = Math.round(after.usedMemory / 1e5) / 10;
     r.redisBytesPerKey = after.keys ? Math.round((after.usedMemory - before.usedMemory) / after.keys) : 0;
+    r.redisBytesPerWindowKey = r.storeKeys ? Math.round((after.usedMemory - before.usedMemory) / r.storeKeys) : 0;
     await admin.quit();
   }
 }
