@@ -9,7 +9,7 @@ import {
   TTL_SLACK_MS,
   type RedisStoreOptions,
 } from "../../src/detect/redis/redis-store.js";
-import { keyBase, keySlot } from "../../src/detect/redis/keys.js";
+import { keyBase, keySlot, shardOf } from "../../src/detect/redis/keys.js";
 import type { WindowUpdate } from "../../src/detect/window-store.js";
 import { closedPort, startPrivateRedis, uniquePrefix } from "../redis-server.js";
 import { describeWindowStore, T0, upd, W } from "./window-store.contract.js";
@@ -76,12 +76,15 @@ describe("redis-store/keys", () => {
         upd("b", T0 + 500, { sets: { src: many, port: new Map([["80", T0 + 500]]) } }),
       ]);
       await store.escalate("inc", 1, 30_000, "id-1", T0);
-      const keys = await keysUnder(store.keyPrefix);
+      const all = await keysUnder(store.keyPrefix);
+      const keys = all.filter((k) => !k.endsWith("}:i"));
       // a: meta (holding its tags and samples), 1 zset; b: meta, 2 zsets, 1 HLL (overflowed);
-      // the incident.
+      // the incident. Plus the index of each shard a and b are in.
       expect(keys.length).toBe(7);
+      const shards = new Set(["a", "b"].map((k) => shardOf(k))).size;
+      expect(all.length - keys.length).toBe(shards);
       expect(keys.some((k) => k.includes(":h:src:"))).toBe(true);
-      for (const k of keys) {
+      for (const k of all) {
         const ttl = await admin.pttl(k);
         expect(ttl, k).toBeGreaterThan(0);
         expect(ttl, k).toBeLessThanOrEqual(Math.max(2 * W, 30_000) + TTL_SLACK_MS);
@@ -106,7 +109,7 @@ describe("redis-store/keys", () => {
           upd(k, T0, { tags: { t: 1 }, samples: ["s"], sets: { "d{im}:x": members, port: members } }),
         ),
       );
-      const keys = await keysUnder(store.keyPrefix);
+      const keys = (await keysUnder(store.keyPrefix)).filter((k) => !k.endsWith("}:i"));
       const bases = logical.map((k) => keyBase(store.keyPrefix, k));
       for (const k of keys) {
         // Each key belongs to exactly one logical key, and has its slot.
@@ -232,6 +235,34 @@ describe("redis-store/bounds", () => {
       expect(await admin.zcard(zset)).toBeLessThanOrEqual(maxMembers);
       expect(keys.filter((k) => k.includes(":h:src:")).length).toBeLessThanOrEqual(11);
       expect((await store.members("flood", "src", 5000)).length).toBeLessThanOrEqual(maxMembers);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("redis-store/a flood of new keys stays under maxKeys: passed windows first, then the stalest", async () => {
+    const diagnostics = new Diagnostics();
+    const store = await open({ maxKeys: 64 * 4, diagnostics });
+    try {
+      for (let b = 0; b < 20; b++) {
+        const batch: WindowUpdate[] = [];
+        for (let i = 0; i < 100; i++)
+          batch.push(
+            upd(`src${b * 100 + i}`, T0 + b * 100, { sets: { port: new Map([["80", T0 + b * 100]]) } }),
+          );
+        await store.observe(batch);
+      }
+      const size = await store.size();
+      expect(size).toBeLessThanOrEqual(64 * 4);
+      expect(size).toBeGreaterThan(64 * 2);
+      expect(diagnostics.get("scanwatch_store_evictions_total")).toBeGreaterThan(0);
+      // An evicted key leaves nothing behind: metas, sets and index entries go together.
+      const keys = (await keysUnder(store.keyPrefix)).filter((k) => !k.endsWith("}:i"));
+      expect(keys.length).toBe(2 * size);
+      // The latest keys are still there, exact.
+      const [last] = await store.observe([upd("src1999", T0 + 1900, { count: 0 })]);
+      expect(last!.events).toBe(1);
+      expect(last!.sets.port!.count).toBe(1);
     } finally {
       await store.close();
     }

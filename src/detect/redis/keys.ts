@@ -6,6 +6,7 @@
  *                          t:<tag> → value, s:<i> → sample, d:<dim> → "" or "<overflowAt>|<hll buckets>"
  *   P{n}K:z:<dim>    zset  member → last seen (event time), capped at maxMembers
  *   P{n}K:h:<dim>:<bucket>  HyperLogLog of the members seen in that bucket, only after an overflow
+ *   P{n}:i           zset  the shard's window keys (K) by the end of their window (clock + window)
  *   P{n}:i:I         hash  incident I (n from I): id, l (level), e (expiry, event time)
  *   P{n}:c:C         string  a commit value written with a batch (n from C)
  * K and the dimension are escaped so that they hold no ":" (nor "%"): a suffix starts at the first
@@ -36,6 +37,17 @@ export function metaKey(prefix: string, key: string): string {
 
 export function zsetKey(prefix: string, key: string, dim: string): string {
   return `${keyBase(prefix, key)}:z:${escapePart(dim)}`;
+}
+
+/** The index of shard `n`: its logical keys scored by window end (the eviction order). */
+export function shardIndexKey(prefix: string, n: number): string {
+  return `${prefix}{${n}}:i`;
+}
+
+/** True for a key `metaPattern` found that is a meta key (a dimension named "m" also ends in ":m"). */
+export function isMetaKey(prefix: string, key: string): boolean {
+  const close = key.indexOf("}", prefix.length);
+  return close > 0 && key.indexOf(":", close) === key.length - 2;
 }
 
 export function incidentKey(prefix: string, incident: string): string {

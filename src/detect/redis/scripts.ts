@@ -16,19 +16,25 @@
 /**
  * Applies a whole batch: for each logical key (one meta key in KEYS each, all in one slot on a
  * Cluster), its updates in order, and returns its state after each.
- * KEYS: the meta key `P{n}K:m` of each logical key, then the commit key when ARGV[5] is given.
- * ARGV: maxMembers, maxSamples, ttl slack ms, a JSON array with, per KEYS entry, the array of its
+ * KEYS: the meta key `P{n}K:m` of each logical key, then the index `P{n}:i` of each shard they
+ * are in, then the commit key when ARGV[6] is given.
+ * ARGV: maxMembers, maxSamples, ttl slack ms, a JSON object {g: per meta key the array of its
  * updates `[windowMs, bucketMs, ts, firstTs, count, [[dim, [member, t, member, t...]]...],
- * [tag, n, tag, n...], [sample...]]`, then optionally the commit value.
- * Returns, per KEYS entry, one string per update: `events, firstSeen, lastSeen, number of sets,
- * (dim, count, estimate 0|1) per set, (tag, value) per tag`, joined by NUL (codec.ts parses it).
+ * [tag, n, tag, n...], [sample...]]`, i: per meta key the position of its shard's index among the
+ * index keys, n: the number of index keys}, the most keys per shard, then optionally the commit
+ * value.
+ * Returns, per meta key, one string per update: `events, firstSeen, lastSeen, number of sets,
+ * (dim, count, estimate 0|1) per set, (tag, value) per tag`, joined by NUL (codec.ts parses it),
+ * then the number of keys evicted over the bound.
  * Mirrors MemoryStore.apply/trimSet step for step; read those for the reasoning.
  */
 export const OBSERVE_LUA = `
 local maxMembers = tonumber(ARGV[1])
 local maxSamples = tonumber(ARGV[2])
 local slack = tonumber(ARGV[3])
-local groups = cjson.decode(ARGV[4])
+local batch = cjson.decode(ARGV[4])
+local groups = batch.g
+local maxPerShard = tonumber(ARGV[5])
 -- unpack() is bounded by the Lua C stack (about 8000 values): send members in chunks.
 local CHUNK = 500
 
@@ -310,15 +316,72 @@ local function applyKey(metaKey, updates)
       for b in pairs(s.dims[dim].hll) do redis.call('PEXPIRE', hkey(dim, b), ttl) end
     end
   end
-  return out
+  return out, s.c, s.w
+end
+
+-- Every logical key of a shard is listed in the shard's index, scored by the end of its window
+-- in event time (clock + window). Over maxPerShard keys, like MemoryStore.sweep: first the keys
+-- whose window has passed (before the shard's latest clock in this call), then the stalest.
+local function evict(idxKey, member)
+  local base = string.sub(idxKey, 1, -3) .. member
+  local meta = base .. ':m'
+  local flat = redis.call('HGETALL', meta)
+  for i = 1, #flat, 2 do
+    if string.sub(flat[i], 1, 2) == 'd:' then
+      local dim, v = string.sub(flat[i], 3), flat[i + 1]
+      redis.call('UNLINK', base .. ':z:' .. dim)
+      local bar = string.find(v, '|', 1, true)
+      if bar then
+        local bar2 = string.find(v, '|', bar + 1, true)
+        for b in string.gmatch(string.sub(v, bar2 + 1), '[^,]+') do
+          redis.call('UNLINK', base .. ':h:' .. dim .. ':' .. b)
+        end
+      end
+    end
+  end
+  redis.call('UNLINK', meta)
 end
 
 local out = {}
-for g = 1, #groups do out[g] = applyKey(KEYS[g], groups[g]) end
-if ARGV[5] then
-  -- The caller's commit (an agent's read positions) lands in the same atomic step as its windows.
-  redis.call('SET', KEYS[#groups + 1], ARGV[5])
+local nIdx = batch.n
+local now, ttlMax = {}, {}
+for g = 1, #groups do
+  local metaKey = KEYS[g]
+  local o, c, w = applyKey(metaKey, groups[g])
+  out[g] = o
+  local ix = batch.i[g]
+  local idxKey = KEYS[#groups + ix]
+  -- The index member is the key's base after the shard's "P{n}" (the index key minus ":i").
+  local member = string.sub(metaKey, #idxKey - 1, -3)
+  redis.call('ZADD', idxKey, c + w, member)
+  if not now[ix] or c > now[ix] then now[ix] = c end
+  if not ttlMax[ix] or w > ttlMax[ix] then ttlMax[ix] = w end
 end
+local evicted = 0
+for ix = 1, nIdx do
+  local idxKey = KEYS[#groups + ix]
+  if now[ix] then
+    local n = redis.call('ZCARD', idxKey)
+    if n > maxPerShard then
+      local gone = redis.call('ZRANGEBYSCORE', idxKey, '-inf', '(' .. num(now[ix]), 'LIMIT', 0, n - maxPerShard)
+      for _, m in ipairs(gone) do evict(idxKey, m); redis.call('ZREM', idxKey, m) end
+      n = n - #gone
+      if n > maxPerShard then
+        -- Still over: the stalest tenth of the bound goes, so this runs once in a while only.
+        local drop = n - math.floor(maxPerShard * 0.9)
+        local stale = redis.call('ZPOPMIN', idxKey, drop)
+        for i = 1, #stale, 2 do evict(idxKey, stale[i]) end
+        evicted = evicted + drop
+      end
+    end
+    redis.call('PEXPIRE', idxKey, math.ceil(2 * ttlMax[ix] + slack))
+  end
+end
+if ARGV[6] then
+  -- The caller's commit (an agent's read positions) lands in the same atomic step as its windows.
+  redis.call('SET', KEYS[#groups + nIdx + 1], ARGV[6])
+end
+out[#groups + 1] = evicted
 return out
 `;
 
