@@ -121,6 +121,43 @@ export function describeWindowStore(
       expect(again).toMatchObject({ raised: true, created: true, id: "id-b" });
     });
 
+    it("store/a commit is written with its batch and read back", async () => {
+      expect(await store.readCommit("agent-a")).toBeUndefined();
+      await store.observe([upd("c1", T0)], { key: "agent-a", value: '{"kern.log":100}' });
+      await store.observe([], { key: "agent-a", value: '{"kern.log":250}' });
+      expect(await store.readCommit("agent-a")).toBe('{"kern.log":250}');
+      expect(await store.readCommit("agent-b")).toBeUndefined();
+    });
+
+    it("store/verdictReads answers reads and escalations of many keys at once, in order", async () => {
+      await store.observe([
+        upd("v1", T0, { sets: { port: set(["22", T0], ["80", T0]) }, samples: ["f:1"] }),
+        upd("v2", T0, { sets: { host: set(["h1", T0]) }, samples: ["f:2", "f:3"] }),
+      ]);
+      const r = await store.verdictReads(
+        [
+          { key: "v1", dims: ["port"], limit: 1 },
+          { key: "v2", dims: ["host", "port"], limit: 10 },
+          { key: "none", dims: ["port"], limit: 10 },
+        ],
+        [
+          { incident: "vi", level: 0, ttlMs: 60_000, idCandidate: "id-1", nowMs: T0 },
+          { incident: "vi", level: 1, ttlMs: 60_000, idCandidate: "id-2", nowMs: T0 },
+          { incident: "vj", level: 0, ttlMs: 60_000, idCandidate: "id-3", nowMs: T0 },
+        ],
+      );
+      expect(r.reads).toEqual([
+        { members: { port: ["22"] }, samples: ["f:1"] },
+        { members: { host: ["h1"], port: [] }, samples: ["f:2", "f:3"] },
+        { members: { port: [] }, samples: [] },
+      ]);
+      expect(r.escalations).toEqual([
+        { raised: true, created: true, id: "id-1", level: 0 },
+        { raised: true, created: false, id: "id-1", level: 1 },
+        { raised: true, created: true, id: "id-3", level: 0 },
+      ]);
+    });
+
     it("store/size counts tracked keys", async () => {
       await store.observe([upd("s1", T0), upd("s2", T0), upd("s3", T0)]);
       expect(await store.size()).toBe(3);
