@@ -52,9 +52,10 @@ export interface RedisStoreOptions {
   /** How long one command (a whole batch's script call) may take, ms (default 10 000). */
   commandTimeoutMs?: number;
   /**
-   * Most window keys kept in Redis (default 250 000, about 120 MB at the bench's measured bytes
-   * per key): past it, keys whose window has passed go first, then the stalest (counted in
-   * scanwatch_store_evictions_total). What bounds Redis memory under a flood of new sources.
+   * Most window keys kept in Redis (default 200 000): past it, keys whose window has passed go
+   * first, then the stalest (counted in scanwatch_store_evictions_total). What bounds Redis memory
+   * under a flood of new sources: the bench's spoofed flood holds about 0.9 KB per window key
+   * (a meta hash, a one-member set, its index entry), so about 180 MB at the default.
    */
   maxKeys?: number;
 }
@@ -108,7 +109,7 @@ export class RedisStore implements WindowStore {
     if (!Number.isInteger(this.maxMembers) || this.maxMembers <= 0) {
       throw new StoreError(`maxMembers ${opts.maxMembers}: must be an integer > 0`, "STORE_BAD_OPTION");
     }
-    const maxKeys = opts.maxKeys ?? 250_000;
+    const maxKeys = opts.maxKeys ?? 200_000;
     if (!Number.isInteger(maxKeys) || maxKeys < SHARDS) {
       throw new StoreError(`maxKeys ${opts.maxKeys}: must be an integer >= ${SHARDS}`, "STORE_BAD_OPTION");
     }
