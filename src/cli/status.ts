@@ -111,9 +111,9 @@ const fmt = (n: number) => n.toLocaleString("en-US");
 export function renderStatus(doc: StatusDoc, address: string): string {
   const out: string[] = [];
   const up = Math.max(0, Date.now() - Date.parse(doc.startedAt));
-  const who = doc.agent ? ` ${doc.agent.id} on ${doc.agent.host},` : "";
+  const who = doc.agent ? `${doc.agent.id} on ${doc.agent.host}, ` : "";
   out.push(
-    `scanwatch agent${who} pid ${doc.pid}, up ${duration(up)}, store ${doc.store}, at http://${address}`,
+    `scanwatch agent: ${who}pid ${doc.pid}, up ${duration(up)}, store ${doc.store}, at http://${address}`,
   );
   const bad = Object.entries(doc.health.checks).filter(([, v]) => v !== "ok");
   out.push(`health: ${doc.health.status}${bad.map(([k, v]) => `; ${k}: ${v}`).join("")}`);
