@@ -275,15 +275,12 @@ export class FallbackStore implements WindowStore {
     idCandidate: string,
     nowMs: number,
   ): Promise<EscalateResult> {
-    const kept = { incident, level, ttlMs, id: idCandidate, nowMs };
-    const deferred = (): EscalateResult => {
-      this.keepEscalation(kept);
-      return { raised: true, id: idCandidate, level, created: false, deferred: true };
-    };
-    if (this.usingMemory && this.now() - this.lastProbe < this.retryMs) return Promise.resolve(deferred());
+    // Without Redis nothing is raised anywhere: the caller alerts on its own judgement and hands
+    // what it alerted to `defer`. (Kept here, a fleet-only candidate would be raised in Redis
+    // later without anyone having alerted it.)
     return this.run((s) =>
       s === this.memory
-        ? Promise.resolve(deferred())
+        ? Promise.resolve({ raised: true, id: idCandidate, level, created: false, deferred: true })
         : s.escalate(incident, level, ttlMs, idCandidate, nowMs),
     );
   }

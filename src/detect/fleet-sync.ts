@@ -169,6 +169,7 @@ export class FleetSync {
       });
     }
     const out: Alert[] = [];
+    const kept: DeferredEscalation[] = [];
     const results = await Promise.all(
       candidates.map((c) => {
         const e = escalationOf(c);
@@ -178,10 +179,13 @@ export class FleetSync {
     candidates.forEach((c, i) => {
       const r = results[i]!;
       if (r.deferred) {
-        // The store went away during this exchange and keeps the call for later. An incident this
-        // process raised itself is alerted on its own judgement (its book already has it); one
+        // The store went away during this exchange. An incident this process raised itself is
+        // alerted on its own judgement (its book already has it) and kept for the store; one
         // that only the fleet's windows raised waits for the store to answer again.
-        if (i < pending.length) out.push(c.alert);
+        if (i < pending.length) {
+          out.push(c.alert);
+          kept.push(escalationOf(c));
+        }
         return;
       }
       const local = incidents.get(c.incident.name, c.lastSeen);
@@ -192,6 +196,7 @@ export class FleetSync {
       if (!r.raised) return;
       out.push({ ...c.alert, id: r.id, status: r.created ? "new" : "update" });
     });
+    if (kept.length) store.defer?.([], kept);
     out.sort((x, y) => (x.lastSeen < y.lastSeen ? -1 : x.lastSeen > y.lastSeen ? 1 : 0));
     return out;
   }

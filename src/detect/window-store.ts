@@ -60,9 +60,9 @@ export interface EscalateResult {
   /** True when the incident did not exist before this call. */
   created: boolean;
   /**
-   * True when the shared store could not be asked (FallbackStore while Redis is away): the call
-   * is kept and made when the store answers again, `raised` and `level` echo the request and
-   * `created` means nothing. The caller decides on its own judgement.
+   * True when the shared store could not be asked (FallbackStore while Redis is away): nothing
+   * was raised anywhere, `raised` and `level` echo the request and `created` means nothing. The
+   * caller decides on its own judgement and hands what it alerted to `defer`.
    */
   deferred?: boolean;
 }

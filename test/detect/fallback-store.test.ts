@@ -19,6 +19,8 @@ class FlakyStore implements WindowStore {
   readonly kind = "redis" as const;
   readonly shared = true;
   down = false;
+  /** Goes down right after the next observe succeeds (Redis lost mid-exchange). */
+  downAfterObserve = false;
   observed: WindowUpdate[] = [];
   constructor(private readonly inner: MemoryStore) {}
   private check(): void {
@@ -27,6 +29,7 @@ class FlakyStore implements WindowStore {
   async observe(updates: WindowUpdate[]): Promise<WindowSnapshot[]> {
     this.check();
     this.observed.push(...updates);
+    if (this.downAfterObserve) this.down = true;
     return this.inner.observe(updates);
   }
   async members(key: string, dim: string, limit: number): Promise<string[]> {
@@ -141,6 +144,25 @@ describe("fallback-store/outage", () => {
     const b = await agent(new FlakyStore(fleet));
     await b.feed(sweep("fw-b", 18, 21)); // 4 hosts here, 6 + 4 in the shared store
     expect(sweeps([...a.alerts, ...b.alerts]).filter((x) => x.status === "new")).toHaveLength(2);
+    await Promise.all([a.store.close(), b.store.close()]);
+  });
+
+  it("fallback-store/an incident only the fleet raised, lost mid-exchange, is alerted after recovery", async () => {
+    const fleet = new MemoryStore({ shared: true });
+    const a = await agent(new FlakyStore(fleet));
+    await a.feed(sweep("fw-a", 1, 6));
+    const redisB = new FlakyStore(fleet);
+    const b = await agent(redisB);
+    redisB.downAfterObserve = true;
+    // 4 hosts here, 10 in the fleet: the candidate's escalation finds Redis gone.
+    await b.feed(sweep("fw-b", 7, 10));
+    expect(b.alerts).toEqual([]);
+    redisB.downAfterObserve = false;
+    redisB.down = false;
+    await b.recovered();
+    // Nothing was raised in Redis for it meanwhile, so the next batch raises it, once.
+    await b.feed(sweep("fw-b", 11, 11));
+    expect(sweeps([...a.alerts, ...b.alerts]).map((x) => [x.status, x.distinctHosts])).toEqual([["new", 11]]);
     await Promise.all([a.store.close(), b.store.close()]);
   });
 
