@@ -28,13 +28,20 @@ const DEFAULT_METRICS = "127.0.0.1:9464";
 /** The agent side: the document `GET /status` returns. */
 export function statusDoc(
   board: StatusBoard,
-  now: { health: StatusDoc["health"]; store: string; files: FollowedFile[]; diagnostics: Diagnostics },
+  now: {
+    health: StatusDoc["health"];
+    store: string;
+    files: FollowedFile[];
+    diagnostics: Diagnostics;
+    agent?: { id: string; host: string } | undefined;
+  },
 ): StatusDoc {
   const d = now.diagnostics;
   return {
     version: 1,
     pid: process.pid,
     startedAt: new Date(Date.now() - process.uptime() * 1000).toISOString(),
+    ...(now.agent ? { agent: now.agent } : {}),
     store: now.store,
     health: now.health,
     files: now.files.map((f) => ({
@@ -104,7 +111,10 @@ const fmt = (n: number) => n.toLocaleString("en-US");
 export function renderStatus(doc: StatusDoc, address: string): string {
   const out: string[] = [];
   const up = Math.max(0, Date.now() - Date.parse(doc.startedAt));
-  out.push(`scanwatch agent: pid ${doc.pid}, up ${duration(up)}, store ${doc.store}, at http://${address}`);
+  const who = doc.agent ? `${doc.agent.id} on ${doc.agent.host}, ` : "";
+  out.push(
+    `scanwatch agent: ${who}pid ${doc.pid}, up ${duration(up)}, store ${doc.store}, at http://${address}`,
+  );
   const bad = Object.entries(doc.health.checks).filter(([, v]) => v !== "ok");
   out.push(`health: ${doc.health.status}${bad.map(([k, v]) => `; ${k}: ${v}`).join("")}`);
   out.push("");
@@ -147,14 +157,15 @@ export function renderStatus(doc: StatusDoc, address: string): string {
 
 /** Without an agent: the positions of its state file, and how far each file has grown since. */
 async function renderSavedState(statePath: string): Promise<string> {
-  let doc: { files?: Record<string, { offset: number; line: number }> };
+  let doc: { files?: Record<string, { offset: number; line: number }>; agent?: { id: string; host: string } };
   try {
     doc = JSON.parse(await readFile(statePath, "utf8")) as typeof doc;
   } catch (e) {
     return `no state file at ${statePath} (${errCode(e) ?? "unreadable"}): the agent never saved positions there.\n`;
   }
   const saved = statSync(statePath).mtime.toISOString();
-  const out = [`positions saved in ${statePath} at ${saved}:`];
+  const who = doc.agent ? ` by agent ${doc.agent.id} on ${doc.agent.host}` : "";
+  const out = [`positions saved in ${statePath}${who} at ${saved}:`];
   for (const [path, e] of Object.entries(doc.files ?? {})) {
     const size = sizeOf(path);
     const behind = size === null ? "file not there" : `${bytes(Math.max(0, size - e.offset))} written since`;

@@ -1,4 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
+import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { Diagnostics } from "../diagnostics.js";
 import { Engine } from "../detect/engine.js";
@@ -13,7 +15,7 @@ import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { tailFiles, type TailSource } from "../sources/file-tail/index.js";
 import { followJournal } from "../sources/journal.js";
 import type { RawLine } from "../sources/line.js";
-import { TailState } from "../sources/tail-state.js";
+import { AGENT_ID_PATTERN, TailState, type AgentIdentity } from "../sources/tail-state.js";
 import { FileSink } from "../sinks/file.js";
 import type { Sink } from "../sinks/sink.js";
 import { WebhookSink } from "../sinks/webhook/index.js";
@@ -33,7 +35,7 @@ import { buildSinks, SINK_HELP, SINK_OPTIONS } from "./sinks.js";
 import { resolveStateLocation } from "./state-location.js";
 import { checkStoreSpec } from "./store-option.js";
 import { onStdoutClosed } from "./stdout-closed.js";
-import { RuntimeError } from "./usage-error.js";
+import { RuntimeError, UsageError } from "./usage-error.js";
 
 export const DEFAULT_FILES = [
   "/var/log/kern.log",
@@ -57,6 +59,8 @@ Default files: the ones of ${DEFAULT_FILES.join(", ")} that exist.
   --store memory|redis://HOST:PORT/DB   window store (default: $REDIS_URL, else memory);
                           while Redis is unreachable (at start too), detection goes on in memory
   --require-store         exit 1 when Redis cannot be reached at start, rather than start in memory
+  --agent-id ID           this agent's id in a fleet (default: generated once, kept in the state
+                          file); shown at start, in status and in each alert's "agent"
   --key-prefix PREFIX     Redis key prefix (default scanwatch:)
   --rules DIR             rules folder (default: the shipped rules/); SIGHUP reloads it
 ${ALLOW_HELP}  --year YYYY --tz ZONE   year and zone for stamps that lack them
@@ -79,6 +83,7 @@ const OPTIONS = {
   store: { type: "string" },
   "key-prefix": { type: "string" },
   "require-store": { type: "boolean" },
+  "agent-id": { type: "string" },
   rules: { type: "string" },
   allow: { type: "string", multiple: true },
   format: { type: "string" },
@@ -103,6 +108,11 @@ export async function tailCommand(argv: string[]): Promise<number> {
   const disorderMs = values.disorder !== undefined ? secondsOption(values.disorder, "--disorder") : 5000;
   if (values.metrics) hostPortOption(values.metrics, "--metrics");
   const format = formatOption(values.format, process.stdout.isTTY === true);
+  const agentId = values["agent-id"];
+  if (agentId !== undefined && !AGENT_ID_PATTERN.test(agentId))
+    throw new UsageError(
+      `--agent-id: "${agentId}" is not an id: use 1 to 64 letters, digits, ".", "_", ":" or "-", starting with a letter or digit`,
+    );
   const storeSpec = storeSpecFrom(values.store);
   checkStoreSpec(storeSpec, values.store !== undefined ? "--store" : "REDIS_URL");
 
@@ -141,6 +151,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
   let journal: ReturnType<typeof followJournal> | undefined;
   let source: TailSource | undefined;
   let engine: Engine;
+  let agent: AgentIdentity | undefined;
   try {
     // One agent per state and spool, and a free metrics port: the likeliest startup failures,
     // checked before anything else is open.
@@ -157,6 +168,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
         statusDoc(board, {
           health: health(),
           store: store?.kind ?? "starting",
+          agent,
           files: source?.files() ?? [],
           diagnostics,
         }),
@@ -188,6 +200,8 @@ export async function tailCommand(argv: string[]): Promise<number> {
     engine = new Engine(rules, store, { diagnostics, disorderMs });
 
     const state = await TailState.load(location.statePath, diagnostics);
+    agent = identify(state, agentId);
+    process.stderr.write(`scanwatch: agent ${agent.id} on ${agent.host}, store ${store.kind}\n`);
     // The embedded store's windows and incidents live in this process: they are saved with the
     // positions (one file, one moment), so a restart neither re-alerts nor double counts.
     if (!values.journal && storeSpec === "memory") keepDetectionState(state, engine, diagnostics);
@@ -286,7 +300,11 @@ export async function tailCommand(argv: string[]): Promise<number> {
       sinks,
       filters: eventFilters({ dedup, allow }),
       onEvents: (events) => board.observe(events),
-      onAlerts: (alerts) => board.alerted(alerts),
+      onAlerts: (alerts) => {
+        // Before the sinks write them: every alert says which agent raised it.
+        for (const a of alerts) a.agent = agent;
+        board.alerted(alerts);
+      },
       stopping: () => stopping,
     });
   } catch (e) {
@@ -321,6 +339,16 @@ function countLines(lines: AsyncIterable<RawLine[]>, diagnostics: Diagnostics): 
       yield batch;
     }
   })();
+}
+
+/**
+ * The agent's identity: --agent-id, else the id its state file keeps, else a new one (saved with
+ * the next write of the state). The host is always this machine's name now.
+ */
+function identify(state: TailState, given: string | undefined): AgentIdentity {
+  const id = given ?? state.agent?.id ?? randomBytes(6).toString("hex");
+  state.agent = { id, host: hostname() };
+  return state.agent;
 }
 
 /**

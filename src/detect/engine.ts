@@ -217,7 +217,9 @@ export class Engine {
     if (events.length === 0) return [];
     const disorder = this.opts.disorderMs ?? 5000;
     const shared = this.store.shared;
-    if (shared) this.fleet ??= new FleetSync();
+    // A stand-in for an absent shared store still gets the batch's updates, to write back later.
+    const deferring = !shared && this.store.defer !== undefined;
+    if (shared || deferring) this.fleet ??= new FleetSync();
     else this.fleet = undefined;
     for (const e of events) {
       this.stats.events++;
@@ -244,9 +246,11 @@ export class Engine {
     }
     const pending = this.pending;
     this.pending = [];
-    const alerts = this.fleet
-      ? await this.fleet.exchange(this.store, pending, this.states, this.incidents)
-      : pending.map((p) => p.alert);
+    const alerts = shared
+      ? await this.fleet!.exchange(this.store, pending, this.states, this.incidents)
+      : deferring
+        ? this.fleet!.defer(this.store, pending)
+        : pending.map((p) => p.alert);
     // Said after the exchange: a store that failed during it has just switched to its fallback.
     const note = this.store.note;
     if (note) for (const a of alerts) a.evidence.push(note);

@@ -2,6 +2,7 @@ import type { Diagnostics } from "../diagnostics.js";
 import { MemoryStore } from "./memory-store.js";
 import type {
   Commit,
+  DeferredEscalation,
   EscalateRequest,
   EscalateResult,
   VerdictRead,
@@ -14,15 +15,36 @@ import type {
 export interface FallbackStoreOptions {
   /** How often, in wall time, an unreachable Redis is asked again. Default 5000 ms. */
   retryMs?: number;
+  /** Most window updates kept for Redis while it is away (default 200,000). */
+  maxDeferredUpdates?: number;
+  /** About how many bytes those may take (default 64 MiB). */
+  maxDeferredBytes?: number;
+  /** Most incidents kept for Redis while it is away (default 10,000). */
+  maxDeferredIncidents?: number;
   now?: () => number;
 }
+
+/** Updates written back per `observe` call: one batch's worth, so a big backlog is not one call. */
+const WRITE_BACK_CHUNK = 1000;
 
 /**
  * For `tail`: Redis when it answers, the memory store while it does not. A failed call switches
  * to memory at once (the batch is applied there, so detection goes on), says so in the logs, the
  * metrics (`scanwatch_store_fallback` = 1) and in every alert raised meanwhile; a probe every
- * `retryMs` of wall time switches back when Redis answers again, and says so. Windows restart on
- * each switch: what was counted on one side is not copied to the other.
+ * `retryMs` of wall time switches back when Redis answers again, and says so.
+ *
+ * The outage is not lost to the fleet. While on memory, `defer` keeps the window updates the
+ * engine would have sent (and the updates of the call that failed), up to `maxDeferredUpdates` /
+ * `maxDeferredBytes` (the oldest are dropped first, counted in
+ * `scanwatch_store_deferred_dropped_total`), and the escalations of the incidents this process
+ * raised on its own (highest level per incident). When Redis answers again they are written
+ * back before anything else reaches it: the updates through `observe` in event-time order, so
+ * Redis slides its windows as if it had seen them live, then the escalations, so an incident
+ * alerted here during the outage is known there and neither this process nor another one alerts
+ * it again as `new`. Only then does the store say `shared` again. A write-back that fails
+ * midway keeps the rest (and resends the chunk that failed: distinct members are idempotent,
+ * counts of that chunk may be counted twice). What another agent alerted meanwhile on its own
+ * is alerted here too: neither could ask the other.
  *
  * `start` begins the same way when Redis cannot be reached at all at startup: detection starts
  * in memory and the probe keeps trying to connect, so a Redis that comes up after scanwatch (boot
@@ -38,6 +60,13 @@ export class FallbackStore implements WindowStore {
   private closed = false;
   private readonly retryMs: number;
   private readonly now: () => number;
+  private kept: WindowUpdate[] = [];
+  private keptBytes = 0;
+  private readonly keptIncidents = new Map<string, DeferredEscalation>();
+  private dropped = 0;
+  private readonly maxUpdates: number;
+  private readonly maxBytes: number;
+  private readonly maxIncidents: number;
 
   private constructor(
     private readonly connect: () => Promise<WindowStore>,
@@ -46,8 +75,12 @@ export class FallbackStore implements WindowStore {
   ) {
     this.retryMs = options.retryMs ?? 5000;
     this.now = options.now ?? Date.now;
+    this.maxUpdates = options.maxDeferredUpdates ?? 200_000;
+    this.maxBytes = options.maxDeferredBytes ?? 64 << 20;
+    this.maxIncidents = options.maxDeferredIncidents ?? 10_000;
     this.memory = new MemoryStore({ diagnostics });
     diagnostics.gauge("scanwatch_store_fallback", 0);
+    diagnostics.gauge("scanwatch_store_deferred_updates", 0);
   }
 
   get shared(): boolean {
@@ -82,7 +115,7 @@ export class FallbackStore implements WindowStore {
   /** A sentence for alert evidence while on the fallback, else undefined. */
   get note(): string | undefined {
     return this.usingMemory
-      ? "window store: Redis unreachable, counted in this process's memory only (other servers' events not included)"
+      ? "window store: Redis unreachable, counted in this process's memory only (other servers' events not included; written back to Redis when it answers)"
       : undefined;
   }
 
@@ -117,11 +150,18 @@ export class FallbackStore implements WindowStore {
         }
         this.primary = connected;
       }
+      const written = await this.writeBack(this.primary);
       this.usingMemory = false;
       clearInterval(this.probeTimer);
       this.probeTimer = undefined;
       this.diagnostics.gauge("scanwatch_store_fallback", 0);
-      this.diagnostics.report("info", "store_recovered", "Redis answers again: windows are shared again");
+      this.diagnostics.report(
+        "info",
+        "store_recovered",
+        `Redis answers again: windows are shared again; wrote back ${written.updates} window update(s) ` +
+          `and ${written.incidents} incident(s) of the outage` +
+          (written.dropped ? ` (${written.dropped} older update(s) were dropped over the bound)` : ""),
+      );
     } catch {
       // still down
     } finally {
@@ -129,26 +169,123 @@ export class FallbackStore implements WindowStore {
     }
   }
 
-  private async run<T>(op: (s: WindowStore) => Promise<T>): Promise<T> {
+  /**
+   * Writes what was kept during the outage to `primary`: updates in event-time order, chunk by
+   * chunk (a chunk leaves the backlog once Redis took it), then the escalations. Updates kept
+   * meanwhile (the engine goes on while this awaits) are written in the same run. Throws when
+   * Redis fails again; what was not written stays kept.
+   */
+  private async writeBack(
+    primary: WindowStore,
+  ): Promise<{ updates: number; incidents: number; dropped: number }> {
+    let updates = 0;
+    let incidents = 0;
+    // Until both are empty at once: the engine may keep more while a call is awaited.
+    while (this.kept.length || this.keptIncidents.size) {
+      while (this.kept.length) {
+        this.kept.sort((a, b) => a.ts - b.ts); // stable: one key's updates keep their order
+        const chunk = this.kept.slice(0, WRITE_BACK_CHUNK);
+        await primary.observe(chunk);
+        this.kept.splice(0, chunk.length);
+        for (const u of chunk) this.keptBytes -= sizeOf(u);
+        updates += chunk.length;
+        this.diagnostics.count("scanwatch_store_written_back_total", { what: "update" }, chunk.length);
+        this.diagnostics.gauge("scanwatch_store_deferred_updates", this.kept.length);
+      }
+      const batch = [...this.keptIncidents.values()];
+      if (batch.length === 0) continue;
+      await Promise.all(batch.map((e) => primary.escalate(e.incident, e.level, e.ttlMs, e.id, e.nowMs)));
+      for (const e of batch)
+        if (this.keptIncidents.get(e.incident) === e) this.keptIncidents.delete(e.incident);
+      incidents += batch.length;
+      this.diagnostics.count("scanwatch_store_written_back_total", { what: "incident" }, batch.length);
+    }
+    const dropped = this.dropped;
+    this.dropped = 0;
+    this.keptBytes = Math.max(0, this.keptBytes);
+    return { updates, incidents, dropped };
+  }
+
+  /** Keeps window updates and escalations for Redis while it is away (see the class comment). */
+  defer(updates: WindowUpdate[], escalations: DeferredEscalation[]): void {
+    for (const u of updates) {
+      this.kept.push(u);
+      this.keptBytes += sizeOf(u);
+    }
+    let over = 0;
+    let bytes = this.keptBytes;
+    while (over < this.kept.length && (this.kept.length - over > this.maxUpdates || bytes > this.maxBytes))
+      bytes -= sizeOf(this.kept[over++]!);
+    if (over) {
+      this.kept.splice(0, over);
+      this.keptBytes = bytes;
+      this.dropped += over;
+      this.diagnostics.count("scanwatch_store_deferred_dropped_total", { what: "update" }, over);
+    }
+    for (const e of escalations) this.keepEscalation(e);
+    this.diagnostics.gauge("scanwatch_store_deferred_updates", this.kept.length);
+  }
+
+  private keepEscalation(e: DeferredEscalation): void {
+    const prev = this.keptIncidents.get(e.incident);
+    if (!prev && this.keptIncidents.size >= this.maxIncidents) {
+      this.diagnostics.count("scanwatch_store_deferred_dropped_total", { what: "incident" });
+      return;
+    }
+    this.keptIncidents.set(
+      e.incident,
+      prev
+        ? {
+            incident: e.incident,
+            level: Math.max(prev.level, e.level),
+            ttlMs: Math.max(prev.ttlMs, e.ttlMs),
+            id: prev.id,
+            nowMs: Math.max(prev.nowMs, e.nowMs),
+          }
+        : { ...e },
+    );
+  }
+
+  private async run<T>(op: (s: WindowStore) => Promise<T>, onFail?: () => void): Promise<T> {
     if (this.usingMemory && this.now() - this.lastProbe >= this.retryMs) await this.probe();
     if (!this.usingMemory && this.primary) {
       try {
         return await op(this.primary);
       } catch (e) {
         this.fallBack(`Redis failed (${(e as Error).message})`);
+        onFail?.();
       }
     }
     return op(this.memory);
   }
 
   observe(updates: WindowUpdate[], commit?: Commit): Promise<WindowSnapshot[]> {
-    return this.run((s) => s.observe(updates, commit));
+    // The updates of a call that failed are kept too: Redis may not have applied them.
+    return this.run(
+      (s) => s.observe(updates, commit),
+      () => this.defer(updates, []),
+    );
   }
   readCommit(key: string): Promise<string | undefined> {
     return this.run((s) => s.readCommit(key));
   }
   verdictReads(reads: VerdictRead[], escalations: EscalateRequest[]): Promise<VerdictReply> {
-    return this.run((s) => s.verdictReads(reads, escalations));
+    // As `escalate`: without Redis nothing is raised anywhere; the caller alerts on its own
+    // judgement and hands what it alerted to `defer`.
+    return this.run(async (s) => {
+      if (s !== this.memory) return s.verdictReads(reads, escalations);
+      const reply = await s.verdictReads(reads, []);
+      return {
+        reads: reply.reads,
+        escalations: escalations.map((e) => ({
+          raised: true,
+          id: e.idCandidate,
+          level: e.level,
+          created: false,
+          deferred: true,
+        })),
+      };
+    });
   }
   members(key: string, dim: string, limit: number): Promise<string[]> {
     return this.run((s) => s.members(key, dim, limit));
@@ -163,7 +300,14 @@ export class FallbackStore implements WindowStore {
     idCandidate: string,
     nowMs: number,
   ): Promise<EscalateResult> {
-    return this.run((s) => s.escalate(incident, level, ttlMs, idCandidate, nowMs));
+    // Without Redis nothing is raised anywhere: the caller alerts on its own judgement and hands
+    // what it alerted to `defer`. (Kept here, a fleet-only candidate would be raised in Redis
+    // later without anyone having alerted it.)
+    return this.run((s) =>
+      s === this.memory
+        ? Promise.resolve({ raised: true, id: idCandidate, level, created: false, deferred: true })
+        : s.escalate(incident, level, ttlMs, idCandidate, nowMs),
+    );
   }
   size(): Promise<number> {
     return this.run((s) => s.size());
@@ -174,4 +318,13 @@ export class FallbackStore implements WindowStore {
     this.probeTimer = undefined;
     await Promise.allSettled([this.primary?.close(), this.memory.close()]);
   }
+}
+
+/** About the bytes an update holds in memory: enough to bound the backlog, not an exact count. */
+function sizeOf(u: WindowUpdate): number {
+  let n = 120 + 2 * u.key.length;
+  for (const m of Object.values(u.sets ?? {})) for (const k of m.keys()) n += 48 + 2 * k.length;
+  for (const k of Object.keys(u.tags ?? {})) n += 32 + 2 * k.length;
+  for (const r of u.samples ?? []) n += 32 + 2 * r.length;
+  return n;
 }

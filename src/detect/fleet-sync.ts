@@ -6,7 +6,7 @@ import type { WindowView } from "./detector.js";
 import type { DetectorState } from "./detector-state.js";
 import { incidentId, type Incident, type IncidentBook } from "./incident-book.js";
 import type { KeyWindow } from "./window/key-window.js";
-import type { WindowSnapshot, WindowStore, WindowUpdate } from "./window-store.js";
+import type { DeferredEscalation, WindowSnapshot, WindowStore, WindowUpdate } from "./window-store.js";
 
 /** An alert this process raised in a batch, before a shared store confirmed it. */
 export interface Pending {
@@ -32,6 +32,10 @@ interface Slot {
  * exchange after the batch. The store answers with the fleet's windows: a key that other
  * servers' events push over a threshold is raised here too. Every escalation goes through the
  * store, so a fleet alerts once per incident step.
+ *
+ * While the shared store is away (a FallbackStore on memory), the same updates are collected
+ * and handed to `store.defer` with this process's escalations, to be written back later; the
+ * alerts are this process's own.
  */
 export class FleetSync {
   private slots = new Map<string, Slot>();
@@ -92,14 +96,27 @@ export class FleetSync {
     }
   }
 
+  /** The batch while the shared store is away: its updates and escalations are kept for later. */
+  defer(store: WindowStore, pending: Pending[]): Alert[] {
+    const updates = this.drain().map((s) => s.update);
+    store.defer?.(updates, pending.map(escalationOf));
+    return pending.map((p) => p.alert);
+  }
+
+  /** The batch's slots in event-time order, and a clean slate for the next batch. */
+  private drain(): Slot[] {
+    const slots = [...this.slots.values()].sort((a, b) => a.update.ts - b.update.ts);
+    this.slots.clear();
+    return slots;
+  }
+
   async exchange(
     store: WindowStore,
     pending: Pending[],
     states: readonly DetectorState[],
     incidents: IncidentBook,
   ): Promise<Alert[]> {
-    const slots = [...this.slots.values()].sort((a, b) => a.update.ts - b.update.ts);
-    this.slots.clear();
+    const slots = this.drain();
     const snaps = slots.length ? await store.observe(slots.map((s) => s.update)) : [];
     // The fleet's window of each key after the batch: the last snapshot of its updates.
     const last = new Map<string, { slot: Slot; snap: WindowSnapshot }>();
@@ -188,9 +205,20 @@ export class FleetSync {
       });
     });
     const out: Alert[] = [];
+    const kept: DeferredEscalation[] = [];
     const results = reply.escalations;
     candidates.forEach((c, i) => {
       const r = results[i]!;
+      if (r.deferred) {
+        // The store went away during this exchange. An incident this process raised itself is
+        // alerted on its own judgement (its book already has it) and kept for the store; one
+        // that only the fleet's windows raised waits for the store to answer again.
+        if (i < pending.length) {
+          out.push(c.alert);
+          kept.push(escalationOf(c));
+        }
+        return;
+      }
       const local = incidents.get(c.incident.name, c.lastSeen);
       if (local) {
         local.level = Math.max(local.level, r.level);
@@ -199,6 +227,7 @@ export class FleetSync {
       if (!r.raised) return;
       out.push({ ...c.alert, id: r.id, status: r.created ? "new" : "update" });
     });
+    if (kept.length) store.defer?.([], kept);
     out.sort((x, y) => (x.lastSeen < y.lastSeen ? -1 : x.lastSeen > y.lastSeen ? 1 : 0));
     return out;
   }
@@ -206,6 +235,16 @@ export class FleetSync {
 
 function levelOf(rule: CompiledRule, severity: string): number {
   return rule.ladder.findIndex((s) => s.severity === severity);
+}
+
+function escalationOf(c: Pending): DeferredEscalation {
+  return {
+    incident: c.incident.name,
+    level: levelOf(c.rule, c.alert.severity),
+    ttlMs: Math.max(c.incident.cooldownMs, c.rule.cooldownMs),
+    id: c.alert.id,
+    nowMs: c.lastSeen,
+  };
 }
 
 function snapshotView(s: WindowSnapshot, k: KeyWindow): WindowView {

@@ -59,6 +59,21 @@ export interface EscalateResult {
   level: number;
   /** True when the incident did not exist before this call. */
   created: boolean;
+  /**
+   * True when the shared store could not be asked (FallbackStore while Redis is away): nothing
+   * was raised anywhere, `raised` and `level` echo the request and `created` means nothing. The
+   * caller decides on its own judgement and hands what it alerted to `defer`.
+   */
+  deferred?: boolean;
+}
+
+/** An `escalate` call as kept while the shared store is away (its arguments, by name). */
+export interface DeferredEscalation {
+  incident: string;
+  level: number;
+  ttlMs: number;
+  id: string;
+  nowMs: number;
 }
 
 /** What an alert needs from the store after its verdict, for one key. */
@@ -131,6 +146,15 @@ export interface WindowStore {
     idCandidate: string,
     nowMs: number,
   ): Promise<EscalateResult>;
+  /**
+   * Present on a store that stands in for a shared one while it is away (FallbackStore). While
+   * `shared` is false the engine hands it, per batch, the window updates it would have sent
+   * (in event-time order) and the escalations of the incidents it raised on its own; when the
+   * shared store answers again they are written to it through `observe` and `escalate`, so the
+   * fleet's windows include the outage and an incident alerted meanwhile is not alerted again.
+   * Must not throw and must not block; may drop what exceeds its bound, oldest first, counting it.
+   */
+  defer?(updates: WindowUpdate[], escalations: DeferredEscalation[]): void;
   /** Keys tracked right now (for bounds checks and metrics). */
   size(): Promise<number>;
   close(): Promise<void>;

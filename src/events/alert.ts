@@ -35,4 +35,6 @@ export interface Alert {
   lowerBound?: boolean;
   evidence: string[];
   samples: { file: string; line: number }[];
+  /** The `tail` agent that raised the alert (in a fleet: the one whose escalation won). */
+  agent?: { id: string; host: string };
 }

@@ -28,6 +28,19 @@ export const FIRST_LINE_HASH_BYTES = 4096;
 const FORMAT_VERSION = 1;
 
 /**
+ * Who an agent is, in a fleet sharing one Redis: the host it runs on and an id generated once
+ * and kept in its state file (or given with --agent-id), so that it stays the same agent across
+ * restarts and two agents on one host are told apart.
+ */
+export interface AgentIdentity {
+  id: string;
+  host: string;
+}
+
+/** What an agent id may look like: it goes into logs, alerts and, later, Redis keys. */
+export const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+/**
  * The positions of followed files, kept in memory and saved as one JSON file:
  * `{"version": 1, "files": {"/var/log/ufw.log": TailEntry, ...}}`.
  *
@@ -44,6 +57,8 @@ export class TailState {
   engine: unknown = undefined;
   /** When that was saved (wall time, ms), if the file said. */
   engineSavedAt: number | undefined = undefined;
+  /** The agent's identity, as read at start and saved with every write. */
+  agent: AgentIdentity | undefined = undefined;
   private snapshot:
     { capture: () => unknown; everyMs: number; gap: number; now: () => number; last: number } | undefined;
   private captured: { files: Record<string, TailEntry>; engine: unknown; at: number } | undefined;
@@ -98,6 +113,7 @@ export class TailState {
     for (const [file, entry] of parsed.entries) state.entries.set(file, entry);
     state.engine = parsed.engine;
     state.engineSavedAt = parsed.engineSavedAt;
+    state.agent = parsed.agent;
     return state;
   }
 
@@ -156,9 +172,16 @@ export class TailState {
       const c = this.captured;
       if (!c) return this.saving;
       body =
-        JSON.stringify({ version: FORMAT_VERSION, files: c.files, engineSavedAt: c.at, engine: c.engine }) +
-        "\n";
-    } else body = JSON.stringify({ version: FORMAT_VERSION, files: this.toJSON() }, null, 2) + "\n";
+        JSON.stringify({
+          version: FORMAT_VERSION,
+          agent: this.agent,
+          files: c.files,
+          engineSavedAt: c.at,
+          engine: c.engine,
+        }) + "\n";
+    } else
+      body =
+        JSON.stringify({ version: FORMAT_VERSION, agent: this.agent, files: this.toJSON() }, null, 2) + "\n";
     const run = this.saving.then(() => this.write(body));
     this.saving = run;
     return run;
@@ -187,9 +210,14 @@ export class TailState {
 }
 
 /** The entries of a state file, or a string saying what is wrong with it. */
-function parseState(
-  text: string,
-): { entries: Map<string, TailEntry>; engine: unknown; engineSavedAt: number | undefined } | string {
+function parseState(text: string):
+  | {
+      entries: Map<string, TailEntry>;
+      engine: unknown;
+      engineSavedAt: number | undefined;
+      agent: AgentIdentity | undefined;
+    }
+  | string {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -215,7 +243,19 @@ function parseState(
     out.set(file, { dev, ino, firstLineHash, offset, line });
   }
   const savedAt = doc["engineSavedAt"];
+  const agent = doc["agent"];
+  if (
+    agent !== undefined &&
+    !(
+      isRecord(agent) &&
+      typeof agent["id"] === "string" &&
+      AGENT_ID_PATTERN.test(agent["id"]) &&
+      typeof agent["host"] === "string"
+    )
+  )
+    return `/agent: expected {"id": "${AGENT_ID_PATTERN.source}", "host": string}`;
   return {
+    agent: agent === undefined ? undefined : { id: agent["id"] as string, host: agent["host"] as string },
     entries: out,
     engine: doc["engine"],
     engineSavedAt: typeof savedAt === "number" ? savedAt : undefined,

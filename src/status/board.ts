@@ -33,6 +33,8 @@ export interface StatusDoc {
   version: 1;
   pid: number;
   startedAt: string;
+  /** Who the agent is (host and stable id); absent from agents older than the field. */
+  agent?: { id: string; host: string };
   store: string;
   health: { ok: boolean; status: string; checks: Record<string, string> };
   files: FileView[];

@@ -91,6 +91,9 @@ describe("status", () => {
     expect(text).toMatch(
       /^scanwatch agent: pid 4242, up 1h 2m, store redis, at http:\/\/127\.0\.0\.1:9464\n/,
     );
+    expect(renderStatus({ ...doc, agent: { id: "a1", host: "web1" } }, "127.0.0.1:9464")).toMatch(
+      /^scanwatch agent: a1 on web1, pid 4242, up 1h 2m, store redis/,
+    );
     expect(text).toContain("health: degraded; sources: missing, waiting for: /var/log/ufw.log\n");
     expect(text).toMatch(/\/var\/log\/kern\.log {2}\s+1,000,000 {2}\s+1,002,048 {2}2\.0 KiB\n/);
     expect(text).toContain("/var/log/ufw.log   missing: waiting for it to appear\n");

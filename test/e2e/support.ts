@@ -443,19 +443,26 @@ export interface KillableRedis {
   url: string;
   /** SIGKILL: the server vanishes without a goodbye, as in a crash. */
   kill(): Promise<void>;
-  /** Starts a new server on the same port (nothing persisted: it comes back empty). */
+  /**
+   * Starts a new server on the same port: empty, or with everything written before the kill
+   * when started with `persist` (an append-only file fsynced on every write).
+   */
   restart(): Promise<void>;
 }
 
 const redises = new Set<ChildProcess>();
 
-export async function startKillableRedis(dir: string): Promise<KillableRedis> {
+export async function startKillableRedis(
+  dir: string,
+  opts: { persist?: boolean } = {},
+): Promise<KillableRedis> {
   const port = await closedPort();
   let child: ChildProcess | undefined;
+  const aof = opts.persist ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
   const launch = async () => {
     const c = spawn(
       "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...aof, "--dir", dir],
       { stdio: "ignore" },
     );
     redises.add(c);

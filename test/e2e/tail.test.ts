@@ -791,7 +791,7 @@ describe("scanwatch tail (process)", () => {
 
     const st = runCli(["status", "--metrics", address]);
     expect(st.status, st.stderr).toBe(0);
-    expect(st.stdout).toContain(`scanwatch agent: pid ${p.pid}, up `);
+    expect(st.stdout).toMatch(new RegExp(`^scanwatch agent: [0-9a-f]{12} on \\S+, pid ${p.pid}, up `));
     expect(st.stdout).toContain(`health: degraded; sources: missing, waiting for: ${missing}`);
     expect(st.stdout).toMatch(new RegExp(`${missing} +missing: waiting for it to appear`));
     expect(st.stdout).toMatch(
