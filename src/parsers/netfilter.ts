@@ -25,7 +25,44 @@ const PROTO_NAMES: Record<string, Proto> = {
 };
 const PROTO_NUMBERS: Record<number, Proto> = { 6: "tcp", 17: "udp", 1: "icmp", 58: "icmpv6" };
 
-const TCP_FLAGS = new Set(["CWR", "ECE", "URG", "ACK", "PSH", "RST", "SYN", "FIN"]);
+/**
+ * The TCP flag a three-letter word names, as a shared constant string, or undefined. Checked on
+ * char codes: slicing each word to look it up in a set was a string per flag per packet.
+ */
+function tcpFlagAt(s: string, i: number): string | undefined {
+  const a = s.charCodeAt(i);
+  const b = s.charCodeAt(i + 1);
+  const c = s.charCodeAt(i + 2);
+  switch (a) {
+    case 83 /* S */:
+      return b === 89 && c === 78 ? "SYN" : undefined;
+    case 65 /* A */:
+      return b === 67 && c === 75 ? "ACK" : undefined;
+    case 82 /* R */:
+      return b === 83 && c === 84 ? "RST" : undefined;
+    case 70 /* F */:
+      return b === 73 && c === 78 ? "FIN" : undefined;
+    case 80 /* P */:
+      return b === 83 && c === 72 ? "PSH" : undefined;
+    case 85 /* U */:
+      return b === 82 && c === 71 ? "URG" : undefined;
+    case 69 /* E */:
+      return b === 67 && c === 69 ? "ECE" : undefined;
+    case 67 /* C */:
+      return b === 87 && c === 82 ? "CWR" : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** s[from, to) in upper case; the common names (already upper case) come back as constants. */
+function upperAt(s: string, from: number, to: number): string {
+  const n = to - from;
+  if (n === 3 && s.startsWith("TCP", from)) return "TCP";
+  if (n === 3 && s.startsWith("UDP", from)) return "UDP";
+  if (n === 4 && s.startsWith("ICMP", from)) return "ICMP";
+  return s.slice(from, to).toUpperCase();
+}
 
 /** Index of the `IN=` field that starts the LOG payload (at the start or after a space), or -1. */
 export function findNetfilterStart(msg: string): number {
@@ -121,8 +158,8 @@ export function parseNetfilter(
         df = true; // DF
       else if (wl === 3 && first === 79 && msg.startsWith("OPT", pos)) expectOpt = true;
       else if (flags !== undefined && wl === 3) {
-        const word = msg.slice(pos, end);
-        if (TCP_FLAGS.has(word)) flags.push(word);
+        const word = tcpFlagAt(msg, pos);
+        if (word !== undefined) flags.push(word);
       }
       pos = end + 1;
       continue;
@@ -159,7 +196,7 @@ export function parseNetfilter(
         break;
       case 5:
         if (first === 80 && msg.startsWith("PROTO", pos) && protoText === undefined) {
-          protoText = msg.slice(vs, end).toUpperCase();
+          protoText = upperAt(msg, vs, end);
           if (protoText === "TCP") flags = [];
         }
         break;

@@ -8,11 +8,13 @@ import type { TcpOptions } from "../events/event.js";
  */
 export function decodeTcpOptions(hex: string): TcpOptions {
   const out: TcpOptions = { kinds: [] };
-  const n = hex.length >> 1;
+  // Bytes are decoded once, up to the first pair that is not hex: an option that reaches past
+  // it is malformed, exactly as one that reaches past the end.
+  const n = decodeHex(hex);
+  const b = BYTES;
   let i = 0;
   while (i < n) {
-    const kind = byteAt(hex, i);
-    if (kind < 0) break;
+    const kind = b[i]!;
     if (kind === 0) {
       out.kinds.push(0);
       break;
@@ -22,13 +24,13 @@ export function decodeTcpOptions(hex: string): TcpOptions {
       i++;
       continue;
     }
-    const len = byteAt(hex, i + 1);
-    if (len < 2 || i + len > n) break;
+    if (i + 1 >= n) break;
+    const len = b[i + 1]!;
     // A corrupted dump ("0204ZZB4") stops here rather than decoding -1 bytes into an mss of -76.
-    if (!hexBytes(hex, i + 2, i + len)) break;
+    if (len < 2 || i + len > n) break;
     out.kinds.push(kind);
-    if (kind === 2 && len === 4) out.mss = (byteAt(hex, i + 2) << 8) | byteAt(hex, i + 3);
-    else if (kind === 3 && len === 3) out.wscale = byteAt(hex, i + 2);
+    if (kind === 2 && len === 4) out.mss = (b[i + 2]! << 8) | b[i + 3]!;
+    else if (kind === 3 && len === 3) out.wscale = b[i + 2]!;
     else if (kind === 4) out.sackPermitted = true;
     else if (kind === 8) out.timestamps = true;
     i += len;
@@ -36,15 +38,20 @@ export function decodeTcpOptions(hex: string): TcpOptions {
   return out;
 }
 
-function hexBytes(hex: string, from: number, to: number): boolean {
-  for (let k = from; k < to; k++) if (byteAt(hex, k) < 0) return false;
-  return true;
-}
+/** Reused between calls: TCP options are at most 40 bytes, so it rarely grows. */
+let BYTES = new Uint8Array(64);
 
-function byteAt(hex: string, i: number): number {
-  const hi = nibble(hex.charCodeAt(2 * i));
-  const lo = nibble(hex.charCodeAt(2 * i + 1));
-  return hi < 0 || lo < 0 ? -1 : (hi << 4) | lo;
+/** Decodes the leading hex pairs of `hex` into BYTES; returns how many were valid. */
+function decodeHex(hex: string): number {
+  const n = hex.length >> 1;
+  if (n > BYTES.length) BYTES = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const hi = nibble(hex.charCodeAt(2 * i));
+    const lo = nibble(hex.charCodeAt(2 * i + 1));
+    if (hi < 0 || lo < 0) return i;
+    BYTES[i] = (hi << 4) | lo;
+  }
+  return n;
 }
 
 function nibble(c: number): number {
