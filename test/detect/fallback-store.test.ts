@@ -4,7 +4,10 @@ import { Engine } from "../../src/detect/engine.js";
 import { FallbackStore, type FallbackStoreOptions } from "../../src/detect/fallback-store.js";
 import { MemoryStore } from "../../src/detect/memory-store.js";
 import type {
+  EscalateRequest,
   EscalateResult,
+  VerdictRead,
+  VerdictReply,
   WindowSnapshot,
   WindowStore,
   WindowUpdate,
@@ -43,6 +46,14 @@ class FlakyStore implements WindowStore {
   async escalate(i: string, level: number, ttl: number, id: string, now: number): Promise<EscalateResult> {
     this.check();
     return this.inner.escalate(i, level, ttl, id, now);
+  }
+  async readCommit(key: string): Promise<string | undefined> {
+    this.check();
+    return this.inner.readCommit(key);
+  }
+  async verdictReads(reads: VerdictRead[], escalations: EscalateRequest[]): Promise<VerdictReply> {
+    this.check();
+    return this.inner.verdictReads(reads, escalations);
   }
   async size(): Promise<number> {
     this.check();

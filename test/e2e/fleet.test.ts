@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { RedisStore } from "../../src/detect/redis-store.js";
+import { RedisStore } from "../../src/detect/redis/redis-store.js";
 import type { Alert } from "../../src/events/alert.js";
 import { schemaErrors, validateAlert } from "../support/schemas.js";
 import {
