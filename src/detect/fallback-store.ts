@@ -2,7 +2,6 @@ import type { Diagnostics } from "../diagnostics.js";
 import { MemoryStore } from "./memory-store.js";
 import type {
   Commit,
-  DeferredEscalation,
   EscalateRequest,
   EscalateResult,
   VerdictRead,
@@ -62,7 +61,7 @@ export class FallbackStore implements WindowStore {
   private readonly now: () => number;
   private kept: WindowUpdate[] = [];
   private keptBytes = 0;
-  private readonly keptIncidents = new Map<string, DeferredEscalation>();
+  private readonly keptIncidents = new Map<string, EscalateRequest>();
   private dropped = 0;
   private readonly maxUpdates: number;
   private readonly maxBytes: number;
@@ -194,7 +193,7 @@ export class FallbackStore implements WindowStore {
       }
       const batch = [...this.keptIncidents.values()];
       if (batch.length === 0) continue;
-      await Promise.all(batch.map((e) => primary.escalate(e.incident, e.level, e.ttlMs, e.id, e.nowMs)));
+      await primary.verdictReads([], batch);
       for (const e of batch)
         if (this.keptIncidents.get(e.incident) === e) this.keptIncidents.delete(e.incident);
       incidents += batch.length;
@@ -207,7 +206,7 @@ export class FallbackStore implements WindowStore {
   }
 
   /** Keeps window updates and escalations for Redis while it is away (see the class comment). */
-  defer(updates: WindowUpdate[], escalations: DeferredEscalation[]): void {
+  defer(updates: WindowUpdate[], escalations: EscalateRequest[]): void {
     for (const u of updates) {
       this.kept.push(u);
       this.keptBytes += sizeOf(u);
@@ -226,7 +225,7 @@ export class FallbackStore implements WindowStore {
     this.diagnostics.gauge("scanwatch_store_deferred_updates", this.kept.length);
   }
 
-  private keepEscalation(e: DeferredEscalation): void {
+  private keepEscalation(e: EscalateRequest): void {
     const prev = this.keptIncidents.get(e.incident);
     if (!prev && this.keptIncidents.size >= this.maxIncidents) {
       this.diagnostics.count("scanwatch_store_deferred_dropped_total", { what: "incident" });
@@ -239,7 +238,7 @@ export class FallbackStore implements WindowStore {
             incident: e.incident,
             level: Math.max(prev.level, e.level),
             ttlMs: Math.max(prev.ttlMs, e.ttlMs),
-            id: prev.id,
+            idCandidate: prev.idCandidate,
             nowMs: Math.max(prev.nowMs, e.nowMs),
           }
         : { ...e },

@@ -6,7 +6,7 @@ import type { WindowView } from "./detector.js";
 import type { DetectorState } from "./detector-state.js";
 import { incidentId, type Incident, type IncidentBook } from "./incident-book.js";
 import type { KeyWindow } from "./window/key-window.js";
-import type { DeferredEscalation, WindowSnapshot, WindowStore, WindowUpdate } from "./window-store.js";
+import type { EscalateRequest, WindowSnapshot, WindowStore, WindowUpdate } from "./window-store.js";
 
 /** An alert this process raised in a batch, before a shared store confirmed it. */
 export interface Pending {
@@ -156,13 +156,7 @@ export class FleetSync {
       found.push({ slot, snap, rule, view, verdict, at, incident, inc, dims });
     }
     const escalations = [
-      ...pending.map((c) => ({
-        incident: c.incident.name,
-        level: levelOf(c.rule, c.alert.severity),
-        ttlMs: Math.max(c.incident.cooldownMs, c.rule.cooldownMs),
-        idCandidate: c.alert.id,
-        nowMs: c.lastSeen,
-      })),
+      ...pending.map(escalationOf),
       ...found.map((f) => ({
         incident: f.incident.name,
         level: levelOf(f.rule, f.rule.ladder[f.at]!.severity),
@@ -205,7 +199,7 @@ export class FleetSync {
       });
     });
     const out: Alert[] = [];
-    const kept: DeferredEscalation[] = [];
+    const kept: EscalateRequest[] = [];
     const results = reply.escalations;
     candidates.forEach((c, i) => {
       const r = results[i]!;
@@ -237,12 +231,12 @@ function levelOf(rule: CompiledRule, severity: string): number {
   return rule.ladder.findIndex((s) => s.severity === severity);
 }
 
-function escalationOf(c: Pending): DeferredEscalation {
+function escalationOf(c: Pending): EscalateRequest {
   return {
     incident: c.incident.name,
     level: levelOf(c.rule, c.alert.severity),
     ttlMs: Math.max(c.incident.cooldownMs, c.rule.cooldownMs),
-    id: c.alert.id,
+    idCandidate: c.alert.id,
     nowMs: c.lastSeen,
   };
 }

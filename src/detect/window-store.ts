@@ -67,15 +67,6 @@ export interface EscalateResult {
   deferred?: boolean;
 }
 
-/** An `escalate` call as kept while the shared store is away (its arguments, by name). */
-export interface DeferredEscalation {
-  incident: string;
-  level: number;
-  ttlMs: number;
-  id: string;
-  nowMs: number;
-}
-
 /** What an alert needs from the store after its verdict, for one key. */
 export interface VerdictRead {
   key: string;
@@ -91,6 +82,7 @@ export interface VerdictReply {
   escalations: EscalateResult[];
 }
 
+/** One `escalate` call's arguments, by name: batched in `verdictReads` and kept by `defer`. */
 export interface EscalateRequest {
   incident: string;
   level: number;
@@ -154,7 +146,7 @@ export interface WindowStore {
    * fleet's windows include the outage and an incident alerted meanwhile is not alerted again.
    * Must not throw and must not block; may drop what exceeds its bound, oldest first, counting it.
    */
-  defer?(updates: WindowUpdate[], escalations: DeferredEscalation[]): void;
+  defer?(updates: WindowUpdate[], escalations: EscalateRequest[]): void;
   /** Keys tracked right now (for bounds checks and metrics). */
   size(): Promise<number>;
   close(): Promise<void>;
