@@ -8,6 +8,7 @@ import type { ParseStats } from "./parsers/parse-stats.js";
 import { readLines, type BatchFile } from "./sources/file-batch.js";
 import type { RawLine } from "./sources/line.js";
 import { mergeByTime } from "./sources/merge.js";
+import { positionsText, type TailEntry } from "./sources/tail-state.js";
 import type { Sink } from "./sinks/sink.js";
 
 export interface ParseOptions {
@@ -27,6 +28,8 @@ export interface EventSource {
   readonly batches: AsyncIterable<Event[]>;
   /** Everything handed out so far has been detected and written to the sinks. */
   commit?(): void;
+  /** Where reading stands right after everything handed out so far (files' positions). */
+  delivered?(): Record<string, TailEntry>;
   /** Stops reading; the iteration then ends. */
   stop?(): Promise<void> | void;
 }
@@ -34,6 +37,7 @@ export interface EventSource {
 /** The line sources `tail` reads (files, the journal), before parsing. */
 export interface LineSource extends AsyncIterable<RawLine[]> {
   commit?(): void;
+  delivered?(): Record<string, TailEntry>;
   stop?(): Promise<void> | void;
 }
 
@@ -139,6 +143,7 @@ export function liveSource(
       for await (const batch of lines) yield parseBatch(batch, parserFor, stats, count);
     })(),
     commit: () => lines.commit?.(),
+    ...(lines.delivered && { delivered: () => lines.delivered!() }),
     stop: () => lines.stop?.(),
   };
 }
@@ -177,13 +182,20 @@ export interface PipelineOptions {
   onAlerts?: (alerts: readonly Alert[]) => void;
   /** Checked after each batch: true ends the loop (a stop signal). */
   stopping?: () => boolean;
+  /**
+   * Given, each batch's positions (`source.delivered()`) are committed under this key in the
+   * shared store, in the same call as the batch's window updates (an agent's resume point).
+   */
+  commitKey?: string;
 }
 
 /**
  * The one loop of scanwatch: source → detect → sinks → commit, in order, one batch at a time.
  * The next batch is pulled only when the engine and every sink are done with the last one
  * (backpressure), and a batch is committed only after its alerts were written, so a live
- * source never saves a position past an alert that was not delivered to the sinks.
+ * source never saves a position past an alert that was not delivered to the sinks. With
+ * `commitKey`, the shared store also keeps, atomically with each batch's windows, the positions
+ * after that batch: an agent killed at any moment resumes where the store's counts end.
  */
 export async function runPipeline(opts: PipelineOptions): Promise<void> {
   const { source, engine, sinks, filters = [] } = opts;
@@ -192,7 +204,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<void> {
       let events = batch;
       for (const f of filters) events = f(events);
       opts.onEvents?.(events);
-      const alerts = await engine.process(events);
+      const at = opts.commitKey !== undefined ? source.delivered?.() : undefined;
+      const alerts = await engine.process(events, at && { key: opts.commitKey!, value: positionsText(at) });
       if (alerts.length) opts.onAlerts?.(alerts);
       for (const a of alerts) for (const s of sinks) await s.write(a);
       source.commit?.();

@@ -15,7 +15,7 @@ import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { tailFiles, type TailSource } from "../sources/file-tail/index.js";
 import { followJournal } from "../sources/journal.js";
 import type { RawLine } from "../sources/line.js";
-import { AGENT_ID_PATTERN, TailState, type AgentIdentity } from "../sources/tail-state.js";
+import { AGENT_ID_PATTERN, parsePositions, TailState, type AgentIdentity } from "../sources/tail-state.js";
 import { FileSink } from "../sinks/file.js";
 import type { Sink } from "../sinks/sink.js";
 import { WebhookSink } from "../sinks/webhook/index.js";
@@ -152,6 +152,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
   let source: TailSource | undefined;
   let engine: Engine;
   let agent: AgentIdentity | undefined;
+  let commitKey: string | undefined;
   try {
     // One agent per state and spool, and a free metrics port: the likeliest startup failures,
     // checked before anything else is open.
@@ -205,6 +206,12 @@ export async function tailCommand(argv: string[]): Promise<number> {
     // The embedded store's windows and incidents live in this process: they are saved with the
     // positions (one file, one moment), so a restart neither re-alerts nor double counts.
     if (!values.journal && storeSpec === "memory") keepDetectionState(state, engine, diagnostics);
+    // A shared store keeps this agent's positions with the counts they produced (one call per
+    // batch): they say where its counts end, so a restart after kill -9 counts nothing twice.
+    if (!values.journal && storeSpec !== "memory") {
+      commitKey = `tail:${agent.id}`;
+      await resumeFromStore(state, store, commitKey, diagnostics);
+    }
     journal = values.journal
       ? followJournal({ fromStart: values["from-start"] === true, diagnostics })
       : undefined;
@@ -306,6 +313,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
         board.alerted(alerts);
       },
       stopping: () => stopping,
+      commitKey,
     });
   } catch (e) {
     status = 1;
@@ -349,6 +357,44 @@ function identify(state: TailState, given: string | undefined): AgentIdentity {
   const id = given ?? state.agent?.id ?? randomBytes(6).toString("hex");
   state.agent = { id, host: hostname() };
   return state.agent;
+}
+
+/**
+ * Takes the positions this agent committed to the shared store with its last batch, where
+ * there are any: the store counted exactly the lines before them. The state file's positions
+ * are saved after the batch's alerts went out, so they may trail those by a batch or two, and
+ * resuming from them would count those lines twice. A path the store has no position for keeps
+ * the state file's.
+ */
+async function resumeFromStore(
+  state: TailState,
+  store: WindowStore,
+  key: string,
+  diagnostics: Diagnostics,
+): Promise<void> {
+  const text = await store.readCommit(key);
+  if (text === undefined) return;
+  const files = parsePositions(text);
+  if (typeof files === "string") {
+    diagnostics.report(
+      "warn",
+      "store_positions_ignored",
+      `the positions this agent committed to the store are not valid (${files}); resuming from ${state.path}`,
+    );
+    return;
+  }
+  let moved = 0;
+  for (const [path, entry] of files) {
+    const local = state.get(path);
+    if (!local || local.offset !== entry.offset || local.ino !== entry.ino) moved++;
+    state.set(path, entry);
+  }
+  diagnostics.report(
+    "info",
+    "store_positions_resumed",
+    `resuming ${files.size} file(s) from the positions committed to the store with their counts` +
+      (moved ? ` (${moved} ahead of or apart from ${state.path})` : ""),
+  );
 }
 
 /**

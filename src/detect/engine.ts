@@ -9,7 +9,7 @@ import { FleetSync, type Pending } from "./fleet-sync.js";
 import { IncidentBook, incidentId, isLive, type Incident } from "./incident-book.js";
 import { detectorNamed, DETECTORS } from "./registry.js";
 import { KeyWindow, keyWindowFromJson, keyWindowToJson, type KeyWindowJson } from "./window/key-window.js";
-import type { WindowStore } from "./window-store.js";
+import type { Commit, WindowStore } from "./window-store.js";
 import { detach } from "../util/detach.js";
 
 /** Most keys held across all detectors unless `maxKeys` says otherwise. */
@@ -213,8 +213,13 @@ export class Engine {
     return n;
   }
 
-  async process(events: readonly Event[]): Promise<Alert[]> {
-    if (events.length === 0) return [];
+  /**
+   * Detects on one batch. `commit` (a live agent's read positions after this batch) is written
+   * to a shared store in the same call as the batch's window updates, so what the store counted
+   * and where the agent resumes after a crash never disagree; the embedded store ignores it.
+   */
+  async process(events: readonly Event[], commit?: Commit): Promise<Alert[]> {
+    if (events.length === 0 && !(commit && (this.store.shared || this.store.defer))) return [];
     const disorder = this.opts.disorderMs ?? 5000;
     const shared = this.store.shared;
     // A stand-in for an absent shared store still gets the batch's updates, to write back later.
@@ -247,9 +252,9 @@ export class Engine {
     const pending = this.pending;
     this.pending = [];
     const alerts = shared
-      ? await this.fleet!.exchange(this.store, pending, this.states, this.incidents)
+      ? await this.fleet!.exchange(this.store, pending, this.states, this.incidents, commit)
       : deferring
-        ? this.fleet!.defer(this.store, pending)
+        ? this.fleet!.defer(this.store, pending, commit)
         : pending.map((p) => p.alert);
     // Said after the exchange: a store that failed during it has just switched to its fallback.
     const note = this.store.note;
@@ -350,6 +355,7 @@ export class Engine {
       incident: raised,
       rule,
       lastSeen: now,
+      at: { state: s, k, view: v },
       alert: buildAlert({
         id: raised.id,
         status,

@@ -62,6 +62,8 @@ export class FallbackStore implements WindowStore {
   private kept: WindowUpdate[] = [];
   private keptBytes = 0;
   private readonly keptIncidents = new Map<string, EscalateRequest>();
+  /** The latest commit of a batch kept for Redis: written with the last update written back. */
+  private keptCommit: Commit | undefined;
   private dropped = 0;
   private readonly maxUpdates: number;
   private readonly maxBytes: number;
@@ -180,11 +182,14 @@ export class FallbackStore implements WindowStore {
     let updates = 0;
     let incidents = 0;
     // Until both are empty at once: the engine may keep more while a call is awaited.
-    while (this.kept.length || this.keptIncidents.size) {
-      while (this.kept.length) {
+    while (this.kept.length || this.keptIncidents.size || this.keptCommit) {
+      while (this.kept.length || this.keptCommit) {
         this.kept.sort((a, b) => a.ts - b.ts); // stable: one key's updates keep their order
         const chunk = this.kept.slice(0, WRITE_BACK_CHUNK);
-        await primary.observe(chunk);
+        // The commit goes with the last chunk: Redis never holds positions past its windows.
+        const commit = chunk.length === this.kept.length ? this.keptCommit : undefined;
+        await primary.observe(chunk, commit);
+        if (commit && this.keptCommit === commit) this.keptCommit = undefined;
         this.kept.splice(0, chunk.length);
         for (const u of chunk) this.keptBytes -= sizeOf(u);
         updates += chunk.length;
@@ -206,7 +211,8 @@ export class FallbackStore implements WindowStore {
   }
 
   /** Keeps window updates and escalations for Redis while it is away (see the class comment). */
-  defer(updates: WindowUpdate[], escalations: EscalateRequest[]): void {
+  defer(updates: WindowUpdate[], escalations: EscalateRequest[], commit?: Commit): void {
+    if (commit) this.keptCommit = commit;
     for (const u of updates) {
       this.kept.push(u);
       this.keptBytes += sizeOf(u);
@@ -262,7 +268,7 @@ export class FallbackStore implements WindowStore {
     // The updates of a call that failed are kept too: Redis may not have applied them.
     return this.run(
       (s) => s.observe(updates, commit),
-      () => this.defer(updates, []),
+      () => this.defer(updates, [], commit),
     );
   }
   readCommit(key: string): Promise<string | undefined> {

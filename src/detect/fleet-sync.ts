@@ -6,7 +6,7 @@ import type { WindowView } from "./detector.js";
 import type { DetectorState } from "./detector-state.js";
 import { incidentId, type Incident, type IncidentBook } from "./incident-book.js";
 import type { KeyWindow } from "./window/key-window.js";
-import type { EscalateRequest, WindowSnapshot, WindowStore, WindowUpdate } from "./window-store.js";
+import type { Commit, EscalateRequest, WindowSnapshot, WindowStore, WindowUpdate } from "./window-store.js";
 
 /** An alert this process raised in a batch, before a shared store confirmed it. */
 export interface Pending {
@@ -14,6 +14,8 @@ export interface Pending {
   incident: Incident;
   rule: CompiledRule;
   lastSeen: number;
+  /** The key and view it was judged on (this process's own window). */
+  at?: { state: DetectorState; k: KeyWindow; view: number };
 }
 
 const SAMPLES_PER_UPDATE = 2;
@@ -97,9 +99,9 @@ export class FleetSync {
   }
 
   /** The batch while the shared store is away: its updates and escalations are kept for later. */
-  defer(store: WindowStore, pending: Pending[]): Alert[] {
+  defer(store: WindowStore, pending: Pending[], commit?: Commit): Alert[] {
     const updates = this.drain().map((s) => s.update);
-    store.defer?.(updates, pending.map(escalationOf));
+    store.defer?.(updates, pending.map(escalationOf), commit);
     return pending.map((p) => p.alert);
   }
 
@@ -115,12 +117,21 @@ export class FleetSync {
     pending: Pending[],
     states: readonly DetectorState[],
     incidents: IncidentBook,
+    commit?: Commit,
   ): Promise<Alert[]> {
     const slots = this.drain();
-    const snaps = slots.length ? await store.observe(slots.map((s) => s.update)) : [];
+    // The batch's commit rides in the same call as its updates (alone when it has none).
+    const snaps =
+      slots.length || commit
+        ? await store.observe(
+            slots.map((s) => s.update),
+            commit,
+          )
+        : [];
     // The fleet's window of each key after the batch: the last snapshot of its updates.
     const last = new Map<string, { slot: Slot; snap: WindowSnapshot }>();
     slots.forEach((slot, i) => last.set(slot.update.key, { slot, snap: snaps[i]! }));
+    for (const p of pending) addFleetEvents(p, last);
     const raisedHere = new Set(pending.map((p) => p.incident.name));
     // Keys whose fleet window warrants an alert: their reads and every escalation go to the
     // store in one exchange (verdictReads), not one call per candidate.
@@ -225,6 +236,26 @@ export class FleetSync {
     out.sort((x, y) => (x.lastSeen < y.lastSeen ? -1 : x.lastSeen > y.lastSeen ? 1 : 0));
     return out;
   }
+}
+
+/**
+ * An alert judged on this process's window counts, besides its own events up to the moment it
+ * fired, the events the shared window holds that this process did not send (other agents',
+ * or this agent's before a restart): the store's count after the batch minus this process's own
+ * count after the batch. A single process on the store adds nothing, so its alerts are those of
+ * the embedded store. Distinct counts stay this process's own (sets do not subtract).
+ */
+function addFleetEvents(p: Pending, last: Map<string, { snap: WindowSnapshot }>): void {
+  if (!p.at) return;
+  const { state, k, view } = p.at;
+  const snap = last.get(`${p.rule.id}|${k.key}`)?.snap;
+  if (!snap) return;
+  const others = snap.events - state.viewOf(k, view).events();
+  if (others <= 0) return;
+  p.alert.events += others;
+  p.alert.evidence.push(
+    `${others.toLocaleString("en-US")} of the ${p.alert.events.toLocaleString("en-US")} events were counted in the shared window before this process saw its own (other agents, or this one before a restart)`,
+  );
 }
 
 function levelOf(rule: CompiledRule, severity: string): number {

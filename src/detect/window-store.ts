@@ -144,9 +144,11 @@ export interface WindowStore {
    * (in event-time order) and the escalations of the incidents it raised on its own; when the
    * shared store answers again they are written to it through `observe` and `escalate`, so the
    * fleet's windows include the outage and an incident alerted meanwhile is not alerted again.
+   * `commit`, when given, is the batch's commit: the latest one kept is written with the last
+   * of the updates written back, so the shared store's commit never runs ahead of its windows.
    * Must not throw and must not block; may drop what exceeds its bound, oldest first, counting it.
    */
-  defer?(updates: WindowUpdate[], escalations: EscalateRequest[]): void;
+  defer?(updates: WindowUpdate[], escalations: EscalateRequest[], commit?: Commit): void;
   /** Keys tracked right now (for bounds checks and metrics). */
   size(): Promise<number>;
   close(): Promise<void>;

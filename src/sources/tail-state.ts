@@ -209,6 +209,20 @@ export class TailState {
   }
 }
 
+/**
+ * Read positions as the text an agent commits to a shared store with each batch: the state
+ * file's format without the detection state, so one parser checks both.
+ */
+export function positionsText(files: Record<string, TailEntry>): string {
+  return JSON.stringify({ version: FORMAT_VERSION, files });
+}
+
+/** The positions of `positionsText`, or a string saying what is wrong with the text. */
+export function parsePositions(text: string): Map<string, TailEntry> | string {
+  const parsed = parseState(text);
+  return typeof parsed === "string" ? parsed : parsed.entries;
+}
+
 /** The entries of a state file, or a string saying what is wrong with it. */
 function parseState(text: string):
   | {

@@ -4,6 +4,7 @@ import { Engine } from "../../src/detect/engine.js";
 import { FallbackStore, type FallbackStoreOptions } from "../../src/detect/fallback-store.js";
 import { MemoryStore } from "../../src/detect/memory-store.js";
 import type {
+  Commit,
   EscalateRequest,
   EscalateResult,
   VerdictRead,
@@ -29,11 +30,14 @@ class FlakyStore implements WindowStore {
   private check(): void {
     if (this.down) throw new Error("Connection is closed.");
   }
-  async observe(updates: WindowUpdate[]): Promise<WindowSnapshot[]> {
+  /** Each commit written, with how many updates had been observed when it was. */
+  commits: { value: string; after: number }[] = [];
+  async observe(updates: WindowUpdate[], commit?: Commit): Promise<WindowSnapshot[]> {
     this.check();
     this.observed.push(...updates);
+    if (commit) this.commits.push({ value: commit.value, after: this.observed.length });
     if (this.downAfterObserve) this.down = true;
-    return this.inner.observe(updates);
+    return this.inner.observe(updates, commit);
   }
   async members(key: string, dim: string, limit: number): Promise<string[]> {
     this.check();
@@ -98,7 +102,7 @@ async function agent(primary: WindowStore, opts: FallbackStoreOptions = {}) {
     store,
     diagnostics,
     alerts,
-    feed: async (events: Event[]) => alerts.push(...(await engine.process(events))),
+    feed: async (events: Event[], commit?: Commit) => alerts.push(...(await engine.process(events, commit))),
     recovered: () =>
       vi.waitFor(() => expect(diagnostics.get("scanwatch_store_fallback")).toBe(0), { timeout: 5000 }),
   };
@@ -139,6 +143,28 @@ describe("fallback-store/outage", () => {
     expect(sweeps(b.alerts)).toEqual([]);
     expect(sweeps([...a.alerts, ...b.alerts]).filter((x) => x.status === "new")).toHaveLength(1);
     await Promise.all([a.store.close(), b.store.close()]);
+  });
+
+  it("fallback-store/the outage's last commit is written back with its last updates, never before", async () => {
+    const fleet = new MemoryStore({ shared: true });
+    const redis = new FlakyStore(fleet);
+    const a = await agent(redis);
+    const at = (value: string): Commit => ({ key: "tail:a", value });
+    await a.feed(sweep("fw-a", 1, 3), at("p1"));
+    expect(await fleet.readCommit("tail:a")).toBe("p1");
+    redis.down = true;
+    await a.feed(sweep("fw-a", 4, 6), at("p2"));
+    await a.feed(sweep("fw-a", 7, 8), at("p3"));
+    await a.feed([], at("p4")); // positions that moved with no event (rejected lines)
+    expect(await fleet.readCommit("tail:a")).toBe("p1");
+    redis.down = false;
+    await a.recovered();
+    expect(await fleet.readCommit("tail:a")).toBe("p4");
+    expect(redis.commits.map((c) => c.value)).toEqual(["p1", "p4"]);
+    // Written in the call of the last updates written back: every kept update came first.
+    expect(redis.commits[1]!.after).toBe(redis.observed.length);
+    expect(await fleet.members(SWEEP_KEY, "host", 100)).toHaveLength(8);
+    await a.store.close();
   });
 
   it("fallback-store/without the write-back another agent would raise the outage's incident again", async () => {

@@ -56,6 +56,12 @@ export interface TailSource extends AsyncIterable<RawLine[]> {
   commit(): void;
   /** Acknowledged positions, keyed by absolute path. */
   positions(): Record<string, TailEntry>;
+  /**
+   * The positions right after every line delivered so far, acknowledged or not (what the next
+   * `commit()` would acknowledge), keyed by absolute path: for a consumer that stores them with
+   * the batch's results in one step.
+   */
+  delivered(): Record<string, TailEntry>;
   /** The followed paths (absolute), in the order given, with whether each is there. */
   files(): FollowedFile[];
   /**
@@ -152,15 +158,8 @@ class FileTail implements TailSource {
 
   commit(): void {
     for (const f of this.followers) {
-      const pos = f.deliveredPosition();
-      if (!pos) continue;
-      const entry: TailEntry = {
-        dev: pos.seg.id.dev,
-        ino: pos.seg.id.ino,
-        firstLineHash: pos.seg.hash(),
-        offset: pos.offset,
-        line: pos.line,
-      };
+      const entry = deliveredEntry(f);
+      if (!entry) continue;
       const old = this.committed.get(f.key);
       if (old && sameEntry(old, entry)) continue;
       this.committed.set(f.key, entry);
@@ -169,6 +168,15 @@ class FileTail implements TailSource {
     }
     // With a detection state attached, what is saved is what was captured here, together.
     if (this.opts.state?.committed(this.stopped)) this.dirty = true;
+  }
+
+  delivered(): Record<string, TailEntry> {
+    const out: Record<string, TailEntry> = {};
+    for (const f of this.followers) {
+      const entry = deliveredEntry(f) ?? this.committed.get(f.key);
+      if (entry) out[f.key] = { ...entry };
+    }
+    return out;
   }
 
   positions(): Record<string, TailEntry> {
@@ -261,6 +269,19 @@ class FileTail implements TailSource {
     this.saving = run;
     return run;
   }
+}
+
+function deliveredEntry(f: Follower): TailEntry | undefined {
+  const pos = f.deliveredPosition();
+  return (
+    pos && {
+      dev: pos.seg.id.dev,
+      ino: pos.seg.id.ino,
+      firstLineHash: pos.seg.hash(),
+      offset: pos.offset,
+      line: pos.line,
+    }
+  );
 }
 
 function sameEntry(a: TailEntry, b: TailEntry): boolean {
