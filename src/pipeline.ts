@@ -1,5 +1,6 @@
 import type { Diagnostics } from "./diagnostics.js";
 import type { Engine } from "./detect/engine.js";
+import type { Commit } from "./detect/window-store.js";
 import type { Alert } from "./events/alert.js";
 import type { Event } from "./events/event.js";
 import { LineParser, type ParseOutcome } from "./parsers/line-parser.js";
@@ -8,7 +9,7 @@ import type { ParseStats } from "./parsers/parse-stats.js";
 import { readLines, type BatchFile } from "./sources/file-batch.js";
 import type { RawLine } from "./sources/line.js";
 import { mergeByTime } from "./sources/merge.js";
-import { positionsText, type TailEntry } from "./sources/tail-state.js";
+import type { TailEntry } from "./sources/tail-state.js";
 import type { Sink } from "./sinks/sink.js";
 
 export interface ParseOptions {
@@ -183,10 +184,10 @@ export interface PipelineOptions {
   /** Checked after each batch: true ends the loop (a stop signal). */
   stopping?: () => boolean;
   /**
-   * Given, each batch's positions (`source.delivered()`) are committed under this key in the
-   * shared store, in the same call as the batch's window updates (an agent's resume point).
+   * Given, each batch's positions (`source.delivered()`) become this commit, written to the
+   * shared store in the same call as the batch's window updates (an agent's resume point).
    */
-  commitKey?: string;
+  commitOf?: (positions: Record<string, TailEntry>) => Commit;
 }
 
 /**
@@ -194,7 +195,7 @@ export interface PipelineOptions {
  * The next batch is pulled only when the engine and every sink are done with the last one
  * (backpressure), and a batch is committed only after its alerts were written, so a live
  * source never saves a position past an alert that was not delivered to the sinks. With
- * `commitKey`, the shared store also keeps, atomically with each batch's windows, the positions
+ * `commitOf`, the shared store also keeps, atomically with each batch's windows, the positions
  * after that batch: an agent killed at any moment resumes where the store's counts end.
  */
 export async function runPipeline(opts: PipelineOptions): Promise<void> {
@@ -204,8 +205,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<void> {
       let events = batch;
       for (const f of filters) events = f(events);
       opts.onEvents?.(events);
-      const at = opts.commitKey !== undefined ? source.delivered?.() : undefined;
-      const alerts = await engine.process(events, at && { key: opts.commitKey!, value: positionsText(at) });
+      const at = opts.commitOf && source.delivered?.();
+      const alerts = await engine.process(events, at && opts.commitOf!(at));
       if (alerts.length) opts.onAlerts?.(alerts);
       for (const a of alerts) for (const s of sinks) await s.write(a);
       source.commit?.();

@@ -6,7 +6,7 @@ import { Diagnostics } from "../diagnostics.js";
 import { Engine } from "../detect/engine.js";
 import { FallbackStore } from "../detect/fallback-store.js";
 import { openStore, storeSpecFrom } from "../detect/open-store.js";
-import type { WindowStore } from "../detect/window-store.js";
+import type { Commit, WindowStore } from "../detect/window-store.js";
 import { MetricsServer } from "../metrics.js";
 import { LineParser } from "../parsers/line-parser.js";
 import { ParseStats } from "../parsers/parse-stats.js";
@@ -15,7 +15,14 @@ import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { tailFiles, type TailSource } from "../sources/file-tail/index.js";
 import { followJournal } from "../sources/journal.js";
 import type { RawLine } from "../sources/line.js";
-import { AGENT_ID_PATTERN, parsePositions, TailState, type AgentIdentity } from "../sources/tail-state.js";
+import {
+  AGENT_ID_PATTERN,
+  parsePositions,
+  positionsText,
+  TailState,
+  type AgentIdentity,
+  type TailEntry,
+} from "../sources/tail-state.js";
 import { FileSink } from "../sinks/file.js";
 import type { Sink } from "../sinks/sink.js";
 import { WebhookSink } from "../sinks/webhook/index.js";
@@ -152,7 +159,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
   let source: TailSource | undefined;
   let engine: Engine;
   let agent: AgentIdentity | undefined;
-  let commitKey: string | undefined;
+  let commitOf: ((files: Record<string, TailEntry>) => Commit) | undefined;
   try {
     // One agent per state and spool, and a free metrics port: the likeliest startup failures,
     // checked before anything else is open.
@@ -209,8 +216,10 @@ export async function tailCommand(argv: string[]): Promise<number> {
     // A shared store keeps this agent's positions with the counts they produced (one call per
     // batch): they say where its counts end, so a restart after kill -9 counts nothing twice.
     if (!values.journal && storeSpec !== "memory") {
-      commitKey = `tail:${agent.id}`;
-      await resumeFromStore(state, store, commitKey, diagnostics);
+      const key = `tail:${agent.id}`;
+      const self = agent;
+      await resumeFromStore(state, store, key, self, diagnostics);
+      commitOf = (files) => ({ key, value: positionsText(files, self) });
     }
     journal = values.journal
       ? followJournal({ fromStart: values["from-start"] === true, diagnostics })
@@ -313,7 +322,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
         board.alerted(alerts);
       },
       stopping: () => stopping,
-      commitKey,
+      commitOf,
     });
   } catch (e) {
     status = 1;
@@ -370,21 +379,33 @@ async function resumeFromStore(
   state: TailState,
   store: WindowStore,
   key: string,
+  self: AgentIdentity,
   diagnostics: Diagnostics,
 ): Promise<void> {
   const text = await store.readCommit(key);
   if (text === undefined) return;
-  const files = parsePositions(text);
-  if (typeof files === "string") {
+  const parsed = parsePositions(text);
+  if (typeof parsed === "string") {
     diagnostics.report(
       "warn",
       "store_positions_ignored",
-      `the positions this agent committed to the store are not valid (${files}); resuming from ${state.path}`,
+      `the positions this agent committed to the store are not valid (${parsed}); resuming from ${state.path}`,
+    );
+    return;
+  }
+  // A machine cloned with its state file keeps the agent id: its positions are another file's.
+  if (parsed.agent && parsed.agent.host !== self.host) {
+    diagnostics.report(
+      "warn",
+      "store_positions_other_host",
+      `the store's positions for agent ${self.id} were committed on ${parsed.agent.host}, not on ${self.host}: ` +
+        `not used (resuming from ${state.path}). Two agents share the id ${self.id}: give each its own --agent-id ` +
+        `(or delete the "agent" entry of one state file)`,
     );
     return;
   }
   let moved = 0;
-  for (const [path, entry] of files) {
+  for (const [path, entry] of parsed.files) {
     const local = state.get(path);
     if (!local || local.offset !== entry.offset || local.ino !== entry.ino) moved++;
     state.set(path, entry);
@@ -392,7 +413,7 @@ async function resumeFromStore(
   diagnostics.report(
     "info",
     "store_positions_resumed",
-    `resuming ${files.size} file(s) from the positions committed to the store with their counts` +
+    `resuming ${parsed.files.size} file(s) from the positions committed to the store with their counts` +
       (moved ? ` (${moved} ahead of or apart from ${state.path})` : ""),
   );
 }

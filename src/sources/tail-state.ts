@@ -211,16 +211,19 @@ export class TailState {
 
 /**
  * Read positions as the text an agent commits to a shared store with each batch: the state
- * file's format without the detection state, so one parser checks both.
+ * file's format (with the agent that wrote them, without the detection state), so one parser
+ * checks both.
  */
-export function positionsText(files: Record<string, TailEntry>): string {
-  return JSON.stringify({ version: FORMAT_VERSION, files });
+export function positionsText(files: Record<string, TailEntry>, agent: AgentIdentity): string {
+  return JSON.stringify({ version: FORMAT_VERSION, agent, files });
 }
 
-/** The positions of `positionsText`, or a string saying what is wrong with the text. */
-export function parsePositions(text: string): Map<string, TailEntry> | string {
+/** The positions and agent of `positionsText`, or a string saying what is wrong with the text. */
+export function parsePositions(
+  text: string,
+): { files: Map<string, TailEntry>; agent: AgentIdentity | undefined } | string {
   const parsed = parseState(text);
-  return typeof parsed === "string" ? parsed : parsed.entries;
+  return typeof parsed === "string" ? parsed : { files: parsed.entries, agent: parsed.agent };
 }
 
 /** The entries of a state file, or a string saying what is wrong with it. */

@@ -1,9 +1,10 @@
 import { copyFileSync, statSync } from "node:fs";
 import { appendFile, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../../src/detect/redis/redis-store.js";
-import { parsePositions } from "../../src/sources/tail-state.js";
+import { parsePositions, positionsText } from "../../src/sources/tail-state.js";
 import {
   assertBuilt,
   killAll,
@@ -85,9 +86,10 @@ function redisAtEnd(store: RedisStore, log: string): Promise<unknown> {
     async () => {
       const text = await store.readCommit("tail:agent-k");
       if (text === undefined) return undefined;
-      const files = parsePositions(text);
-      if (typeof files === "string") throw new Error(`bad committed positions: ${files}`);
-      const e = files.get(resolve(log));
+      const parsed = parsePositions(text);
+      if (typeof parsed === "string") throw new Error(`bad committed positions: ${parsed}`);
+      if (parsed.agent?.host !== hostname()) return undefined; // this agent's own commit
+      const e = parsed.files.get(resolve(log));
       return e && e.offset === statSync(log).size ? e : undefined;
     },
     "the positions in Redis at the end of the log",
@@ -141,6 +143,46 @@ describe("scanwatch tail on Redis, killed and restarted", () => {
           { key: `tcp-scan|${SCAN_SRC}`, windowMs: 60_000, ts: ms, firstTs: ms, count: 0 },
         ]);
         expect(win!.events).toBe(SYNS.length);
+      } finally {
+        await direct.close();
+      }
+    },
+  );
+
+  it(
+    "fleet-restart/positions another host committed under the same agent id are not used",
+    { timeout: 60_000 },
+    async () => {
+      const dir = await tempDir("clone");
+      const log = join(dir, "kern.log");
+      await writeFile(log, SYNS.slice(0, 5).join("\n") + "\n");
+      const redis = await startKillableRedis(await tempDir("clone-redis"));
+      const direct = await RedisStore.open({ url: redis.url, keyPrefix: PREFIX });
+      try {
+        // A machine cloned with its state file: same agent id, its own files, another host.
+        const st = statSync(log, { bigint: true });
+        const theirs = positionsText(
+          {
+            [resolve(log)]: {
+              dev: String(st.dev),
+              ino: String(st.ino),
+              firstLineHash: "0".repeat(64),
+              offset: Number(st.size),
+              line: 5,
+            },
+          },
+          { id: "agent-k", host: "cloned-elsewhere" },
+        );
+        await direct.observe([], { key: "tail:agent-k", value: theirs });
+        const p = await startAgent(dir, redis.url);
+        expect(p.stderr).toMatch(/committed on cloned-elsewhere, not on .*: not used/);
+        // Read from the start (--from-start, no state file): the 5 SYNs are counted.
+        await redisAtEnd(direct, log);
+        const ms = Date.UTC(2026, 10, 28, 15, 54, 11);
+        const [win] = await direct.observe([
+          { key: `tcp-scan|${SCAN_SRC}`, windowMs: 60_000, ts: ms, firstTs: ms, count: 0 },
+        ]);
+        expect(win!.events).toBe(5);
       } finally {
         await direct.close();
       }
