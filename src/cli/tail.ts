@@ -370,10 +370,10 @@ function identify(state: TailState, given: string | undefined): AgentIdentity {
 
 /**
  * Takes the positions this agent committed to the shared store with its last batch, where
- * there are any: the store counted exactly the lines before them. The state file's positions
- * are saved after the batch's alerts went out, so they may trail those by a batch or two, and
- * resuming from them would count those lines twice. A path the store has no position for keeps
- * the state file's.
+ * there are any and they are newer than the state file's: the store counted exactly the lines
+ * before them. The state file's positions are saved after the batch's alerts went out, so they
+ * may trail those by a batch or two, and resuming from them would count those lines twice. A
+ * path the store has no position for keeps the state file's.
  */
 async function resumeFromStore(
   state: TailState,
@@ -404,17 +404,27 @@ async function resumeFromStore(
     );
     return;
   }
-  let moved = 0;
+  // The state file moved on since (a run on the embedded store, an outage that ended with a
+  // clean stop): its positions are newer, and reading again from the store's would alert again.
+  if (state.positionsAt !== undefined && (parsed.at === undefined || parsed.at <= state.positionsAt)) {
+    diagnostics.report(
+      "info",
+      "store_positions_older",
+      `the positions this agent last committed to the store are older than ${state.path}'s: resuming from ${state.path}`,
+    );
+    return;
+  }
+  let ahead = 0;
   for (const [path, entry] of parsed.files) {
     const local = state.get(path);
-    if (!local || local.offset !== entry.offset || local.ino !== entry.ino) moved++;
-    state.set(path, entry);
+    if (!local || local.offset !== entry.offset || local.ino !== entry.ino) ahead++;
+    state.set(path, entry, parsed.at);
   }
   diagnostics.report(
     "info",
     "store_positions_resumed",
     `resuming ${parsed.files.size} file(s) from the positions committed to the store with their counts` +
-      (moved ? ` (${moved} ahead of or apart from ${state.path})` : ""),
+      (ahead ? ` (${ahead} ahead of ${state.path})` : ""),
   );
 }
 

@@ -57,6 +57,12 @@ export class TailState {
   engine: unknown = undefined;
   /** When that was saved (wall time, ms), if the file said. */
   engineSavedAt: number | undefined = undefined;
+  /**
+   * When (wall time, ms) the saved positions were last moved: read at start, set by `set`, saved
+   * with them. It tells which of two copies of one agent's positions is newer (the state file or
+   * the ones committed to a shared store).
+   */
+  positionsAt: number | undefined = undefined;
   /** The agent's identity, as read at start and saved with every write. */
   agent: AgentIdentity | undefined = undefined;
   private snapshot:
@@ -113,6 +119,7 @@ export class TailState {
     for (const [file, entry] of parsed.entries) state.entries.set(file, entry);
     state.engine = parsed.engine;
     state.engineSavedAt = parsed.engineSavedAt;
+    state.positionsAt = parsed.positionsAt;
     state.agent = parsed.agent;
     return state;
   }
@@ -122,8 +129,9 @@ export class TailState {
     return e && { ...e };
   }
 
-  set(file: string, entry: TailEntry): void {
+  set(file: string, entry: TailEntry, at: number = Date.now()): void {
     this.entries.set(file, { ...entry });
+    this.positionsAt = at;
   }
 
   /**
@@ -176,12 +184,17 @@ export class TailState {
           version: FORMAT_VERSION,
           agent: this.agent,
           files: c.files,
+          positionsAt: c.at,
           engineSavedAt: c.at,
           engine: c.engine,
         }) + "\n";
     } else
       body =
-        JSON.stringify({ version: FORMAT_VERSION, agent: this.agent, files: this.toJSON() }, null, 2) + "\n";
+        JSON.stringify(
+          { version: FORMAT_VERSION, agent: this.agent, positionsAt: this.positionsAt, files: this.toJSON() },
+          null,
+          2,
+        ) + "\n";
     const run = this.saving.then(() => this.write(body));
     this.saving = run;
     return run;
@@ -214,16 +227,22 @@ export class TailState {
  * file's format (with the agent that wrote them, without the detection state), so one parser
  * checks both.
  */
-export function positionsText(files: Record<string, TailEntry>, agent: AgentIdentity): string {
-  return JSON.stringify({ version: FORMAT_VERSION, agent, files });
+export function positionsText(
+  files: Record<string, TailEntry>,
+  agent: AgentIdentity,
+  at: number = Date.now(),
+): string {
+  return JSON.stringify({ version: FORMAT_VERSION, agent, positionsAt: at, files });
 }
 
 /** The positions and agent of `positionsText`, or a string saying what is wrong with the text. */
 export function parsePositions(
   text: string,
-): { files: Map<string, TailEntry>; agent: AgentIdentity | undefined } | string {
+): { files: Map<string, TailEntry>; agent: AgentIdentity | undefined; at: number | undefined } | string {
   const parsed = parseState(text);
-  return typeof parsed === "string" ? parsed : { files: parsed.entries, agent: parsed.agent };
+  return typeof parsed === "string"
+    ? parsed
+    : { files: parsed.entries, agent: parsed.agent, at: parsed.positionsAt };
 }
 
 /** The entries of a state file, or a string saying what is wrong with it. */
@@ -232,6 +251,7 @@ function parseState(text: string):
       entries: Map<string, TailEntry>;
       engine: unknown;
       engineSavedAt: number | undefined;
+      positionsAt: number | undefined;
       agent: AgentIdentity | undefined;
     }
   | string {
@@ -260,6 +280,7 @@ function parseState(text: string):
     out.set(file, { dev, ino, firstLineHash, offset, line });
   }
   const savedAt = doc["engineSavedAt"];
+  const positionsAt = doc["positionsAt"];
   const agent = doc["agent"];
   if (
     agent !== undefined &&
@@ -276,6 +297,7 @@ function parseState(text: string):
     entries: out,
     engine: doc["engine"],
     engineSavedAt: typeof savedAt === "number" ? savedAt : undefined,
+    positionsAt: typeof positionsAt === "number" && Number.isFinite(positionsAt) ? positionsAt : undefined,
   };
 }
 

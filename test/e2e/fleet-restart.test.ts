@@ -56,7 +56,7 @@ afterEach(async () => {
 });
 afterAll(() => removeTempDirs());
 
-async function startAgent(dir: string, redisUrl: string): Promise<TailProcess> {
+async function startAgent(dir: string, store: string): Promise<TailProcess> {
   return TailProcess.start(
     [
       "tail",
@@ -67,7 +67,7 @@ async function startAgent(dir: string, redisUrl: string): Promise<TailProcess> {
       "--state",
       join(dir, "state.json"),
       "--store",
-      redisUrl,
+      store,
       "--key-prefix",
       PREFIX,
       "--agent-id",
@@ -183,6 +183,49 @@ describe("scanwatch tail on Redis, killed and restarted", () => {
           { key: `tcp-scan|${SCAN_SRC}`, windowMs: 60_000, ts: ms, firstTs: ms, count: 0 },
         ]);
         expect(win!.events).toBe(5);
+      } finally {
+        await direct.close();
+      }
+    },
+  );
+
+  it(
+    "fleet-restart/positions in Redis older than the state file are not used (a run on memory between)",
+    { timeout: 60_000 },
+    async () => {
+      const dir = await tempDir("stale");
+      const log = join(dir, "kern.log");
+      const state = join(dir, "state.json");
+      await writeFile(log, "");
+      const redis = await startKillableRedis(await tempDir("stale-redis"));
+      const direct = await RedisStore.open({ url: redis.url, keyPrefix: PREFIX });
+      try {
+        const onRedis = await startAgent(dir, redis.url);
+        await appendFile(log, SYNS.slice(0, 4).join("\n") + "\n");
+        await redisAtEnd(direct, log);
+        await onRedis.terminate();
+        // The same agent on the embedded store reads the rest of the scan and alerts on it.
+        const onMemory = await startAgent(dir, "memory");
+        await appendFile(log, SYNS.slice(4).join("\n") + "\n");
+        await onMemory.waitAlert(
+          (a) => a.type === "half-open-scan",
+          "the scan on the embedded store",
+          15_000,
+        );
+        await waitStateAtEnd(state, [log], "the memory run's positions saved", 15_000);
+        await onMemory.terminate();
+        // Back on Redis: its positions (4 lines in) are older than the state file's (the end).
+        const again = await startAgent(dir, redis.url);
+        expect(again.stderr).toMatch(/older than .*state\.json's: resuming from/);
+        await appendFile(log, SYNS.slice(0, 1).join("\n") + "\n");
+        await redisAtEnd(direct, log);
+        await again.terminate();
+        expect(again.alerts).toEqual([]); // nothing read again, nothing alerted again
+        const ms = Date.UTC(2026, 10, 28, 15, 54, 11);
+        const [win] = await direct.observe([
+          { key: `tcp-scan|${SCAN_SRC}`, windowMs: 60_000, ts: ms, firstTs: ms, count: 0 },
+        ]);
+        expect(win!.events).toBe(5); // the 4 of the first run and the 1 of the last
       } finally {
         await direct.close();
       }
