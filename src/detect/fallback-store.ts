@@ -41,8 +41,10 @@ const WRITE_BACK_CHUNK = 1000;
  * Redis slides its windows as if it had seen them live, then the escalations, so an incident
  * alerted here during the outage is known there and neither this process nor another one alerts
  * it again as `new`. Only then does the store say `shared` again. A write-back that fails
- * midway keeps the rest (and resends the chunk that failed: distinct members are idempotent,
- * counts of that chunk may be counted twice). What another agent alerted meanwhile on its own
+ * midway keeps the rest. A call that failed may have been applied with only its reply lost: when
+ * it carried a commit (a `tail` batch's positions), Redis holding that commit says it was, and it
+ * is not sent again; without one it is resent (distinct members are idempotent, its counts may
+ * be counted twice). What another agent alerted meanwhile on its own
  * is alerted here too: neither could ask the other.
  *
  * `start` begins the same way when Redis cannot be reached at all at startup: detection starts
@@ -64,6 +66,11 @@ export class FallbackStore implements WindowStore {
   private readonly keptIncidents = new Map<string, EscalateRequest>();
   /** The latest commit of a batch kept for Redis: written with the last update written back. */
   private keptCommit: Commit | undefined;
+  /**
+   * The call that failed, when it carried a commit: Redis may have applied it and only the reply
+   * was lost. Its commit in Redis tells, before the write-back, whether to send it again.
+   */
+  private uncertain: { updates: WindowUpdate[]; commit: Commit } | undefined;
   private dropped = 0;
   private readonly maxUpdates: number;
   private readonly maxBytes: number;
@@ -181,17 +188,38 @@ export class FallbackStore implements WindowStore {
   ): Promise<{ updates: number; incidents: number; dropped: number }> {
     let updates = 0;
     let incidents = 0;
+    const u = this.uncertain;
+    if (u) {
+      // Applied if Redis holds its commit: sending it again would count the batch twice.
+      const applied = (await primary.readCommit(u.commit.key)) === u.commit.value;
+      this.uncertain = undefined;
+      if (!applied) {
+        this.kept = u.updates.concat(this.kept);
+        for (const x of u.updates) this.keptBytes += sizeOf(x);
+        this.keptCommit ??= u.commit;
+      }
+    }
     // Until both are empty at once: the engine may keep more while a call is awaited.
     while (this.kept.length || this.keptIncidents.size || this.keptCommit) {
       while (this.kept.length || this.keptCommit) {
         this.kept.sort((a, b) => a.ts - b.ts); // stable: one key's updates keep their order
-        const chunk = this.kept.slice(0, WRITE_BACK_CHUNK);
+        // Off the backlog while in flight: what the engine keeps meanwhile, and the bound's
+        // dropping, only touch what was not sent. Back at the front if the call fails.
+        const chunk = this.kept.splice(0, WRITE_BACK_CHUNK);
         // The commit goes with the last chunk: Redis never holds positions past its windows.
-        const commit = chunk.length === this.kept.length ? this.keptCommit : undefined;
-        await primary.observe(chunk, commit);
+        const commit = this.kept.length === 0 ? this.keptCommit : undefined;
+        try {
+          await primary.observe(chunk, commit);
+        } catch (e) {
+          if (commit) {
+            // Like the call that failed first: whether Redis took it is read before a retry.
+            for (const x of chunk) this.keptBytes -= sizeOf(x);
+            this.uncertain = { updates: chunk, commit };
+          } else this.kept = chunk.concat(this.kept);
+          throw e;
+        }
         if (commit && this.keptCommit === commit) this.keptCommit = undefined;
-        this.kept.splice(0, chunk.length);
-        for (const u of chunk) this.keptBytes -= sizeOf(u);
+        for (const x of chunk) this.keptBytes -= sizeOf(x);
         updates += chunk.length;
         this.diagnostics.count("scanwatch_store_written_back_total", { what: "update" }, chunk.length);
         this.diagnostics.gauge("scanwatch_store_deferred_updates", this.kept.length);
@@ -268,7 +296,10 @@ export class FallbackStore implements WindowStore {
     // The updates of a call that failed are kept too: Redis may not have applied them.
     return this.run(
       (s) => s.observe(updates, commit),
-      () => this.defer(updates, [], commit),
+      () => {
+        if (commit) this.uncertain = { updates, commit };
+        else this.defer(updates, []);
+      },
     );
   }
   readCommit(key: string): Promise<string | undefined> {
