@@ -20,7 +20,7 @@ import { uniquePrefix } from "../redis-server.js";
  */
 
 const SYNS = SYN_SCAN.filter((l) => / SYN /.test(l) && !/ ACK /.test(l) && l.includes(`SRC=${SCAN_SRC} `));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const upd = (key: string, ts: number): WindowUpdate => ({ key, windowMs: 60_000, ts, firstTs: ts, count: 1 });
 
 /** Redis applies the first call that has updates, then its reply is lost (a timeout, a dropped link). */
