@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { hostname } from "node:os";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Diagnostics } from "../diagnostics.js";
 import { Engine } from "../detect/engine.js";
@@ -10,10 +11,11 @@ import type { Commit, WindowStore } from "../detect/window-store.js";
 import { MetricsServer } from "../metrics.js";
 import { LineParser } from "../parsers/line-parser.js";
 import { ParseStats } from "../parsers/parse-stats.js";
-import { eventFilters, liveSource, runPipeline, type LineSource } from "../pipeline.js";
+import { eventFilters, liveSource, parseBatch, runPipeline, type LineSource } from "../pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { tailFiles, type TailSource } from "../sources/file-tail/index.js";
 import { followJournal } from "../sources/journal.js";
+import { linesBefore } from "../sources/lines-before.js";
 import type { RawLine } from "../sources/line.js";
 import {
   AGENT_ID_PATTERN,
@@ -241,6 +243,19 @@ export async function tailCommand(argv: string[]): Promise<number> {
 
   // UFW logs each packet to kern.log and ufw.log, and both are followed by default.
   const dedup = files.length > 1 ? duplicateFilter(disorderMs, diagnostics) : undefined;
+  // Copies still to come of lines read before the restart (kern.log read further than ufw.log
+  // when it stopped) are copies all the same: the filter first takes in what each file had
+  // before its position.
+  if (dedup && source) {
+    const at = source.positions();
+    for (const p of files) {
+      const pos = at[resolve(p)];
+      if (!pos) continue;
+      const lines = await linesBefore(p, pos);
+      const primer = new LineParser({ time: { ...time, referenceMs: Date.now() } });
+      if (lines.length) dedup.remember(parseBatch(lines, () => primer, new ParseStats()));
+    }
+  }
   const parsers = new Map<string, LineParser>();
   const parserFor = (file: string) => {
     let p = parsers.get(file);

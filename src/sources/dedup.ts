@@ -57,11 +57,25 @@ export class CrossFileDedup {
 
   /** The events of `batch` that are not copies of lines already read from another file, in order. */
   filter(batch: readonly Event[]): Event[] {
+    return this.pass(batch, true);
+  }
+
+  /**
+   * Takes in lines read before (a restarted tail's last lines before its saved positions): they
+   * are remembered as `filter` would, so their copies still to come are dropped, but nothing is
+   * counted or returned.
+   */
+  remember(batch: readonly Event[]): void {
+    this.pass(batch, false);
+  }
+
+  private pass(batch: readonly Event[], count: boolean): Event[] {
     const out: Event[] = [];
     for (const e of batch) {
       const file = e.source.file;
       if (e.ms > (this.watermarks.get(file) ?? -Infinity)) this.watermarks.set(file, e.ms);
       if (this.isCopy(e)) {
+        if (!count) continue;
         this.dropped++;
         this.droppedByFile.set(file, (this.droppedByFile.get(file) ?? 0) + 1);
         this.onCopy?.(e);

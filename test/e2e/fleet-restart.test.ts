@@ -56,7 +56,7 @@ afterEach(async () => {
 });
 afterAll(() => removeTempDirs());
 
-async function startAgent(dir: string, store: string): Promise<TailProcess> {
+async function startAgent(dir: string, store: string, logs = [join(dir, "kern.log")]): Promise<TailProcess> {
   return TailProcess.start(
     [
       "tail",
@@ -74,7 +74,7 @@ async function startAgent(dir: string, store: string): Promise<TailProcess> {
       "agent-k",
       "--from-start",
       ...TIME_ARGS,
-      join(dir, "kern.log"),
+      ...logs,
     ],
     dir,
   ).ready(15_000);
@@ -226,6 +226,39 @@ describe("scanwatch tail on Redis, killed and restarted", () => {
           { key: `tcp-scan|${SCAN_SRC}`, windowMs: 60_000, ts: ms, firstTs: ms, count: 0 },
         ]);
         expect(win!.events).toBe(5); // the 4 of the first run and the 1 of the last
+      } finally {
+        await direct.close();
+      }
+    },
+  );
+
+  it(
+    "fleet-restart/copies in ufw.log of kern.log lines read before a restart are still copies",
+    { timeout: 60_000 },
+    async () => {
+      const dir = await tempDir("ufw-copies");
+      const kern = join(dir, "kern.log");
+      const ufw = join(dir, "ufw.log");
+      await writeFile(kern, "");
+      await writeFile(ufw, "");
+      const redis = await startKillableRedis(await tempDir("ufw-redis"));
+      const direct = await RedisStore.open({ url: redis.url, keyPrefix: PREFIX });
+      try {
+        // UFW's packets go to both files; rsyslog wrote kern.log's before the agent stopped.
+        const first = await startAgent(dir, redis.url, [kern, ufw]);
+        await appendFile(kern, SYNS.join("\n") + "\n");
+        await redisAtEnd(direct, kern);
+        first.signal("SIGKILL");
+        await first.waitExit(5000);
+        await appendFile(ufw, SYNS.join("\n") + "\n");
+        const second = await startAgent(dir, redis.url, [kern, ufw]);
+        await redisAtEnd(direct, ufw);
+        await second.terminate();
+        const ms = Date.UTC(2026, 10, 28, 15, 54, 11);
+        const [win] = await direct.observe([
+          { key: `tcp-scan|${SCAN_SRC}`, windowMs: 60_000, ts: ms, firstTs: ms, count: 0 },
+        ]);
+        expect(win!.events).toBe(SYNS.length); // each packet once, not once per file
       } finally {
         await direct.close();
       }
