@@ -193,6 +193,7 @@ export class FallbackStore implements WindowStore {
       // Applied if Redis holds its commit: sending it again would count the batch twice.
       const applied = (await primary.readCommit(u.commit.key)) === u.commit.value;
       this.uncertain = undefined;
+      this.gaugeKept();
       if (!applied) {
         this.kept = u.updates.concat(this.kept);
         for (const x of u.updates) this.keptBytes += sizeOf(x);
@@ -222,7 +223,7 @@ export class FallbackStore implements WindowStore {
         for (const x of chunk) this.keptBytes -= sizeOf(x);
         updates += chunk.length;
         this.diagnostics.count("scanwatch_store_written_back_total", { what: "update" }, chunk.length);
-        this.diagnostics.gauge("scanwatch_store_deferred_updates", this.kept.length);
+        this.gaugeKept();
       }
       const batch = [...this.keptIncidents.values()];
       if (batch.length === 0) continue;
@@ -256,7 +257,15 @@ export class FallbackStore implements WindowStore {
       this.diagnostics.count("scanwatch_store_deferred_dropped_total", { what: "update" }, over);
     }
     for (const e of escalations) this.keepEscalation(e);
-    this.diagnostics.gauge("scanwatch_store_deferred_updates", this.kept.length);
+    this.gaugeKept();
+  }
+
+  /** Updates kept for Redis, the failed call's that may be resent included. */
+  private gaugeKept(): void {
+    this.diagnostics.gauge(
+      "scanwatch_store_deferred_updates",
+      this.kept.length + (this.uncertain?.updates.length ?? 0),
+    );
   }
 
   private keepEscalation(e: EscalateRequest): void {
@@ -297,8 +306,10 @@ export class FallbackStore implements WindowStore {
     return this.run(
       (s) => s.observe(updates, commit),
       () => {
-        if (commit) this.uncertain = { updates, commit };
-        else this.defer(updates, []);
+        if (commit) {
+          this.uncertain = { updates, commit };
+          this.gaugeKept();
+        } else this.defer(updates, []);
       },
     );
   }

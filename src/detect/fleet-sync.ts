@@ -1,7 +1,7 @@
 import type { Alert } from "../events/alert.js";
 import type { Event } from "../events/event.js";
 import type { CompiledRule } from "../rules/compiled-rule.js";
-import { buildAlert, ladderLevel } from "./alert-builder.js";
+import { buildAlert, isoAt, ladderLevel } from "./alert-builder.js";
 import type { WindowView } from "./detector.js";
 import type { DetectorState } from "./detector-state.js";
 import { incidentId, type Incident, type IncidentBook } from "./incident-book.js";
@@ -253,6 +253,9 @@ function addFleetEvents(p: Pending, last: Map<string, { snap: WindowSnapshot }>)
   const others = snap.events - state.viewOf(k, view).events();
   if (others <= 0) return;
   p.alert.events += others;
+  // Those began before this process's own first event (another agent's, or before a restart).
+  if (snap.firstSeen < Date.parse(p.alert.firstSeen))
+    p.alert.firstSeen = isoAt(snap.firstSeen, p.alert.firstSeen.slice(23));
   p.alert.evidence.push(
     `${others.toLocaleString("en-US")} of the ${p.alert.events.toLocaleString("en-US")} events were counted in the shared window before this process saw its own (other agents, or this one before a restart)`,
   );
