@@ -10,7 +10,7 @@ import { Diagnostics } from "../dist/diagnostics.js";
 import { Engine } from "../dist/detect/engine.js";
 import { MemoryStore } from "../dist/detect/memory-store.js";
 import { ParseStats } from "../dist/parsers/parse-stats.js";
-import { batchSource, parseFiles, runPipeline } from "../dist/pipeline.js";
+import { BATCH_EVENTS, batchSource, parseFiles, runPipeline, SHARED_BATCH_EVENTS } from "../dist/pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../dist/rules/load-rules.js";
 import { openBatchFiles, readLines } from "../dist/sources/file-batch.js";
 
@@ -63,7 +63,12 @@ if (stage === "floor-split2") {
   let alerts = 0;
   const start = performance.now();
   await runPipeline({
-    source: batchSource([file], { zone: "UTC", year: 2026 }, stats, diagnostics),
+    source: batchSource(
+      [file],
+      { zone: "UTC", year: 2026, batchEvents: store.shared ? SHARED_BATCH_EVENTS : BATCH_EVENTS },
+      stats,
+      diagnostics,
+    ),
     engine,
     sinks: [],
     onEvents: (ev) => (events += ev.length),
