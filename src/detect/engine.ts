@@ -68,6 +68,8 @@ export class Engine {
   private fleet: FleetSync | undefined;
   private readonly ctx: FeedContext;
   private evicted = 0;
+  /** Dropped keys' objects kept for new keys (see KeyWindow.reuse), across all states. */
+  private spares = 0;
   readonly stats = { events: 0, stragglers: 0, alerts: 0 };
 
   constructor(
@@ -104,6 +106,7 @@ export class Engine {
     const rank = (s: DetectorState) => (s.module.needs?.length ? 1 : 0) * 100 + DETECTORS.indexOf(s.module);
     states.sort((a, b) => rank(a) - rank(b));
     this.states = states;
+    this.spares = 0; // the old states' spare objects go with them
     this.route = new Map();
     this.facts = new Map();
     for (const s of states) {
@@ -268,7 +271,12 @@ export class Engine {
         if (!k) {
           // Copies: a key sliced from a log line would keep the whole line alive.
           const own = detach(key);
-          k = new KeyWindow(s.layout, own, src && detach(src), dst && detach(dst), proto, e.host, technique);
+          const [sc, dc] = [src && detach(src), dst && detach(dst)];
+          k = s.spare.pop();
+          if (k) {
+            this.spares--;
+            k.reuse(own, sc, dc, proto, e.host, technique);
+          } else k = new KeyWindow(s.layout, own, sc, dc, proto, e.host, technique);
           k.seq = ++s.tick;
           s.keys.set(own, k);
         } else if (s.tick - k.seq > s.keys.size >> 1) {
@@ -402,23 +410,42 @@ export class Engine {
     const max = this.opts.maxKeys ?? DEFAULT_MAX_KEYS;
     if (this.keyCount <= max) return;
     const now = this.watermark;
+    // Nothing outside the maps refers to a dropped key unless a fleet exchange kept it.
+    const recycle = this.fleet === undefined;
+    const spareMax = Math.floor(max / 10);
+    const drop = (s: DetectorState, k: KeyWindow) => {
+      s.keys.delete(k.key);
+      if (recycle && this.spares < spareMax) {
+        s.spare.push(k);
+        this.spares++;
+      }
+    };
     for (const s of this.states) {
       const w = s.layout.maxWindowMs;
-      for (const [key, k] of s.keys) {
+      for (const k of s.keys.values()) {
         if (now - k.clock <= w) break;
-        s.keys.delete(key);
+        drop(s, k);
       }
     }
     this.incidents.sweep(now);
     const total = this.keyCount;
     if (total <= max) return;
     const excess = total - Math.floor(max * 0.9);
+    // Shares in proportion to each state's keys, rounded down, the rest from the largest state:
+    // rounding up took the one key of a one-key state on every sweep (the ddos key of a flood's
+    // target, which then started over).
+    const shares = this.states.map((s) => Math.floor((s.keys.size / total) * excess));
+    let largest = 0;
+    this.states.forEach((s, i) => {
+      if (s.keys.size > this.states[largest]!.keys.size) largest = i;
+    });
+    shares[largest]! += excess - shares.reduce((a, b) => a + b, 0);
     let dropped = 0;
-    for (const s of this.states) {
-      let share = Math.ceil((s.keys.size / total) * excess);
-      for (const key of s.keys.keys()) {
+    for (const [i, s] of this.states.entries()) {
+      let share = shares[i]!;
+      for (const k of s.keys.values()) {
         if (share-- <= 0) break;
-        s.keys.delete(key);
+        drop(s, k);
         dropped++;
       }
     }
