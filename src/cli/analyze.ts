@@ -34,6 +34,7 @@ import {
   renderAlertSummary,
   renderAllowed,
   renderDuplicates,
+  renderEvictions,
   renderLate,
   renderParseSummary,
 } from "./summary.js";
@@ -207,6 +208,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       lines: stats.lines,
     });
     text += renderLate(engine.stats.stragglers, disorderMs);
+    text += renderEvictions(engine.evictions, engine.maxKeys);
     process.stderr.write(attackersText + wrapLines(text));
   }
   return failed || diagnostics.get("scanwatch_read_errors_total") > 0 ? 1 : 0;

@@ -205,8 +205,14 @@ export class Engine {
     return this.store;
   }
 
+  /** Keys evicted so far to stay under `maxKeys` (not those whose windows had passed). */
   get evictions(): number {
     return this.evicted;
+  }
+
+  /** The bound on keys held across all detectors. */
+  get maxKeys(): number {
+    return this.opts.maxKeys ?? DEFAULT_MAX_KEYS;
   }
 
   /** Keys held right now across all detectors. */
@@ -407,7 +413,7 @@ export class Engine {
    * kept for every key not evicted; an evicted key that returns starts over.
    */
   private bound(): void {
-    const max = this.opts.maxKeys ?? DEFAULT_MAX_KEYS;
+    const max = this.maxKeys;
     if (this.keyCount <= max) return;
     const now = this.watermark;
     // Nothing outside the maps refers to a dropped key unless a fleet exchange kept it.
