@@ -17,6 +17,11 @@ export class WindowLayout {
   readonly offsets: number[] = [];
   readonly ringSize: number;
   readonly maxWindowMs: number;
+  /**
+   * Members a dimension holds before it keeps them in last-seen order (KeyWindow.member): below
+   * this, trimming passes over them all, at most this many every 64 new members.
+   */
+  readonly orderedFrom: number;
   private readonly tagIdx = new Map<string, number>();
 
   constructor(
@@ -32,6 +37,7 @@ export class WindowLayout {
     }
     this.ringSize = off;
     this.maxWindowMs = Math.max(...views.map((v) => v.windowMs));
+    this.orderedFrom = Math.min(1024, maxMembers >> 1);
     tags.forEach((t, i) => this.tagIdx.set(t, i));
   }
 
@@ -268,11 +274,14 @@ export class KeyWindow {
         dim.hllAdds++;
       }
     }
-    // Kept in last-seen order only to the bucket: a member seen again within its bucket keeps
-    // its place, which saves a delete and insert per repeated member (the same target host on
-    // every SYN of a scan); trimming then drops it at most one bucket late.
+    // Kept in last-seen order only to the bucket, and only in a large dimension: a member seen
+    // again keeps its place, which saves a delete and insert per repeated member (the same
+    // target host on every SYN of a scan). Every such delete left a hole in the Map's table and
+    // the Map rebuilt its table when full, so a busy key's table was rebuilt every few hundred
+    // packets, each a new table promoted to the old generation. A small dimension is trimmed
+    // by a full pass instead (see trim); a large one drops a repeated member at most one bucket late.
     if (prev === undefined) dim.members.touch(typeof m === "string" ? detach(m) : m, t);
-    else dim.members.set(m, t, moved);
+    else dim.members.set(m, t, moved && dim.size > L.orderedFrom);
     if (prev === undefined && ++dim.adds >= 64) this.trim(dim);
     return grew;
   }
@@ -297,7 +306,7 @@ export class KeyWindow {
     let cutoff = Infinity;
     for (const spec of L.views) cutoff = Math.min(cutoff, windowStart(spec, this.clock));
     if (dim.members.size <= L.maxMembers) {
-      dim.members.trim(cutoff, Infinity);
+      dim.members.trim(cutoff, Infinity, dim.size <= L.orderedFrom);
     } else {
       if (!dim.hll) {
         dim.hll = L.views.map((spec) => {

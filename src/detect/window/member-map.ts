@@ -57,14 +57,20 @@ export class MemberMap {
   /**
    * Deletes members from the oldest end while they were last seen before `cutoff`, then the
    * oldest ones beyond `max`. Returns how many were dropped beyond `max`. Out-of-order events
-   * can leave an older member behind a newer one; such a member is dropped late, never early.
+   * (or members updated without `reorder`) can leave an older member behind a newer one; such a
+   * member is dropped late, never early. With `all`, every member last seen before `cutoff` is
+   * deleted, wherever it is, and none beyond `max`.
    */
-  trim(cutoff: number, max: number): number {
+  trim(cutoff: number, max: number, all = false): number {
     if (!this.map) {
       if (this.k0 !== undefined && this.v0 < cutoff) this.k0 = undefined;
       return 0;
     }
     const c = cutoff - this.base;
+    if (all) {
+      for (const [k, t] of this.map) if (t < c) this.map.delete(k);
+      return 0;
+    }
     let over = this.map.size - max;
     let dropped = 0;
     for (const [k, t] of this.map) {
