@@ -68,6 +68,8 @@ export class Engine {
   private fleet: FleetSync | undefined;
   private readonly ctx: FeedContext;
   private evicted = 0;
+  /** More than half `maxKeys` held after the last batch: keys in use move to the back of their map. */
+  private nearBound = false;
   /** Dropped keys' objects kept for new keys (see KeyWindow.reuse), across all states. */
   private spares = 0;
   readonly stats = { events: 0, stragglers: 0, alerts: 0 };
@@ -264,6 +266,7 @@ export class Engine {
     const note = this.store.note;
     if (note) for (const a of alerts) a.evidence.push(note);
     this.bound();
+    this.nearBound = this.keyCount > this.maxKeys >> 1;
     this.stats.alerts += alerts.length;
     for (const al of alerts) this.opts.diagnostics.count("scanwatch_alerts_total", { type: al.type });
     return alerts;
@@ -285,9 +288,13 @@ export class Engine {
           } else k = new KeyWindow(s.layout, own, sc, dc, proto, e.host, technique);
           k.seq = ++s.tick;
           s.keys.set(own, k);
-        } else if (s.tick - k.seq > s.keys.size >> 1) {
+        } else if (this.nearBound && s.tick - k.seq > s.keys.size >> 1) {
           // Keys are evicted from the front of the map: a key still in use moves to the back
-          // (at most once per half a map's worth of insertions, so this stays cheap).
+          // (at most once per half a map's worth of insertions, so this stays cheap). Only near
+          // the bound, where the order matters: each move leaves a hole in the map's table, and
+          // refilled tables were rebuilt (and promoted to the old generation) every few thousand
+          // packets on a busy log with no key ever evicted. A key in use when the engine passes
+          // half its bound moves back at its next event, well before any eviction.
           s.keys.delete(k.key);
           s.keys.set(k.key, k);
           k.seq = ++s.tick;
