@@ -2,7 +2,8 @@
  * Runs one bench stage in its own process, on the compiled code in dist/ (plain node, no
  * TypeScript loader), so its peak RSS is its own:
  *   node bench/stage-main.mjs <floor|floor-split2|parse|analyze|analyze-redis> FILE [REDIS_URL]
- * Prints one JSON line: the stage result plus maxRssMB.
+ * Prints one JSON line: the stage result plus maxRssMB. BENCH_MAX_KEYS and BENCH_MAX_MEMBERS set
+ * the engine's maxKeys and maxMembers (default: the engine's own).
  */
 import { createReadStream } from "node:fs";
 import split2 from "split2";
@@ -10,7 +11,7 @@ import { Diagnostics } from "../dist/diagnostics.js";
 import { Engine } from "../dist/detect/engine.js";
 import { MemoryStore } from "../dist/detect/memory-store.js";
 import { ParseStats } from "../dist/parsers/parse-stats.js";
-import { batchSource, parseFiles, runPipeline } from "../dist/pipeline.js";
+import { BATCH_EVENTS, batchSource, parseFiles, runPipeline, SHARED_BATCH_EVENTS } from "../dist/pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../dist/rules/load-rules.js";
 import { openBatchFiles, readLines } from "../dist/sources/file-batch.js";
 
@@ -58,12 +59,18 @@ if (stage === "floor-split2") {
   const stats = new ParseStats();
   const diagnostics = new Diagnostics();
   const maxKeys = process.env.BENCH_MAX_KEYS ? Number(process.env.BENCH_MAX_KEYS) : undefined;
-  const engine = new Engine(await loadRules(SHIPPED_RULES_DIR), store, { diagnostics, maxKeys });
+  const maxMembers = process.env.BENCH_MAX_MEMBERS ? Number(process.env.BENCH_MAX_MEMBERS) : undefined;
+  const engine = new Engine(await loadRules(SHIPPED_RULES_DIR), store, { diagnostics, maxKeys, maxMembers });
   let events = 0;
   let alerts = 0;
   const start = performance.now();
   await runPipeline({
-    source: batchSource([file], { zone: "UTC", year: 2026 }, stats, diagnostics),
+    source: batchSource(
+      [file],
+      { zone: "UTC", year: 2026, batchEvents: store.shared ? SHARED_BATCH_EVENTS : BATCH_EVENTS },
+      stats,
+      diagnostics,
+    ),
     engine,
     sinks: [],
     onEvents: (ev) => (events += ev.length),

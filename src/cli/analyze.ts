@@ -3,7 +3,7 @@ import { Diagnostics } from "../diagnostics.js";
 import { Engine } from "../detect/engine.js";
 import { openStore, storeSpecFrom } from "../detect/open-store.js";
 import { ParseStats } from "../parsers/parse-stats.js";
-import { batchSource, eventFilters, runPipeline } from "../pipeline.js";
+import { BATCH_EVENTS, batchSource, eventFilters, runPipeline, SHARED_BATCH_EVENTS } from "../pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { addSampleText } from "../report/sample-lines.js";
 import { writeHtmlReport } from "../report/html-report.js";
@@ -34,6 +34,7 @@ import {
   renderAlertSummary,
   renderAllowed,
   renderDuplicates,
+  renderEvictions,
   renderLate,
   renderParseSummary,
 } from "./summary.js";
@@ -131,6 +132,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         files,
         {
           ...time,
+          batchEvents: store.shared ? SHARED_BATCH_EVENTS : BATCH_EVENTS,
           onBytes: progress ? (n) => progress.add(n) : undefined,
           onOutcome: (raw, o) => tally.record(raw, o),
         },
@@ -206,6 +208,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       lines: stats.lines,
     });
     text += renderLate(engine.stats.stragglers, disorderMs);
+    text += renderEvictions(engine.evictions, engine.maxKeys);
     process.stderr.write(attackersText + wrapLines(text));
   }
   return failed || diagnostics.get("scanwatch_read_errors_total") > 0 ? 1 : 0;

@@ -73,6 +73,19 @@ export function renderLate(late: number, disorderMs: number): string {
   );
 }
 
+/**
+ * Keys the engine evicted to stay under its key bound, in words: what it means for the counts.
+ * Empty when there were none. Keys whose windows had all passed are dropped without counting.
+ */
+export function renderEvictions(evicted: number, maxKeys: number): string {
+  if (evicted === 0) return "";
+  return (
+    `  ${fmt(evicted)} key${evicted === 1 ? " was" : "s were"} evicted to stay under the bound of ${fmt(maxKeys)} ` +
+    `tracked keys (the least recently active first, typically one-packet sources of a spoofed flood); ` +
+    `a source evicted and seen again starts its windows over, so its counts are lower bounds.\n`
+  );
+}
+
 /** The summary line for lines read twice (UFW writes each packet to kern.log and ufw.log). */
 export function renderDuplicates(dedup: CrossFileDedup): string {
   const byFile = sorted(dedup.droppedByFile)

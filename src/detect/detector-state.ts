@@ -11,6 +11,8 @@ export class DetectorState implements FactSource {
   readonly keys = new Map<string, KeyWindow>();
   /** Insertions and moves to the back of `keys`, for least-recently-used eviction. */
   tick = 0;
+  /** Objects of dropped keys, for new keys of this state to take over (the engine bounds it). */
+  readonly spare: KeyWindow[] = [];
   readonly layout: WindowLayout;
   private readonly dimIdx = new Map<string, number>();
   /** One reusable view, re-pointed for each judgement (judge is pure and keeps nothing). */

@@ -68,6 +68,10 @@ export class Engine {
   private fleet: FleetSync | undefined;
   private readonly ctx: FeedContext;
   private evicted = 0;
+  /** More than half `maxKeys` held after the last batch: keys in use move to the back of their map. */
+  private nearBound = false;
+  /** Dropped keys' objects kept for new keys (see KeyWindow.reuse), across all states. */
+  private spares = 0;
   readonly stats = { events: 0, stragglers: 0, alerts: 0 };
 
   constructor(
@@ -104,6 +108,7 @@ export class Engine {
     const rank = (s: DetectorState) => (s.module.needs?.length ? 1 : 0) * 100 + DETECTORS.indexOf(s.module);
     states.sort((a, b) => rank(a) - rank(b));
     this.states = states;
+    this.spares = 0; // the old states' spare objects go with them
     this.route = new Map();
     this.facts = new Map();
     for (const s of states) {
@@ -202,8 +207,14 @@ export class Engine {
     return this.store;
   }
 
+  /** Keys evicted so far to stay under `maxKeys` (not those whose windows had passed). */
   get evictions(): number {
     return this.evicted;
+  }
+
+  /** The bound on keys held across all detectors. */
+  get maxKeys(): number {
+    return this.opts.maxKeys ?? DEFAULT_MAX_KEYS;
   }
 
   /** Keys held right now across all detectors. */
@@ -260,6 +271,7 @@ export class Engine {
     const note = this.store.note;
     if (note) for (const a of alerts) a.evidence.push(note);
     this.bound();
+    this.nearBound = this.keyCount > this.maxKeys >> 1;
     this.stats.alerts += alerts.length;
     for (const al of alerts) this.opts.diagnostics.count("scanwatch_alerts_total", { type: al.type });
     return alerts;
@@ -273,12 +285,21 @@ export class Engine {
         if (!k) {
           // Copies: a key sliced from a log line would keep the whole line alive.
           const own = detach(key);
-          k = new KeyWindow(s.layout, own, src && detach(src), dst && detach(dst), proto, e.host, technique);
+          const [sc, dc] = [src && detach(src), dst && detach(dst)];
+          k = s.spare.pop();
+          if (k) {
+            this.spares--;
+            k.reuse(own, sc, dc, proto, e.host, technique);
+          } else k = new KeyWindow(s.layout, own, sc, dc, proto, e.host, technique);
           k.seq = ++s.tick;
           s.keys.set(own, k);
-        } else if (s.tick - k.seq > s.keys.size >> 1) {
+        } else if (this.nearBound && s.tick - k.seq > s.keys.size >> 1) {
           // Keys are evicted from the front of the map: a key still in use moves to the back
-          // (at most once per half a map's worth of insertions, so this stays cheap).
+          // (at most once per half a map's worth of insertions, so this stays cheap). Only near
+          // the bound, where the order matters: each move leaves a hole in the map's table, and
+          // refilled tables were rebuilt (and promoted to the old generation) every few thousand
+          // packets on a busy log with no key ever evicted. A key in use when the engine passes
+          // half its bound moves back at its next event, well before any eviction.
           s.keys.delete(k.key);
           s.keys.set(k.key, k);
           k.seq = ++s.tick;
@@ -405,26 +426,45 @@ export class Engine {
    * kept for every key not evicted; an evicted key that returns starts over.
    */
   private bound(): void {
-    const max = this.opts.maxKeys ?? DEFAULT_MAX_KEYS;
+    const max = this.maxKeys;
     if (this.keyCount <= max) return;
     const now = this.watermark;
+    // Nothing outside the maps refers to a dropped key unless a fleet exchange kept it.
+    const recycle = this.fleet === undefined;
+    const spareMax = Math.floor(max / 10);
+    const drop = (s: DetectorState, k: KeyWindow) => {
+      s.keys.delete(k.key);
+      if (recycle && this.spares < spareMax) {
+        s.spare.push(k);
+        this.spares++;
+      }
+    };
     for (const s of this.states) {
       const w = s.layout.maxWindowMs;
-      for (const [key, k] of s.keys) {
+      for (const k of s.keys.values()) {
         if (now - k.clock <= w) break;
-        s.keys.delete(key);
+        drop(s, k);
       }
     }
     this.incidents.sweep(now);
     const total = this.keyCount;
     if (total <= max) return;
     const excess = total - Math.floor(max * 0.9);
+    // Shares in proportion to each state's keys, rounded down, the rest from the largest state:
+    // rounding up took the one key of a one-key state on every sweep (the ddos key of a flood's
+    // target, which then started over).
+    const shares = this.states.map((s) => Math.floor((s.keys.size / total) * excess));
+    let largest = 0;
+    this.states.forEach((s, i) => {
+      if (s.keys.size > this.states[largest]!.keys.size) largest = i;
+    });
+    shares[largest]! += excess - shares.reduce((a, b) => a + b, 0);
     let dropped = 0;
-    for (const s of this.states) {
-      let share = Math.ceil((s.keys.size / total) * excess);
-      for (const key of s.keys.keys()) {
+    for (const [i, s] of this.states.entries()) {
+      let share = shares[i]!;
+      for (const k of s.keys.values()) {
         if (share-- <= 0) break;
-        s.keys.delete(key);
+        drop(s, k);
         dropped++;
       }
     }

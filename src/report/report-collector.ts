@@ -12,6 +12,8 @@ import type {
 import {
   addHost,
   addPort,
+  hostsOf,
+  portsOf,
   PORTS_PER_SOURCE,
   HOSTS_PER_SOURCE,
   PROTO_NAMES,
@@ -237,8 +239,8 @@ export class ReportCollector {
     for (const incs of groups.values()) {
       const src = incs[0]!.latest.src;
       const s = src !== null ? this.tally.sources.get(src) : undefined;
-      const ports = new Set<number>(s?.ports);
-      const hosts = new Set<string>(s?.hosts);
+      const ports = new Set<number>(portsOf(s));
+      const hosts = new Set<string>(hostsOf(s));
       const protos = new Set<string>();
       if (s) PROTO_NAMES.forEach((p, i) => s.protos & (1 << i) && protos.add(p));
       let severity: Severity = "low";

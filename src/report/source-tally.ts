@@ -1,4 +1,5 @@
 import { HyperLogLog } from "../detect/hll.js";
+import { detach } from "../util/detach.js";
 
 /**
  * Ports and hosts kept per source: enough to say what an attacker touched. Before a source
@@ -17,10 +18,12 @@ export interface SourceStats {
   events: number;
   firstMs: number;
   lastMs: number;
-  ports: Set<number> | undefined;
-  /** A port was not kept because the set was full: `ports.size` is a lower bound. */
+  /** The ports seen (see portsOf): one inline, a Set from the second (most flood sources send one packet). */
+  ports: Set<number> | number | undefined;
+  /** A port was not kept because the set was full: the ports kept are a lower bound. */
   portsFull: boolean;
-  hosts: Set<string> | undefined;
+  /** The hosts seen (see hostsOf), like `ports`. */
+  hosts: Set<string> | string | undefined;
   hostsFull: boolean;
   protos: number;
   /** Sources that raised an alert are never forgotten. */
@@ -71,7 +74,8 @@ export class SourceTally {
         protos: 0,
         pinned: false,
       };
-      this.sources.set(src, s);
+      // A copy: an address sliced from a log line would keep the line alive as long as the source.
+      this.sources.set(detach(src), s);
       this.hll.add(src);
       this.inserted++;
     } else {
@@ -110,15 +114,35 @@ export class SourceTally {
 }
 
 export function addPort(s: SourceStats, port: number): void {
-  if (s.ports === undefined) s.ports = new Set();
-  if (s.ports.has(port)) return;
-  if (s.ports.size < (s.pinned ? PORTS_PER_SOURCE : PORTS_BEFORE_ALERT)) s.ports.add(port);
-  else s.portsFull = true;
+  const p = s.ports;
+  if (p === undefined) s.ports = port;
+  else if (typeof p === "number") {
+    if (p !== port) s.ports = new Set([p, port]);
+  } else if (!p.has(port)) {
+    if (p.size < (s.pinned ? PORTS_PER_SOURCE : PORTS_BEFORE_ALERT)) p.add(port);
+    else s.portsFull = true;
+  }
 }
 
 export function addHost(s: SourceStats, host: string): void {
-  if (s.hosts === undefined) s.hosts = new Set();
-  if (s.hosts.has(host)) return;
-  if (s.hosts.size < (s.pinned ? HOSTS_PER_SOURCE : HOSTS_BEFORE_ALERT)) s.hosts.add(host);
-  else s.hostsFull = true;
+  const h = s.hosts;
+  if (h === undefined) s.hosts = detach(host);
+  else if (typeof h === "string") {
+    if (h !== host) s.hosts = new Set([h, detach(host)]);
+  } else if (!h.has(host)) {
+    if (h.size < (s.pinned ? HOSTS_PER_SOURCE : HOSTS_BEFORE_ALERT)) h.add(detach(host));
+    else s.hostsFull = true;
+  }
+}
+
+/** The ports kept for a source. */
+export function portsOf(s: SourceStats | undefined): number[] {
+  const p = s?.ports;
+  return p === undefined ? [] : typeof p === "number" ? [p] : [...p];
+}
+
+/** The hosts kept for a source. */
+export function hostsOf(s: SourceStats | undefined): string[] {
+  const h = s?.hosts;
+  return h === undefined ? [] : typeof h === "string" ? [h] : [...h];
 }

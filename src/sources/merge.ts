@@ -8,7 +8,7 @@ import type { Event } from "../events/event.js";
  */
 export async function* mergeByTime(
   inputs: AsyncIterator<Event[]>[],
-  batchSize = 4096,
+  batchSize: number,
 ): AsyncGenerator<Event[]> {
   if (inputs.length === 1) {
     // Re-batch: bigger batches let detectors aggregate more events per key per store call.

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MemoryStore } from "../../src/detect/memory-store.js";
 import { describeWindowStore } from "./window-store.contract.js";
 
-describeWindowStore("memory", async ({ maxMembers }) => new MemoryStore({ maxMembers }));
+describeWindowStore("memory", async (opts) => new MemoryStore(opts));
 
 describe("memory-store/bounds", () => {
   it("memory-store/past maxKeys evicts the stalest keys by event time and counts them", async () => {

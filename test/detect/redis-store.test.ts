@@ -63,7 +63,7 @@ async function keysUnder(prefix: string): Promise<string[]> {
   return [...out].sort();
 }
 
-describeWindowStore("redis", ({ maxMembers }) => open({ maxMembers }));
+describeWindowStore("redis", (opts) => open(opts));
 
 describe("redis-store/keys", () => {
   it("redis-store/every key written has a TTL longer than the window", async () => {
@@ -415,8 +415,8 @@ async function startProxy(target: URL) {
 
 const clusterUrl = inject("redisClusterUrl");
 
-describeWindowStore("redis cluster", ({ maxMembers }) =>
-  RedisStore.open({ url: clusterUrl, keyPrefix: uniquePrefix("cluster"), maxMembers }),
+describeWindowStore("redis cluster", (opts) =>
+  RedisStore.open({ url: clusterUrl, keyPrefix: uniquePrefix("cluster"), ...opts }),
 );
 
 describe("redis-store/cluster", () => {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Diagnostics } from "../../src/diagnostics.js";
 import type { WindowStore, WindowUpdate } from "../../src/detect/window-store.js";
 
 export const W = 10_000;
@@ -16,12 +17,16 @@ export const upd = (key: string, ts: number, opts: Partial<WindowUpdate> = {}): 
 
 /**
  * The conformance suite every WindowStore implementation passes. `make` returns a fresh, empty
- * store (for Redis: a unique key prefix on a private server); `maxMembers` is 50 for the bound cases.
+ * store (for Redis: a unique key prefix on a private server); `maxMembers` is 50 for the bound cases,
+ * `maxKeys` and `diagnostics` are given only where the key bound is tested.
  */
-export function describeWindowStore(
-  name: string,
-  make: (opts: { maxMembers: number }) => Promise<WindowStore>,
-): void {
+export interface StoreOptions {
+  maxMembers: number;
+  maxKeys?: number;
+  diagnostics?: Diagnostics;
+}
+
+export function describeWindowStore(name: string, make: (opts: StoreOptions) => Promise<WindowStore>): void {
   describe(`window-store contract: ${name}`, () => {
     let store: WindowStore;
     beforeEach(async () => {
@@ -161,6 +166,29 @@ export function describeWindowStore(
     it("store/size counts tracked keys", async () => {
       await store.observe([upd("s1", T0), upd("s2", T0), upd("s3", T0)]);
       expect(await store.size()).toBe(3);
+    });
+    it("store/a flood of new keys stays under maxKeys: passed windows first, then the stalest, counted", async () => {
+      const diagnostics = new Diagnostics();
+      const bounded = await make({ maxMembers: 50, maxKeys: 256, diagnostics });
+      try {
+        // 150 keys whose window has passed by the time 600 live ones arrive, 100 per batch.
+        await bounded.observe(Array.from({ length: 150 }, (_, i) => upd(`old${i}`, T0)));
+        for (let b = 0; b < 6; b++) {
+          await bounded.observe(
+            Array.from({ length: 100 }, (_, i) => upd(`new${b * 100 + i}`, T0 + 60_000 + b * 100 + i)),
+          );
+          expect(await bounded.size()).toBeLessThanOrEqual(256);
+        }
+        const size = await bounded.size();
+        // Every passed key went, uncounted; only live keys count as evictions.
+        for (let i = 0; i < 150; i += 10) expect(await bounded.samples(`old${i}`)).toEqual([]);
+        expect(diagnostics.get("scanwatch_store_evictions_total")).toBe(600 - size);
+        // The latest key is still there, exact.
+        const [last] = await bounded.observe([upd("new599", T0 + 60_599, { count: 0 })]);
+        expect(last!.events).toBe(1);
+      } finally {
+        await bounded.close();
+      }
     });
   });
 }

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import {
   addHost,
   addPort,
+  hostsOf,
+  portsOf,
   HOSTS_BEFORE_ALERT,
   HOSTS_PER_SOURCE,
   PORTS_BEFORE_ALERT,
@@ -49,7 +51,7 @@ describe("source-tally", () => {
     const s = t.touch("10.0.0.1", 0);
     for (let p = 1; p <= 1000; p++) addPort(s, p);
     for (let h = 0; h < 50; h++) addHost(s, `h${h}`);
-    expect([s.ports?.size, s.hosts?.size, s.portsFull, s.hostsFull]).toEqual([
+    expect([portsOf(s).length, hostsOf(s).length, s.portsFull, s.hostsFull]).toEqual([
       PORTS_BEFORE_ALERT,
       HOSTS_BEFORE_ALERT,
       true,
@@ -58,6 +60,6 @@ describe("source-tally", () => {
     t.pin("10.0.0.1");
     for (let p = 1; p <= 1000; p++) addPort(s, p);
     for (let h = 0; h < 50; h++) addHost(s, `h${h}`);
-    expect([s.ports?.size, s.hosts?.size]).toEqual([PORTS_PER_SOURCE, HOSTS_PER_SOURCE]);
+    expect([portsOf(s).length, hostsOf(s).length]).toEqual([PORTS_PER_SOURCE, HOSTS_PER_SOURCE]);
   });
 });

@@ -10,7 +10,11 @@ import type { WindowLayout } from "./key-window.js";
 export type BucketCounts = number[];
 
 export function emptyCounts(views: number): BucketCounts {
-  const a = new Array<number>(2 * views);
+  return resetCounts(new Array<number>(2 * views));
+}
+
+/** Empties `a` in place (every slot: no bucket, count 0) and returns it. */
+export function resetCounts(a: BucketCounts): BucketCounts {
   for (let i = 0; i < a.length; i += 2) {
     a[i] = -Infinity;
     a[i + 1] = 0;

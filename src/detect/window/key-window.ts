@@ -1,6 +1,6 @@
 import type { SourceRef } from "../../events/event.js";
 import { HyperLogLog } from "../hll.js";
-import { addAt, emptyCounts, sumFrom, takeAt, type BucketCounts } from "./bucket-counts.js";
+import { addAt, emptyCounts, resetCounts, sumFrom, takeAt, type BucketCounts } from "./bucket-counts.js";
 import { MemberMap, type Member } from "./member-map.js";
 import { oldestBucket, windowStart, type WindowSpec } from "./window-spec.js";
 import { detach } from "../../util/detach.js";
@@ -17,6 +17,11 @@ export class WindowLayout {
   readonly offsets: number[] = [];
   readonly ringSize: number;
   readonly maxWindowMs: number;
+  /**
+   * Members a dimension holds before it keeps them in last-seen order (KeyWindow.member): below
+   * this, trimming passes over them all, at most this many every 64 new members.
+   */
+  readonly orderedFrom: number;
   private readonly tagIdx = new Map<string, number>();
 
   constructor(
@@ -32,6 +37,7 @@ export class WindowLayout {
     }
     this.ringSize = off;
     this.maxWindowMs = Math.max(...views.map((v) => v.windowMs));
+    this.orderedFrom = Math.min(1024, maxMembers >> 1);
     tags.forEach((t, i) => this.tagIdx.set(t, i));
   }
 
@@ -64,6 +70,16 @@ class Dim extends MemberMap {
   get members(): MemberMap {
     return this;
   }
+
+  reset(): void {
+    this.clear();
+    this.hist = undefined;
+    this.hll = undefined;
+    this.est = undefined;
+    this.hllAdds = 0;
+    this.overflowAt = -Infinity;
+    this.adds = 0;
+  }
 }
 
 /**
@@ -78,6 +94,11 @@ export class KeyWindow {
   readonly first: number[];
   private counts: BucketCounts;
   private tagv: number[] | undefined;
+  /**
+   * Evidence per view. Until a key's second sampled event, its one sample is `sample0`, shared
+   * by every view, and there are no lists: most keys of a flood see a single packet.
+   */
+  private sample0: SourceRef | undefined;
   private samplev: (SourceRef[] | undefined)[] | undefined;
   private dimv: (Dim | undefined)[] | undefined;
   /** ISO time of the latest event, for writing alert times in the log's own offset. */
@@ -89,17 +110,68 @@ export class KeyWindow {
   /** When the key last moved to the back of its state's map (see DetectorState.tick). */
   seq = 0;
 
+  /**
+   * The key's identity. Only the constructor and `reuse` set these: read them as constants.
+   */
+  key: string;
+  src: string | null;
+  dst: string | null;
+  proto: string;
+  host: string;
+  technique: string | undefined;
+
   constructor(
     readonly layout: WindowLayout,
-    readonly key: string,
-    readonly src: string | null,
-    readonly dst: string | null,
-    readonly proto: string,
-    readonly host: string,
-    readonly technique?: string,
+    key: string,
+    src: string | null,
+    dst: string | null,
+    proto: string,
+    host: string,
+    technique?: string,
   ) {
+    this.key = key;
+    this.src = src;
+    this.dst = dst;
+    this.proto = proto;
+    this.host = host;
+    this.technique = technique;
     this.first = new Array<number>(layout.views.length).fill(Infinity);
     this.counts = emptyCounts(layout.views.length);
+  }
+
+  /**
+   * Makes this object a new key, as if just constructed, keeping the arrays and dimensions it
+   * already has. The engine hands evicted keys' objects to new keys this way: under a flood of
+   * spoofed sources each key lived long enough to reach the old generation, so each eviction
+   * left a whole key (about 1 KB) of old-generation garbage behind it, and V8 grew its heap to
+   * several times the live set. Call only on a key nothing else refers to any more.
+   */
+  reuse(
+    key: string,
+    src: string | null,
+    dst: string | null,
+    proto: string,
+    host: string,
+    technique?: string,
+  ): void {
+    this.key = key;
+    this.src = src;
+    this.dst = dst;
+    this.proto = proto;
+    this.host = host;
+    this.technique = technique;
+    this.clock = -Infinity;
+    this.first.fill(Infinity);
+    if (this.counts.length === 2 * this.layout.views.length) resetCounts(this.counts);
+    else this.counts = emptyCounts(this.layout.views.length);
+    this.tagv?.fill(0);
+    this.sample0 = undefined;
+    this.samplev = undefined;
+    if (this.dimv) for (const d of this.dimv) d?.reset();
+    this.ts = "";
+    this.incidents = undefined;
+    this.lastSourcePort = -1;
+    this.seq = 0;
   }
 
   /** Moves the key's clock to `t` (never back); a view quiet for a whole window starts over. */
@@ -122,6 +194,7 @@ export class KeyWindow {
     this.first[v] = t;
     const T = this.layout.tags.length;
     if (this.tagv) for (let i = v * T; i < (v + 1) * T; i++) this.tagv[i] = 0;
+    if (this.sample0 && !this.samplev) this.samplev = this.sampleLists();
     if (this.samplev) this.samplev[v] = undefined;
   }
 
@@ -140,11 +213,12 @@ export class KeyWindow {
       );
     }
     if (n <= 0) return;
-    // Views whose episodes began together share one list (the usual case): it is pushed once.
     if (!this.samplev) {
-      const one = [ref];
-      this.samplev = L.views.map(() => one);
-      return;
+      if (!this.sample0) {
+        this.sample0 = ref;
+        return;
+      }
+      this.samplev = this.sampleLists()!;
     }
     let last: SourceRef[] | undefined;
     for (let v = 0; v < L.views.length; v++) {
@@ -200,11 +274,14 @@ export class KeyWindow {
         dim.hllAdds++;
       }
     }
-    // Kept in last-seen order only to the bucket: a member seen again within its bucket keeps
-    // its place, which saves a delete and insert per repeated member (the same target host on
-    // every SYN of a scan); trimming then drops it at most one bucket late.
+    // Kept in last-seen order only to the bucket, and only in a large dimension: a member seen
+    // again keeps its place, which saves a delete and insert per repeated member (the same
+    // target host on every SYN of a scan). Every such delete left a hole in the Map's table and
+    // the Map rebuilt its table when full, so a busy key's table was rebuilt every few hundred
+    // packets, each a new table promoted to the old generation. A small dimension is trimmed
+    // by a full pass instead (see trim); a large one drops a repeated member at most one bucket late.
     if (prev === undefined) dim.members.touch(typeof m === "string" ? detach(m) : m, t);
-    else dim.members.set(m, t, moved);
+    else dim.members.set(m, t, moved && dim.size > L.orderedFrom);
     if (prev === undefined && ++dim.adds >= 64) this.trim(dim);
     return grew;
   }
@@ -229,7 +306,7 @@ export class KeyWindow {
     let cutoff = Infinity;
     for (const spec of L.views) cutoff = Math.min(cutoff, windowStart(spec, this.clock));
     if (dim.members.size <= L.maxMembers) {
-      dim.members.trim(cutoff, Infinity);
+      dim.members.trim(cutoff, Infinity, dim.size <= L.orderedFrom);
     } else {
       if (!dim.hll) {
         dim.hll = L.views.map((spec) => {
@@ -304,7 +381,18 @@ export class KeyWindow {
   }
 
   samples(v: number): readonly SourceRef[] {
-    return this.samplev?.[v] ?? [];
+    if (this.samplev) return this.samplev[v] ?? [];
+    return this.sample0 ? [this.sample0] : [];
+  }
+
+  /**
+   * The per-view lists, made from `sample0` when there are none yet. Views whose episodes began
+   * together share one list (the usual case), so `count` pushes to it once.
+   */
+  sampleLists(): (SourceRef[] | undefined)[] | undefined {
+    if (this.samplev || !this.sample0) return this.samplev;
+    const one = [this.sample0];
+    return this.layout.views.map(() => one);
   }
 }
 
@@ -354,7 +442,8 @@ export function keyWindowToJson(k: KeyWindow): KeyWindowJson {
   };
   if (k.technique !== undefined) out.q = k.technique;
   if (w.tagv) out.t = [...w.tagv];
-  if (w.samplev) out.r = w.samplev.map((s) => (s ? s.map((x) => ({ file: x.file, line: x.line })) : null));
+  const lists = k.sampleLists();
+  if (lists) out.r = lists.map((s) => (s ? s.map((x) => ({ file: x.file, line: x.line })) : null));
   if (w.dimv)
     out.m = w.dimv.map((dim) => {
       if (!dim) return null;
