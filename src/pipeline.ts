@@ -92,7 +92,7 @@ async function* parseFile(
       events.push(o.event);
     }
   };
-  for await (const batch of readLines(file, diagnostics, opts.onBytes)) {
+  for await (const batch of readLines(file, diagnostics, { onBytes: opts.onBytes })) {
     for (const raw of batch) parser.feed(raw, take);
     yield events;
     events = [];

@@ -40,20 +40,44 @@ export class SourceError extends Error {
   readonly code = "SOURCE_UNREADABLE";
 }
 
+/** Part of a plain file: bytes [start, end), whose first line is line `firstLine` of the file. */
+export interface ByteRange {
+  start: number;
+  /** Exclusive; Infinity reads to the end. */
+  end: number;
+  firstLine: number;
+}
+
+export interface ReadOptions {
+  /** Bytes read so far (compressed ones for gzip), for progress. */
+  onBytes?: (n: number) => void;
+  range?: ByteRange;
+  /** At the end: the number of the last line read, overlong ones (never yielded) included. */
+  onEnd?: (lastLine: number) => void;
+}
+
 /**
  * Reads one file (plain or gzip, told apart by the magic bytes 1f 8b, not by the name) or stdin,
  * as batches of lines. Pull-driven: the next chunk is read only when the consumer asks, so
- * memory stays bounded whatever the file size. `onBytes` reports compressed bytes read (progress).
+ * memory stays bounded whatever the file size. With `range`, only those bytes are read, as
+ * plain text (a parse worker's chunk of a file known not to be gzip: a line in the middle may
+ * well start with the bytes 1f 8b).
  */
 export async function* readLines(
   file: BatchFile,
   diagnostics: Diagnostics,
-  onBytes?: (n: number) => void,
+  opts: ReadOptions = {},
 ): AsyncGenerator<RawLine[]> {
+  const { onBytes, range } = opts;
   const raw: Readable =
-    file.path === "-" ? process.stdin : createReadStream(file.path, { highWaterMark: 256 * 1024 });
+    file.path === "-"
+      ? process.stdin
+      : createReadStream(file.path, {
+          highWaterMark: 256 * 1024,
+          ...(range && { start: range.start, end: range.end === Infinity ? undefined : range.end - 1 }),
+        });
   const splitter = new LineSplitter();
-  let lineNo = 0;
+  let lineNo = range ? range.firstLine - 1 : 0;
   const toBatch = (texts: (string | null)[]): RawLine[] => {
     const out: RawLine[] = [];
     for (const text of texts) {
@@ -63,7 +87,7 @@ export async function* readLines(
     return out;
   };
   try {
-    for await (const chunk of decompressed(raw, onBytes)) {
+    for await (const chunk of decompressed(raw, onBytes, range === undefined)) {
       const lines = splitter.push(chunk);
       if (lines.length) yield toBatch(lines);
     }
@@ -80,10 +104,15 @@ export async function* readLines(
     if (splitter.tooLong)
       diagnostics.count("scanwatch_lines_rejected_total", { reason: "too-long" }, splitter.tooLong);
     if (raw !== process.stdin) raw.destroy();
+    opts.onEnd?.(lineNo);
   }
 }
 
-async function* decompressed(raw: Readable, onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
+async function* decompressed(
+  raw: Readable,
+  onBytes: ((n: number) => void) | undefined,
+  sniff: boolean,
+): AsyncGenerator<Buffer> {
   const it = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const first = await it.next();
   if (first.done) return;
@@ -98,7 +127,7 @@ async function* decompressed(raw: Readable, onBytes?: (n: number) => void): Asyn
       yield n.value;
     }
   };
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+  if (sniff && isGzipHead(head)) {
     const gunzip = createGunzip();
     const src = Readable.from(counted());
     src.on("error", (e) => gunzip.destroy(e));
@@ -107,4 +136,9 @@ async function* decompressed(raw: Readable, onBytes?: (n: number) => void): Asyn
   } else {
     yield* counted();
   }
+}
+
+/** gzip's magic bytes. */
+export function isGzipHead(head: Uint8Array): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 }
