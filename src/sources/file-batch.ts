@@ -97,7 +97,10 @@ export async function* readLines(
     diagnostics.report(
       "error",
       "read_error",
-      `error reading ${file.path} after line ${lineNo}: ${(e as Error).message}`,
+      // A parse worker's chunk numbers its lines from its own start: say where that is.
+      range && range.start > 0
+        ? `error reading ${file.path} after line ${lineNo - range.firstLine + 1} of the part from byte ${range.start}: ${(e as Error).message}`
+        : `error reading ${file.path} after line ${lineNo}: ${(e as Error).message}`,
     );
     diagnostics.count("scanwatch_read_errors_total");
   } finally {
