@@ -5,6 +5,10 @@
  * the ratio stays meaningful. scanwatch's own splitter (byte positions for exact resume) is
  * printed beside it.
  *
+ * parse and analyze run in the main thread (`analyze --workers 1`), then with 2 parse workers
+ * (`--workers 2`: the file cut into chunks parsed at once, or, for an auth.log whose sshd
+ * context forbids the cuts, parsed whole by one worker beside the engine), in the same run.
+ *
  * Environment: BENCH_LINES (default 1000000), BENCH_DIR (default os tmpdir), BENCH_REDIS=0 to skip
  * the Redis stage (it starts a private redis-server on a free port).
  */
@@ -70,6 +74,9 @@ function print(name: string, file: string, r: Row, fl: Row): void {
 }
 
 const memoryRuns = new Map<string, Row>();
+/** 2 parse workers against 1 (the main thread), per file: the rates' ratio. */
+const workerRatios: string[] = [];
+const speedup = (two: Row, one: Row) => `${(rate(two) / rate(one)).toFixed(2)}x`;
 for (const [label, file] of [
   ["kern", kern],
   ["auth", auth],
@@ -78,10 +85,16 @@ for (const [label, file] of [
   const fl = stage("floor-split2", file);
   print("floor: read+split2", label, fl, fl);
   print("read+own splitter", label, stage("floor", file), fl);
-  print("parse", label, stage("parse", file), fl);
+  const p1 = stage("parse", file);
+  print("parse", label, p1, fl);
+  const p2 = stage("parse-workers", file, ["2"]);
+  print("parse, 2 workers", label, p2, fl);
   const m = stage("analyze", file);
   memoryRuns.set(label, m);
   print("analyze (memory store)", label, m, fl);
+  const m2 = stage("analyze-workers", file, ["2"]);
+  print("analyze, 2 workers", label, m2, fl);
+  workerRatios.push(`${label}: parse ${speedup(p2, p1)}, analyze ${speedup(m2, m)}`);
 }
 stage("floor", flood);
 const ffl = stage("floor-split2", flood);
@@ -89,6 +102,10 @@ print("floor: read+split2", "flood", ffl, ffl);
 const floodMemory = stage("analyze", flood);
 memoryRuns.set("flood", floodMemory);
 print("analyze (memory store)", "flood", floodMemory, ffl);
+const flood2 = stage("analyze-workers", flood, ["2"]);
+print("analyze, 2 workers", "flood", flood2, ffl);
+workerRatios.push(`flood: analyze ${speedup(flood2, floodMemory)}`);
+console.log(`  2 parse workers against 1: ${workerRatios.join("; ")}`);
 
 if (process.env.BENCH_REDIS !== "0") {
   const { startRedis } = await import("../test/redis-server.js");

@@ -2,8 +2,10 @@
  * Runs one bench stage in its own process, on the compiled code in dist/ (plain node, no
  * TypeScript loader), so its peak RSS is its own:
  *   node bench/stage-main.mjs <floor|floor-split2|parse|analyze|analyze-redis> FILE [REDIS_URL]
- * Prints one JSON line: the stage result plus maxRssMB. BENCH_MAX_KEYS and BENCH_MAX_MEMBERS set
- * the engine's maxKeys and maxMembers (default: the engine's own).
+ *   node bench/stage-main.mjs <parse-workers|analyze-workers> FILE N
+ * (`parse` and `analyze` parse in the main thread, as `analyze --workers 1`; the -workers stages
+ * in N worker threads.) Prints one JSON line: the stage result plus maxRssMB. BENCH_MAX_KEYS and
+ * BENCH_MAX_MEMBERS set the engine's maxKeys and maxMembers (default: the engine's own).
  */
 import { createReadStream } from "node:fs";
 import split2 from "split2";
@@ -15,7 +17,9 @@ import { BATCH_EVENTS, batchSource, parseFiles, runPipeline, SHARED_BATCH_EVENTS
 import { loadRules, SHIPPED_RULES_DIR } from "../dist/rules/load-rules.js";
 import { openBatchFiles, readLines } from "../dist/sources/file-batch.js";
 
-const [stage, path, redisUrl] = process.argv.slice(2);
+const [stage, path, arg] = process.argv.slice(2);
+const redisUrl = arg;
+const pool = stage.endsWith("-workers") ? { workers: Number(arg) } : undefined;
 const [file] = await openBatchFiles([path]);
 const t0 = performance.now();
 let r;
@@ -35,11 +39,11 @@ if (stage === "floor-split2") {
   let lines = 0;
   for await (const batch of readLines(file, new Diagnostics())) lines += batch.length;
   r = { lines, events: 0 };
-} else if (stage === "parse") {
+} else if (stage === "parse" || stage === "parse-workers") {
   // `scanwatch parse` without printing: events counted.
   const stats = new ParseStats();
   let events = 0;
-  for await (const batch of parseFiles([file], { zone: "UTC", year: 2026 }, stats, new Diagnostics())) events += batch.length;
+  for await (const batch of parseFiles([file], { zone: "UTC", year: 2026 }, stats, new Diagnostics(), pool)) events += batch.length;
   r = { lines: stats.lines, events };
 } else {
   // `scanwatch analyze` without printing, on the memory store or a Redis store.
@@ -70,6 +74,7 @@ if (stage === "floor-split2") {
       { zone: "UTC", year: 2026, batchEvents: store.shared ? SHARED_BATCH_EVENTS : BATCH_EVENTS },
       stats,
       diagnostics,
+      pool,
     ),
     engine,
     sinks: [],

@@ -10,17 +10,38 @@ import { readLines, type BatchFile } from "./sources/file-batch.js";
 import type { RawLine } from "./sources/line.js";
 import { mergeByTime } from "./sources/merge.js";
 import type { TailEntry } from "./sources/tail-state.js";
+import { parseFilesPooled } from "./sources/parse-pool/pooled-parse.js";
 import type { Sink } from "./sinks/sink.js";
 
 export interface ParseOptions {
   zone: string;
   year?: number;
   actionMap?: readonly ActionMapEntry[];
-  /** Called for every line with how it was parsed (used by `parse --explain`). */
+  /**
+   * Called for every line with how it was parsed (used by `parse --explain`); with parse
+   * workers, only for lines parsed in this thread (stdin).
+   */
   onOutcome?: (raw: RawLine, outcome: ParseOutcome) => void;
   onBytes?: (n: number) => void;
   /** Most events per batch handed to detection (default BATCH_EVENTS). */
   batchEvents?: number;
+  /**
+   * Per file, how many lines it had, with a header, with NUL bytes, for lines parse workers
+   * parsed (they keep the outcomes themselves, so `onOutcome` does not see those lines).
+   */
+  onTally?: (file: string, t: { lines: number; headers: number; binary: number }) => void;
+}
+
+/** Parsing in worker threads (`analyze --workers N`). */
+export interface WorkerOptions {
+  /** 1: parse in this thread (the default); more: in that many worker threads. */
+  workers: number;
+  /** A single big plain file is parsed in chunks of about this many bytes. */
+  chunkBytes?: number;
+  /** Batches a worker may post before the main thread took them (per file or chunk). */
+  window?: number;
+  /** The worker script, for tests. */
+  workerScript?: URL;
 }
 
 /**
@@ -110,7 +131,7 @@ async function* parseFile(
       events.push(o.event);
     }
   };
-  for await (const batch of readLines(file, diagnostics, opts.onBytes)) {
+  for await (const batch of readLines(file, diagnostics, { onBytes: opts.onBytes })) {
     for (const raw of batch) parser.feed(raw, take);
     yield events;
     events = [];
@@ -119,16 +140,26 @@ async function* parseFile(
   if (events.length) yield events;
 }
 
-/** Archived files, each parsed, merged into one timeline by event time. */
+/**
+ * Archived files, each parsed, merged into one timeline by event time. With `pool.workers` > 1
+ * the parsing runs in worker threads, with the same events in the same order and the same
+ * stats (see ParseOptions for `onOutcome` and `onTally`).
+ */
 export function parseFiles(
   files: BatchFile[],
   opts: ParseOptions,
   stats: ParseStats,
   diagnostics: Diagnostics,
+  pool?: WorkerOptions,
 ): AsyncGenerator<Event[]> {
+  const batchEvents = opts.batchEvents ?? BATCH_EVENTS;
+  if (pool && pool.workers > 1) {
+    const inThread = (f: BatchFile) => parseFile(f, opts, stats, diagnostics)[Symbol.asyncIterator]();
+    return parseFilesPooled(files, { ...opts, ...pool, inThread, batchEvents }, stats, diagnostics);
+  }
   return mergeByTime(
     files.map((f) => parseFile(f, opts, stats, diagnostics)[Symbol.asyncIterator]()),
-    opts.batchEvents ?? BATCH_EVENTS,
+    batchEvents,
   );
 }
 
@@ -137,8 +168,9 @@ export function batchSource(
   opts: ParseOptions,
   stats: ParseStats,
   diagnostics: Diagnostics,
+  pool?: WorkerOptions,
 ): EventSource {
-  return { batches: parseFiles(files, opts, stats, diagnostics) };
+  return { batches: parseFiles(files, opts, stats, diagnostics, pool) };
 }
 
 /**

@@ -30,6 +30,7 @@ import { checkReportPath, REPORT_HELP, REPORT_OPTIONS, summaryOption } from "./r
 import { buildSinks, SINK_OPTIONS, SINK_HELP } from "./sinks.js";
 import { resolveStateLocation } from "./state-location.js";
 import { checkStoreSpec } from "./store-option.js";
+import { workersOption } from "./workers-option.js";
 import {
   renderAlertSummary,
   renderAllowed,
@@ -51,6 +52,9 @@ merged into one timeline by event time). Alerts go to stdout; a summary goes to 
 ${ALLOW_HELP}  --since TIME --until TIME   only events in [since, until) (ISO 8601, e.g. 2026-11-28T15:00:00Z)
   --year YYYY --tz ZONE   year and zone for stamps that lack them (default: file mtime, machine zone)
   --disorder SECONDS      tolerated time disorder between merged files (default 5)
+  --workers N             parse threads: 1 parses in the main thread; more parse files, or
+                          chunks of one big plain file, in worker threads (default: one per
+                          core, at most 2). Alerts are the same either way
   --format ndjson|table   alert format on stdout (default: table on a terminal, else ndjson)
   --quiet                 no progress bar and no text summary
   --config FILE           JSON file with any of these options by name (the one tail reads: keys
@@ -72,6 +76,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       since: { type: "string" },
       until: { type: "string" },
       disorder: { type: "string" },
+      workers: { type: "string" },
       format: { type: "string" },
       quiet: { type: "boolean" },
       config: { type: "string" },
@@ -90,6 +95,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const format = formatOption(values.format, process.stdout.isTTY === true);
   const { since, until } = timeRange(values.since, values.until);
   const disorderMs = values.disorder !== undefined ? secondsOption(values.disorder, "--disorder") : 5000;
+  const workers = workersOption(values.workers);
   const storeSpec = storeSpecFrom(values.store);
   checkStoreSpec(storeSpec, values.store !== undefined ? "--store" : "REDIS_URL");
   const summaryMode = summaryOption(values.summary);
@@ -135,9 +141,11 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
           batchEvents: store.shared ? SHARED_BATCH_EVENTS : BATCH_EVENTS,
           onBytes: progress ? (n) => progress.add(n) : undefined,
           onOutcome: (raw, o) => tally.record(raw, o),
+          onTally: (file, t) => tally.add(file, t),
         },
         stats,
         diagnostics,
+        { workers },
       ),
       engine,
       sinks,

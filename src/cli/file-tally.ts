@@ -17,11 +17,24 @@ export class FileTally {
   private readonly files = new Map<string, Tally>();
 
   record(raw: RawLine, o: ParseOutcome): void {
-    let t = this.files.get(raw.file);
-    if (!t) this.files.set(raw.file, (t = { lines: 0, headers: 0, binary: 0 }));
+    const t = this.of(raw.file);
     t.lines++;
     if (o.ok || o.format !== undefined) t.headers++;
     else if (o.reason === "binary") t.binary++;
+  }
+
+  /** The same, for lines a parse worker counted. */
+  add(file: string, n: Tally): void {
+    const t = this.of(file);
+    t.lines += n.lines;
+    t.headers += n.headers;
+    t.binary += n.binary;
+  }
+
+  private of(file: string): Tally {
+    let t = this.files.get(file);
+    if (!t) this.files.set(file, (t = { lines: 0, headers: 0, binary: 0 }));
+    return t;
   }
 
   /** One warning per file that had lines and not one with a syslog header. */

@@ -40,6 +40,22 @@ export class SourceError extends Error {
   readonly code = "SOURCE_UNREADABLE";
 }
 
+/** Part of a plain file: bytes [start, end), whose first line is line `firstLine` of the file. */
+export interface ByteRange {
+  start: number;
+  /** Exclusive; Infinity reads to the end. */
+  end: number;
+  firstLine: number;
+}
+
+export interface ReadOptions {
+  /** Bytes read so far (compressed ones for gzip), for progress. */
+  onBytes?: (n: number) => void;
+  range?: ByteRange;
+  /** At the end: the number of the last line read, overlong ones (never yielded) included. */
+  onEnd?: (lastLine: number) => void;
+}
+
 /**
  * Bytes per read: a chunk's lines become one batch of events downstream, alive until detected,
  * so a smaller chunk keeps fewer of them alive at a young-generation collection (see BATCH_EVENTS
@@ -50,17 +66,25 @@ const READ_CHUNK_BYTES = 64 * 1024;
 /**
  * Reads one file (plain or gzip, told apart by the magic bytes 1f 8b, not by the name) or stdin,
  * as batches of lines. Pull-driven: the next chunk is read only when the consumer asks, so
- * memory stays bounded whatever the file size. `onBytes` reports compressed bytes read (progress).
+ * memory stays bounded whatever the file size. With `range`, only those bytes are read, as
+ * plain text (a parse worker's chunk of a file known not to be gzip: a line in the middle may
+ * well start with the bytes 1f 8b).
  */
 export async function* readLines(
   file: BatchFile,
   diagnostics: Diagnostics,
-  onBytes?: (n: number) => void,
+  opts: ReadOptions = {},
 ): AsyncGenerator<RawLine[]> {
+  const { onBytes, range } = opts;
   const raw: Readable =
-    file.path === "-" ? process.stdin : createReadStream(file.path, { highWaterMark: READ_CHUNK_BYTES });
+    file.path === "-"
+      ? process.stdin
+      : createReadStream(file.path, {
+          highWaterMark: READ_CHUNK_BYTES,
+          ...(range && { start: range.start, end: range.end === Infinity ? undefined : range.end - 1 }),
+        });
   const splitter = new LineSplitter();
-  let lineNo = 0;
+  let lineNo = range ? range.firstLine - 1 : 0;
   const toBatch = (texts: (string | null)[]): RawLine[] => {
     const out: RawLine[] = [];
     for (const text of texts) {
@@ -70,7 +94,7 @@ export async function* readLines(
     return out;
   };
   try {
-    for await (const chunk of decompressed(raw, onBytes)) {
+    for await (const chunk of decompressed(raw, onBytes, range === undefined)) {
       const lines = splitter.push(chunk);
       if (lines.length) yield toBatch(lines);
     }
@@ -80,17 +104,25 @@ export async function* readLines(
     diagnostics.report(
       "error",
       "read_error",
-      `error reading ${file.path} after line ${lineNo}: ${(e as Error).message}`,
+      // A parse worker's chunk numbers its lines from its own start: say where that is.
+      range && range.start > 0
+        ? `error reading ${file.path} after line ${lineNo - range.firstLine + 1} of the part from byte ${range.start}: ${(e as Error).message}`
+        : `error reading ${file.path} after line ${lineNo}: ${(e as Error).message}`,
     );
     diagnostics.count("scanwatch_read_errors_total");
   } finally {
     if (splitter.tooLong)
       diagnostics.count("scanwatch_lines_rejected_total", { reason: "too-long" }, splitter.tooLong);
     if (raw !== process.stdin) raw.destroy();
+    opts.onEnd?.(lineNo);
   }
 }
 
-async function* decompressed(raw: Readable, onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
+async function* decompressed(
+  raw: Readable,
+  onBytes: ((n: number) => void) | undefined,
+  sniff: boolean,
+): AsyncGenerator<Buffer> {
   const it = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const first = await it.next();
   if (first.done) return;
@@ -105,7 +137,7 @@ async function* decompressed(raw: Readable, onBytes?: (n: number) => void): Asyn
       yield n.value;
     }
   };
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+  if (sniff && isGzipHead(head)) {
     const gunzip = createGunzip();
     const src = Readable.from(counted());
     src.on("error", (e) => gunzip.destroy(e));
@@ -114,4 +146,9 @@ async function* decompressed(raw: Readable, onBytes?: (n: number) => void): Asyn
   } else {
     yield* counted();
   }
+}
+
+/** gzip's magic bytes. */
+export function isGzipHead(head: Uint8Array): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 }

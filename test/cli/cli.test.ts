@@ -141,12 +141,24 @@ describe("cli", () => {
       /--since .* is not before --until/,
     ],
     [["frobnicate"], /unknown command "frobnicate"/],
+    [["analyze", "--workers", "0", "x"], /--workers: expected a whole number from 1 to 64, got "0"/],
+    [["analyze", "--workers", "two", "x"], /--workers: expected a whole number/],
     [["parse", "--format", "xml", "x"], /--format: expected ndjson or table/],
   ])("cli/usage error %j exits 2", (args, message) => {
     const r = run(args as string[]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/pw@/);
+  });
+
+  it("cli/analyze --workers 1 and --workers 2 print the same alerts and summary", () => {
+    const one = run(["analyze", "--tz", "UTC", "--format", "ndjson", "--workers", "1", ...MIXED]);
+    const two = run(["analyze", "--tz", "UTC", "--format", "ndjson", "--workers", "2", ...MIXED]);
+    expect(one.status).toBe(0);
+    expect(two.status).toBe(0);
+    expect(two.stdout).toBe(one.stdout);
+    const timeless = (s: string) => s.replace(/[\d.]+ s, [\d,]+ lines\/s/, "");
+    expect(timeless(two.stderr)).toBe(timeless(one.stderr));
   });
 
   it("cli/a bad REDIS_URL is named as such", () => {
