@@ -52,9 +52,9 @@ merged into one timeline by event time). Alerts go to stdout; a summary goes to 
 ${ALLOW_HELP}  --since TIME --until TIME   only events in [since, until) (ISO 8601, e.g. 2026-11-28T15:00:00Z)
   --year YYYY --tz ZONE   year and zone for stamps that lack them (default: file mtime, machine zone)
   --disorder SECONDS      tolerated time disorder between merged files (default 5)
-  --workers N             parse threads: 1 parses in the main thread; more parse files, or
-                          chunks of one big plain file, in worker threads (default: one per
-                          core, at most 2). Alerts are the same either way
+  --workers N             parse threads: 1 (the default) parses in the main thread; more parse
+                          files, or chunks of one big plain file, in worker threads (measured
+                          no faster on 2 cores: see the README's Benchmark). Alerts are the same
   --format ndjson|table   alert format on stdout (default: table on a terminal, else ndjson)
   --quiet                 no progress bar and no text summary
   --config FILE           JSON file with any of these options by name (the one tail reads: keys
