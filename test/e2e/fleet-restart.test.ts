@@ -80,6 +80,15 @@ async function startAgent(dir: string, store: string, logs = [join(dir, "kern.lo
   ).ready(15_000);
 }
 
+/** The scan's events in Redis's tcp-scan window now (an update of zero events reads it). */
+async function scanEventsIn(store: RedisStore): Promise<number> {
+  const ms = Date.UTC(2026, 10, 28, 15, 54, 11);
+  const [win] = await store.observe([
+    { key: `tcp-scan|${SCAN_SRC}`, windowMs: 60_000, ts: ms, firstTs: ms, count: 0 },
+  ]);
+  return win!.events;
+}
+
 /** Resolves when the positions committed to Redis have `log` at its current end. */
 function redisAtEnd(store: RedisStore, log: string): Promise<unknown> {
   return until(
@@ -138,11 +147,7 @@ describe("scanwatch tail on Redis, killed and restarted", () => {
         );
         await redisAtEnd(direct, log);
         // Redis's window of the scan holds every SYN written, once (a zero update reads it).
-        const ms = Date.UTC(2026, 10, 28, 15, 54, 11);
-        const [win] = await direct.observe([
-          { key: `tcp-scan|${SCAN_SRC}`, windowMs: 60_000, ts: ms, firstTs: ms, count: 0 },
-        ]);
-        expect(win!.events).toBe(SYNS.length);
+        expect(await scanEventsIn(direct)).toBe(SYNS.length);
       } finally {
         await direct.close();
       }
@@ -178,11 +183,7 @@ describe("scanwatch tail on Redis, killed and restarted", () => {
         expect(p.stderr).toMatch(/committed on cloned-elsewhere, not on .*: not used/);
         // Read from the start (--from-start, no state file): the 5 SYNs are counted.
         await redisAtEnd(direct, log);
-        const ms = Date.UTC(2026, 10, 28, 15, 54, 11);
-        const [win] = await direct.observe([
-          { key: `tcp-scan|${SCAN_SRC}`, windowMs: 60_000, ts: ms, firstTs: ms, count: 0 },
-        ]);
-        expect(win!.events).toBe(5);
+        expect(await scanEventsIn(direct)).toBe(5);
       } finally {
         await direct.close();
       }
@@ -221,11 +222,7 @@ describe("scanwatch tail on Redis, killed and restarted", () => {
         await redisAtEnd(direct, log);
         await again.terminate();
         expect(again.alerts).toEqual([]); // nothing read again, nothing alerted again
-        const ms = Date.UTC(2026, 10, 28, 15, 54, 11);
-        const [win] = await direct.observe([
-          { key: `tcp-scan|${SCAN_SRC}`, windowMs: 60_000, ts: ms, firstTs: ms, count: 0 },
-        ]);
-        expect(win!.events).toBe(5); // the 4 of the first run and the 1 of the last
+        expect(await scanEventsIn(direct)).toBe(5); // the 4 of the first run and the 1 of the last
       } finally {
         await direct.close();
       }
@@ -254,11 +251,7 @@ describe("scanwatch tail on Redis, killed and restarted", () => {
         const second = await startAgent(dir, redis.url, [kern, ufw]);
         await redisAtEnd(direct, ufw);
         await second.terminate();
-        const ms = Date.UTC(2026, 10, 28, 15, 54, 11);
-        const [win] = await direct.observe([
-          { key: `tcp-scan|${SCAN_SRC}`, windowMs: 60_000, ts: ms, firstTs: ms, count: 0 },
-        ]);
-        expect(win!.events).toBe(SYNS.length); // each packet once, not once per file
+        expect(await scanEventsIn(direct)).toBe(SYNS.length); // each packet once, not once per file
       } finally {
         await direct.close();
       }
