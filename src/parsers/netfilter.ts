@@ -1,6 +1,7 @@
 import type { PacketAction, PacketEvent, Proto } from "../events/event.js";
 import { flagMaskOf, packetClass } from "../events/packet-class.js";
 import { canonicalIp } from "./ip.js";
+import { FlagCollector, flagWordAt } from "./shared-lists.js";
 import { decodeTcpOptions } from "./tcp-options.js";
 
 /** The fields a netfilter LOG message carries, before time, host and source are attached. */
@@ -25,35 +26,8 @@ const PROTO_NAMES: Record<string, Proto> = {
 };
 const PROTO_NUMBERS: Record<number, Proto> = { 6: "tcp", 17: "udp", 1: "icmp", 58: "icmpv6" };
 
-/**
- * The TCP flag a three-letter word names, as a shared constant string, or undefined. Checked on
- * char codes: slicing each word to look it up in a set was a string per flag per packet.
- */
-function tcpFlagAt(s: string, i: number): string | undefined {
-  const a = s.charCodeAt(i);
-  const b = s.charCodeAt(i + 1);
-  const c = s.charCodeAt(i + 2);
-  switch (a) {
-    case 83 /* S */:
-      return b === 89 && c === 78 ? "SYN" : undefined;
-    case 65 /* A */:
-      return b === 67 && c === 75 ? "ACK" : undefined;
-    case 82 /* R */:
-      return b === 83 && c === 84 ? "RST" : undefined;
-    case 70 /* F */:
-      return b === 73 && c === 78 ? "FIN" : undefined;
-    case 80 /* P */:
-      return b === 83 && c === 72 ? "PSH" : undefined;
-    case 85 /* U */:
-      return b === 82 && c === 71 ? "URG" : undefined;
-    case 69 /* E */:
-      return b === 67 && c === 69 ? "ECE" : undefined;
-    case 67 /* C */:
-      return b === 87 && c === 82 ? "CWR" : undefined;
-    default:
-      return undefined;
-  }
-}
+/** The current line's TCP flag words (parsing is synchronous: one line at a time). */
+const FLAGS = new FlagCollector();
 
 /** s[from, to) in upper case; the common names (already upper case) come back as constants. */
 function upperAt(s: string, from: number, to: number): string {
@@ -110,7 +84,7 @@ export function parseNetfilter(
   let mark: string | undefined;
   let uid: number | undefined;
   let gid: number | undefined;
-  let flags: string[] | undefined;
+  let tcp = false;
   let depth = 0;
   let expectOpt = false;
 
@@ -157,9 +131,9 @@ export function parseNetfilter(
       if (wl === 2 && first === 68 && msg.charCodeAt(pos + 1) === 70)
         df = true; // DF
       else if (wl === 3 && first === 79 && msg.startsWith("OPT", pos)) expectOpt = true;
-      else if (flags !== undefined && wl === 3) {
-        const word = tcpFlagAt(msg, pos);
-        if (word !== undefined) flags.push(word);
+      else if (tcp && wl === 3) {
+        const word = flagWordAt(msg, pos);
+        if (word >= 0) FLAGS.add(word);
       }
       pos = end + 1;
       continue;
@@ -197,7 +171,10 @@ export function parseNetfilter(
       case 5:
         if (first === 80 && msg.startsWith("PROTO", pos) && protoText === undefined) {
           protoText = upperAt(msg, vs, end);
-          if (protoText === "TCP") flags = [];
+          if (protoText === "TCP") {
+            tcp = true;
+            FLAGS.reset();
+          }
         }
         break;
       case 6:
@@ -221,6 +198,7 @@ export function parseNetfilter(
   const proto = protoOf(protoText);
   if (proto === undefined) return { ok: false, reason: "netfilter-bad-proto" };
 
+  const flags = tcp ? FLAGS.list() : undefined;
   const mask = flags !== undefined ? flagMaskOf(flags) : 0;
   // One object literal in a fixed key order: fast to build and readable as NDJSON.
   const fields: PacketEvent = {

@@ -1,4 +1,8 @@
 import type { TcpOptions } from "../events/event.js";
+import { kindList } from "./shared-lists.js";
+
+/** Option kinds of the dump being decoded, before they become the event's list. */
+const KINDS: number[] = [];
 
 /**
  * Decodes the kernel's `OPT (020405B40402080A...)` dump of TCP options (hex, no spaces).
@@ -7,7 +11,8 @@ import type { TcpOptions } from "../events/event.js";
  * whatever was decoded before the fault; this never throws.
  */
 export function decodeTcpOptions(hex: string): TcpOptions {
-  const out: TcpOptions = { kinds: [] };
+  const out: TcpOptions = { kinds: KINDS };
+  let k = 0;
   // Bytes are decoded once, up to the first pair that is not hex: an option that reaches past
   // it is malformed, exactly as one that reaches past the end.
   const n = decodeHex(hex);
@@ -16,11 +21,11 @@ export function decodeTcpOptions(hex: string): TcpOptions {
   while (i < n) {
     const kind = b[i]!;
     if (kind === 0) {
-      out.kinds.push(0);
+      KINDS[k++] = 0;
       break;
     }
     if (kind === 1) {
-      out.kinds.push(1);
+      KINDS[k++] = 1;
       i++;
       continue;
     }
@@ -28,13 +33,14 @@ export function decodeTcpOptions(hex: string): TcpOptions {
     const len = b[i + 1]!;
     // A corrupted dump ("0204ZZB4") stops here rather than decoding -1 bytes into an mss of -76.
     if (len < 2 || i + len > n) break;
-    out.kinds.push(kind);
+    KINDS[k++] = kind;
     if (kind === 2 && len === 4) out.mss = (b[i + 2]! << 8) | b[i + 3]!;
     else if (kind === 3 && len === 3) out.wscale = b[i + 2]!;
     else if (kind === 4) out.sackPermitted = true;
     else if (kind === 8) out.timestamps = true;
     i += len;
   }
+  out.kinds = kindList(KINDS, k);
   return out;
 }
 
