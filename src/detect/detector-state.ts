@@ -13,6 +13,18 @@ export class DetectorState implements FactSource {
   tick = 0;
   /** Objects of dropped keys, for new keys of this state to take over (the engine bounds it). */
   readonly spare: KeyWindow[] = [];
+  /**
+   * Keys that saw one event so far, as that event, not yet fed (see Engine: a key is made on its
+   * second event). Insertion order is arrival order, so the front is the oldest.
+   */
+  readonly parked = new Map<string, Event>();
+  /** The key a parked event is fed into first (reset for each new key; never in `keys`). */
+  scratch: KeyWindow | undefined;
+  /**
+   * Whether this state may park a new key's first event. Not for a detector that reads another
+   * detector's facts: fed later, the event could read them changed.
+   */
+  readonly parks: boolean;
   readonly layout: WindowLayout;
   private readonly dimIdx = new Map<string, number>();
   /** One reusable view, re-pointed for each judgement (judge is pure and keeps nothing). */
@@ -33,6 +45,7 @@ export class DetectorState implements FactSource {
       maxMembers,
     );
     module.dims.forEach((d, i) => this.dimIdx.set(d, i));
+    this.parks = !module.needs?.length;
     this.scratchView = new LocalView(this);
   }
 
@@ -57,6 +70,11 @@ export class DetectorState implements FactSource {
   viewOf(k: KeyWindow, v: number): WindowView {
     this.scratchView.at(k, v);
     return this.scratchView;
+  }
+
+  /** Keys held: those with windows and those parked on their first event. */
+  get size(): number {
+    return this.keys.size + this.parked.size;
   }
 
   view(key: string, v: number): WindowView | undefined {

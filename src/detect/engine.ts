@@ -23,6 +23,11 @@ export interface EngineOptions {
   maxKeys?: number;
   /** Exact members per dimension of a key before counts become estimates (default 20,000). */
   maxMembers?: number;
+  /**
+   * Whether a new key's first event waits parked until a second reaches the key (default true;
+   * see feedParking). Alerts are the same either way; only memory differs.
+   */
+  parkFirstEvents?: boolean;
 }
 
 /** Most keys a snapshot keeps (the most recently active), and about how many bytes. */
@@ -37,7 +42,13 @@ export const SNAPSHOT_MAX_BYTES = 32 << 20;
 export interface EngineSnapshot {
   version: 1;
   watermark: number | null;
-  states: { sig: string; keys: KeyWindowJson[]; joined: (string | null)[][] }[];
+  states: {
+    sig: string;
+    keys: KeyWindowJson[];
+    joined: (string | null)[][];
+    /** Keys parked on their first event (see Engine.feedParking): the key and that event. */
+    parked?: [key: string, first: Event][];
+  }[];
   incidents: [name: string, id: string, level: number, lastSeen: number, cooldownMs: number][];
 }
 
@@ -72,6 +83,17 @@ export class Engine {
   private nearBound = false;
   /** Dropped keys' objects kept for new keys (see KeyWindow.reuse), across all states. */
   private spares = 0;
+  /** New keys wait for their second event (see feedParking): only with the embedded store. */
+  private parking = false;
+  /** Feeding a parked event: its key is made at once. */
+  private promoting = false;
+  /** Keys the current parking feed touched or looked at. */
+  private used = 0;
+  /** The key the current parking feed recorded into its state's scratch key, if any. */
+  private scratchKey: string | undefined;
+  /** The last event parked and its copy (see parkedCopy). */
+  private parkedFrom: Event | undefined;
+  private parkedAs: Event | undefined;
   readonly stats = { events: 0, stragglers: 0, alerts: 0 };
 
   constructor(
@@ -101,7 +123,10 @@ export class Engine {
       const m = detectorNamed(list[0]!.detector)!;
       const state = new DetectorState(m, list, this.opts.maxMembers);
       const prev = old.get(signature(m, list));
-      if (prev) for (const [key, k] of prev.keys) state.keys.set(key, k);
+      if (prev) {
+        for (const [key, k] of prev.keys) state.keys.set(key, k);
+        for (const [key, e] of prev.parked) state.parked.set(key, e);
+      }
       states.push(state);
     }
     // Providers of facts before the detectors that need them, then in registry order.
@@ -131,10 +156,10 @@ export class Engine {
     for (const s of this.states) for (const k of s.keys.values()) all.push({ s, k });
     all.sort((a, b) => b.k.clock - a.k.clock);
     const kept = all.slice(0, maxKeys);
-    const states = this.states.map((s) => ({
+    const states: EngineSnapshot["states"] = this.states.map((s) => ({
       sig: signature(s.module, s.rules),
-      keys: [] as KeyWindowJson[],
-      joined: [] as (string | null)[][],
+      keys: [],
+      joined: [],
     }));
     // A byte budget too (about 24 bytes of JSON per member, 300 per key), so that a state file
     // stays a few tens of MB whatever the keys hold.
@@ -147,12 +172,21 @@ export class Engine {
       out.keys.push(j);
       out.joined.push(((k.incidents ?? []) as (Incident | undefined)[]).map((i) => i?.name ?? null));
     }
+    // Then the newest parked keys, within what is left of both budgets (about 600 bytes each).
+    let room = maxKeys - kept.length;
+    const parked = this.states.flatMap((s, i) => [...s.parked].map(([key, e]) => ({ i, key, e })));
+    parked.sort((a, b) => b.e.ms - a.e.ms);
+    for (const { i, key, e } of parked) {
+      budget -= 600;
+      if (room-- <= 0 || budget < 0) break;
+      (states[i]!.parked ??= []).push([key, e]);
+    }
     const incidents: EngineSnapshot["incidents"] = [];
     for (const i of this.incidents.all()) incidents.push([i.name, i.id, i.level, i.lastSeen, i.cooldownMs]);
     return {
       version: 1,
       watermark: Number.isFinite(this.watermark) ? this.watermark : null,
-      states: states.filter((x) => x.keys.length),
+      states: states.filter((x) => x.keys.length || x.parked),
       incidents,
     };
   }
@@ -190,6 +224,11 @@ export class Engine {
           k.seq = ++state.tick;
           state.keys.set(k.key, k);
         });
+        // Oldest first, as they were parked; an entry that is not a key and an event is left out.
+        const parked = Array.isArray(st.parked) ? [...st.parked].reverse() : [];
+        for (const p of parked)
+          if (Array.isArray(p) && typeof p[0] === "string" && isEventLike(p[1]) && !state.keys.has(p[0]))
+            state.parked.set(p[0], p[1]);
       }
       if (typeof s.watermark === "number") this.watermark = Math.max(this.watermark, s.watermark);
     } catch (e) {
@@ -220,7 +259,7 @@ export class Engine {
   /** Keys held right now across all detectors. */
   get keyCount(): number {
     let n = 0;
-    for (const s of this.states) n += s.keys.size;
+    for (const s of this.states) n += s.size;
     return n;
   }
 
@@ -237,6 +276,9 @@ export class Engine {
     const deferring = !shared && this.store.defer !== undefined;
     if (shared || deferring) this.fleet ??= new FleetSync();
     else this.fleet = undefined;
+    // A shared store is told of every event as it is counted, so nothing waits parked for it.
+    this.parking = !shared && !deferring && this.opts.parkFirstEvents !== false;
+    if (!this.parking) this.unparkAll();
     for (const e of events) {
       this.stats.events++;
       if (e.ms < this.watermark - disorder) {
@@ -257,7 +299,8 @@ export class Engine {
       for (const s of states) {
         if (!s.accepts(e)) continue;
         this.current = s;
-        s.module.feed(e, this.ctx, s.rules[0]!);
+        if (this.parking && s.parks) this.feedParking(s, e);
+        else s.module.feed(e, this.ctx, s.rules[0]!);
       }
     }
     const pending = this.pending;
@@ -277,11 +320,96 @@ export class Engine {
     return alerts;
   }
 
+  /**
+   * Feeds `e` to a state that parks: a key's first event is recorded into the state's scratch
+   * key, then kept as the event alone (a few hundred bytes shared by every state that parked it,
+   * against about a kilobyte of windows per key). The key is made when a second event reaches
+   * it, by feeding the parked event first: nothing else touched that key in between, so its
+   * windows end up exactly as if it had been made at once. Under a flood of spoofed sources
+   * nearly every key sees a single packet. The scratch key is made a real key at once when the
+   * first event could raise an alert on its own (a rule with a threshold of 1, or one sshd line
+   * counting several failures), or when the feed used any other key.
+   */
+  private feedParking(s: DetectorState, e: Event): void {
+    this.used = 0;
+    this.scratchKey = undefined;
+    s.module.feed(e, this.ctx, s.rules[0]!);
+    if (this.scratchKey !== undefined) {
+      s.parked.set(detach(this.scratchKey), this.parkedCopy(e));
+      this.scratchKey = undefined;
+    }
+  }
+
+  /**
+   * The event as parked: its text copied off the log line it was sliced from (an address of 13
+   * characters or more is a slice that keeps the whole line alive). One copy per event, shared
+   * by every state that parks it.
+   */
+  private parkedCopy(e: Event): Event {
+    if (this.parkedFrom === e) return this.parkedAs!;
+    const c = { ...e } as Record<string, unknown>;
+    for (const f in c) if (typeof c[f] === "string") c[f] = detach(c[f]);
+    this.parkedFrom = e;
+    this.parkedAs = c as unknown as Event;
+    return this.parkedAs;
+  }
+
+  /** Feeds a parked first event, making its key (see feedParking). */
+  private promote(s: DetectorState, first: Event): void {
+    const [used, scratchKey, promoting] = [this.used, this.scratchKey, this.promoting];
+    this.promoting = true;
+    this.scratchKey = undefined;
+    try {
+      s.module.feed(first, this.ctx, s.rules[0]!);
+    } finally {
+      [this.used, this.scratchKey, this.promoting] = [used, scratchKey, promoting];
+    }
+  }
+
+  /** The scratch key of the current feed becomes a key of its own. */
+  private keepScratch(s: DetectorState): void {
+    const k = s.scratch!;
+    s.scratch = undefined;
+    this.scratchKey = undefined;
+    k.detachIdentity();
+    k.seq = ++s.tick;
+    s.keys.set(k.key, k);
+  }
+
+  /** Feeds every parked event (before events go to a shared store, which must count them all). */
+  private unparkAll(): void {
+    for (const s of this.states) {
+      if (s.parked.size === 0) continue;
+      this.current = s;
+      const firsts = [...s.parked.values()];
+      s.parked.clear();
+      for (const e of firsts) this.promote(s, e);
+    }
+  }
+
   private feedContext(): FeedContext {
     return {
       touch: (key, e, src, dst, proto, technique) => {
         const s = this.current;
         let k = s.keys.get(key);
+        if (!k && this.parking && s.parks && !this.promoting) {
+          if (key === this.scratchKey) return s.scratch!;
+          const first = s.parked.get(key);
+          if (first !== undefined) {
+            s.parked.delete(key);
+            this.promote(s, first);
+            k = s.keys.get(key);
+          } else if (this.used === 0) {
+            this.used++;
+            this.scratchKey = key;
+            const w = (s.scratch ??= new KeyWindow(s.layout, key, src, dst, proto, e.host, technique));
+            w.reuse(key, src, dst, proto, e.host, technique);
+            w.advance(e.ms, e.ts);
+            return w;
+          }
+        }
+        if (this.scratchKey !== undefined) this.keepScratch(s);
+        this.used++;
         if (!k) {
           // Copies: a key sliced from a log line would keep the whole line alive.
           const own = detach(key);
@@ -309,7 +437,21 @@ export class Engine {
         return k;
       },
       peek: (key, e) => {
-        const k = this.current.keys.get(key);
+        const s = this.current;
+        let k = s.keys.get(key);
+        if (!k && this.parking && s.parks && !this.promoting) {
+          if (key === this.scratchKey) return s.scratch!;
+          const first = s.parked.get(key);
+          if (first !== undefined) {
+            s.parked.delete(key);
+            this.promote(s, first);
+            k = s.keys.get(key);
+          }
+        }
+        // A feed that looked at another key is not parked: fed again later, it could see that
+        // key changed.
+        if (this.scratchKey !== undefined) this.keepScratch(s);
+        this.used++;
         if (!k) return undefined;
         k.advance(e.ms, e.ts);
         if (k.incidents) active(k);
@@ -345,6 +487,7 @@ export class Engine {
     const view = s.viewOf(k, v);
     const level = ladderLevel(rule, s.module.measure.of(view));
     if (level < 0) return;
+    if (k === s.scratch && this.scratchKey !== undefined) this.keepScratch(s);
     const now = k.clock;
     const inc = this.incidentOf(rule, k, v, now);
     if (inc && level <= inc.level) {
@@ -445,6 +588,10 @@ export class Engine {
         if (now - k.clock <= w) break;
         drop(s, k);
       }
+      for (const [key, e] of s.parked) {
+        if (now - e.ms <= w) break;
+        s.parked.delete(key);
+      }
     }
     this.incidents.sweep(now);
     const total = this.keyCount;
@@ -453,15 +600,22 @@ export class Engine {
     // Shares in proportion to each state's keys, rounded down, the rest from the largest state:
     // rounding up took the one key of a one-key state on every sweep (the ddos key of a flood's
     // target, which then started over).
-    const shares = this.states.map((s) => Math.floor((s.keys.size / total) * excess));
+    const shares = this.states.map((s) => Math.floor((s.size / total) * excess));
     let largest = 0;
     this.states.forEach((s, i) => {
-      if (s.keys.size > this.states[largest]!.keys.size) largest = i;
+      if (s.size > this.states[largest]!.size) largest = i;
     });
     shares[largest]! += excess - shares.reduce((a, b) => a + b, 0);
     let dropped = 0;
     for (const [i, s] of this.states.entries()) {
       let share = shares[i]!;
+      // Keys parked on one event go first (the oldest of them), then the least recently used.
+      for (const key of s.parked.keys()) {
+        if (share <= 0) break;
+        s.parked.delete(key);
+        share--;
+        dropped++;
+      }
       for (const k of s.keys.values()) {
         if (share-- <= 0) break;
         drop(s, k);
@@ -471,6 +625,17 @@ export class Engine {
     this.evicted += dropped;
     this.opts.diagnostics.count("scanwatch_store_evictions_total", undefined, dropped);
   }
+}
+
+/** Enough of an event for a detector to read it safely (a snapshot's parked events). */
+function isEventLike(x: unknown): x is Event {
+  const e = x as Partial<Event> | null;
+  if (!e || typeof e !== "object" || !Number.isFinite(e.ms) || typeof e.ts !== "string") return false;
+  if (typeof e.host !== "string" || !e.source || typeof e.source !== "object") return false;
+  if (e.type === "packet")
+    return typeof e.src === "string" && typeof e.dst === "string" && typeof e.cls === "string";
+  if (e.type === "auth") return typeof e.kind === "string";
+  return false;
 }
 
 /** An event reached key `k`: its open incidents are active until the key's clock. */

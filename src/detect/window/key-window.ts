@@ -174,6 +174,14 @@ export class KeyWindow {
     this.seq = 0;
   }
 
+  /** Gives the key copies of its identity's text that hold no log line (see util/detach.ts). */
+  detachIdentity(): void {
+    this.key = detach(this.key);
+    if (this.src) this.src = detach(this.src);
+    if (this.dst) this.dst = detach(this.dst);
+    this.host = detach(this.host);
+  }
+
   /** Moves the key's clock to `t` (never back); a view quiet for a whole window starts over. */
   advance(t: number, ts: string): void {
     const L = this.layout;
