@@ -54,9 +54,9 @@ function flood(n: number, t0: number, gap: number, scanner = false): Event[] {
   return out;
 }
 
-async function run(events: Event[], maxKeys: number, batch = 256) {
+async function run(events: Event[], maxKeys: number, batch = 256, parkFirstEvents = true) {
   const diagnostics = new Diagnostics();
-  const engine = new Engine(rules, new MemoryStore(), { diagnostics, maxKeys });
+  const engine = new Engine(rules, new MemoryStore(), { diagnostics, maxKeys, parkFirstEvents });
   const alerts: Alert[] = [];
   let most = 0;
   for (let i = 0; i < events.length; i += batch) {
@@ -77,11 +77,33 @@ describe("engine-bounds/key cap", () => {
   it("engine-bounds/keys whose windows have all passed go first, not counted as evictions", async () => {
     // 200 sources, then two hours later (past the longest window, 1 h) 200 others: three keys a
     // packet, 1,200 in all against a cap of 1,000, and the first 600 are over. The target's own
-    // keys (ddos, distributed-scan) stay: the second flood keeps them live.
+    // keys (ddos, distributed-scan) stay: the second flood keeps them live. Parked on their one
+    // packet, the keys are bounded to a quarter of the cap (1,200 against 1,000 of 4,000).
     const events = [...flood(200, T0, 10), ...flood(200, T0 + 7_200_000, 10).map(renumber(200))];
-    const { engine } = await run(events, 1000, 200);
-    expect(engine.evictions).toBe(0);
-    expect(engine.keyCount).toBe(602);
+    for (const [cap, park] of [
+      [1000, false],
+      [4000, true],
+    ] as const) {
+      const { engine } = await run(events, cap, 200, park);
+      expect(engine.evictions).toBe(0);
+      expect(engine.keyCount).toBe(602);
+    }
+  });
+
+  it("engine-bounds/keys parked on one packet are at most a quarter of the cap, the oldest evicted", async () => {
+    const events = flood(6000, T0, 2);
+    const { engine, diagnostics, most } = await run(events, 4000);
+    // After each batch of 256: at most 1,000 parked, plus the target's two keys.
+    expect(most).toBeLessThanOrEqual(1002);
+    expect(engine.evictions).toBeGreaterThan(0);
+    expect(diagnostics.get("scanwatch_store_evictions_total")).toBe(engine.evictions);
+    // The newest sources are the ones kept: a second packet from the last one still counts both.
+    const last = events.at(-1) as PacketEvent;
+    const again = await engine.process([syn(last.src, 444, last.ms + 1, 7000)]);
+    expect(again).toEqual([]);
+    const snap = engine.snapshot();
+    const tcp = snap.states.find((s) => s.sig.startsWith("tcp-scan|"));
+    expect(tcp?.keys.find((k) => k.k === last.src)?.n.filter((x) => x === 2).length).toBeGreaterThan(0);
   });
 
   it("engine-bounds/a target's one key (ddos) stays while its flood fills the per-source states", async () => {
