@@ -23,6 +23,12 @@ export type PacketClass =
   | "tcp-normal"
   /** Flag sets no TCP stack sends (SYN+FIN, SYN+RST, ...). */
   | "tcp-odd"
+  /**
+   * A TCP packet logged without its TCP header, so its flags are unknown: a fragment after the
+   * first (the kernel writes nothing after `PROTO=TCP`), a header it could not read (`INCOMPLETE
+   * [8 bytes]`), or a line cut short. Never a NULL packet: no detector counts it.
+   */
+  | "tcp-headerless"
   | "udp"
   | "icmp-echo"
   | "icmp"
@@ -41,6 +47,7 @@ export const PACKET_CLASSES: readonly PacketClass[] = [
   "null",
   "tcp-normal",
   "tcp-odd",
+  "tcp-headerless",
   "udp",
   "icmp-echo",
   "icmp",

@@ -85,6 +85,9 @@ export function parseNetfilter(
   let uid: number | undefined;
   let gid: number | undefined;
   let tcp = false;
+  // The kernel writes a TCP header as `SPT= DPT= ... WINDOW= RES= <flags> URGP=`: the flags are
+  // known only once URGP= is seen (see packet-class.ts, "tcp-headerless").
+  let tcpHeader = false;
   let depth = 0;
   let expectOpt = false;
 
@@ -167,6 +170,7 @@ export function parseNetfilter(
         if (first === 84 && msg.startsWith("TYPE", pos)) icmpType ??= intAt(msg, vs, end);
         else if (first === 67 && msg.startsWith("CODE", pos)) icmpCode ??= intAt(msg, vs, end);
         else if (first === 77 && msg.startsWith("MARK", pos)) mark = msg.slice(vs, end);
+        else if (tcp && first === 85 && msg.startsWith("URGP", pos)) tcpHeader = true;
         break;
       case 5:
         if (first === 80 && msg.startsWith("PROTO", pos) && protoText === undefined) {
@@ -198,7 +202,7 @@ export function parseNetfilter(
   const proto = protoOf(protoText);
   if (proto === undefined) return { ok: false, reason: "netfilter-bad-proto" };
 
-  const flags = tcp ? FLAGS.list() : undefined;
+  const flags = tcp && tcpHeader ? FLAGS.list() : undefined;
   const mask = flags !== undefined ? flagMaskOf(flags) : 0;
   // One object literal in a fixed key order: fast to build and readable as NDJSON.
   const fields: PacketEvent = {
@@ -210,10 +214,13 @@ export function parseNetfilter(
     dst: d,
     proto,
     mask,
-    cls: packetClass(
-      { proto, icmpType: icmpType !== undefined && icmpType <= 255 ? icmpType : undefined },
-      mask,
-    ),
+    cls:
+      proto === "tcp" && !tcpHeader
+        ? "tcp-headerless"
+        : packetClass(
+            { proto, icmpType: icmpType !== undefined && icmpType <= 255 ? icmpType : undefined },
+            mask,
+          ),
     action: actionOf(prefix),
     direction: inIf && outIf ? "forward" : inIf ? "in" : outIf ? "out" : "unknown",
     source,
