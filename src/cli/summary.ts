@@ -81,8 +81,8 @@ export function renderEvictions(evicted: number, maxKeys: number): string {
   if (evicted === 0) return "";
   return (
     `  ${fmt(evicted)} key${evicted === 1 ? " was" : "s were"} evicted to stay under the bound of ${fmt(maxKeys)} ` +
-    `tracked keys (keys seen once first, at most a quarter of the bound, typically the sources of a spoofed flood; ` +
-    `then the least recently active); ` +
+    `tracked keys (keys seen once first, typically the sources of a spoofed flood, then the least recently ` +
+    `active); ` +
     `a source evicted and seen again starts its windows over, so its counts are lower bounds.\n`
   );
 }

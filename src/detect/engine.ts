@@ -1,6 +1,7 @@
 import type { Diagnostics } from "../diagnostics.js";
 import type { Alert } from "../events/alert.js";
 import type { Event } from "../events/event.js";
+import { isEvent } from "../events/event-check.js";
 import type { CompiledRule } from "../rules/compiled-rule.js";
 import { buildAlert, ladderLevel } from "./alert-builder.js";
 import type { AnyDetector, EventClass, FeedContext } from "./detector.js";
@@ -152,34 +153,38 @@ export class Engine {
 
   /** The windows and incidents now, as JSON (see EngineSnapshot). Synchronous: one moment. */
   snapshot(maxKeys = SNAPSHOT_MAX_KEYS): EngineSnapshot {
-    const all: { s: DetectorState; k: KeyWindow }[] = [];
-    for (const s of this.states) for (const k of s.keys.values()) all.push({ s, k });
-    all.sort((a, b) => b.k.clock - a.k.clock);
-    const kept = all.slice(0, maxKeys);
+    // Keys and parked keys together, the most recently active first (a parked key's clock is
+    // its one event's time).
+    type Item =
+      | { i: number; k: KeyWindow; key?: undefined; e?: undefined }
+      | { i: number; key: string; e: Event; k?: undefined };
+    const all: { at: number; item: Item }[] = [];
+    this.states.forEach((s, i) => {
+      for (const k of s.keys.values()) all.push({ at: k.clock, item: { i, k } });
+      for (const [key, e] of s.parked) all.push({ at: e.ms, item: { i, key, e } });
+    });
+    all.sort((a, b) => b.at - a.at);
     const states: EngineSnapshot["states"] = this.states.map((s) => ({
       sig: signature(s.module, s.rules),
       keys: [],
       joined: [],
     }));
-    // A byte budget too (about 24 bytes of JSON per member, 300 per key), so that a state file
-    // stays a few tens of MB whatever the keys hold.
+    // A byte budget too (about 24 bytes of JSON per member, 300 per key, 600 per parked key),
+    // so that a state file stays a few tens of MB whatever the keys hold.
     let budget = SNAPSHOT_MAX_BYTES;
-    for (const { s, k } of kept) {
-      const out = states[this.states.indexOf(s)]!;
-      const j = keyWindowToJson(k);
-      budget -= 300 + 24 * (j.m ?? []).reduce((n, d) => n + (d?.e.length ?? 0), 0);
-      if (budget < 0) break;
-      out.keys.push(j);
-      out.joined.push(((k.incidents ?? []) as (Incident | undefined)[]).map((i) => i?.name ?? null));
-    }
-    // Then the newest parked keys, within what is left of both budgets (about 600 bytes each).
-    let room = maxKeys - kept.length;
-    const parked = this.states.flatMap((s, i) => [...s.parked].map(([key, e]) => ({ i, key, e })));
-    parked.sort((a, b) => b.e.ms - a.e.ms);
-    for (const { i, key, e } of parked) {
-      budget -= 600;
-      if (room-- <= 0 || budget < 0) break;
-      (states[i]!.parked ??= []).push([key, e]);
+    for (const { item } of all.slice(0, maxKeys)) {
+      const out = states[item.i]!;
+      if (item.k) {
+        const j = keyWindowToJson(item.k);
+        budget -= 300 + 24 * (j.m ?? []).reduce((n, d) => n + (d?.e.length ?? 0), 0);
+        if (budget < 0) break;
+        out.keys.push(j);
+        out.joined.push(((item.k.incidents ?? []) as (Incident | undefined)[]).map((i) => i?.name ?? null));
+      } else {
+        budget -= 600;
+        if (budget < 0) break;
+        (out.parked ??= []).push([item.key, item.e]);
+      }
     }
     const incidents: EngineSnapshot["incidents"] = [];
     for (const i of this.incidents.all()) incidents.push([i.name, i.id, i.level, i.lastSeen, i.cooldownMs]);
@@ -227,7 +232,7 @@ export class Engine {
         // Oldest first, as they were parked; an entry that is not a key and an event is left out.
         const parked = Array.isArray(st.parked) ? [...st.parked].reverse() : [];
         for (const p of parked)
-          if (Array.isArray(p) && typeof p[0] === "string" && isEventLike(p[1]) && !state.keys.has(p[0]))
+          if (Array.isArray(p) && typeof p[0] === "string" && isEvent(p[1]) && !state.keys.has(p[0]))
             state.parked.set(p[0], p[1]);
       }
       if (typeof s.watermark === "number") this.watermark = Math.max(this.watermark, s.watermark);
@@ -470,6 +475,9 @@ export class Engine {
         this.fleet?.tag(this.current, k, tag, n);
       },
       check: (k, views) => {
+        // A parked event was judged when it came, and could not alert then: never again (the
+        // rules may have changed since, by SIGHUP or across a restart).
+        if (this.promoting) return;
         const n = this.current.rules.length;
         for (let v = 0; v < n; v++) if (views & (1 << v)) this.judge(this.current, k, v);
       },
@@ -562,36 +570,6 @@ export class Engine {
     };
   }
 
-  /**
-   * While more than `max` keys are parked: drops those whose windows have passed, then evicts the
-   * oldest, state by state in proportion.
-   */
-  private boundParked(max: number): void {
-    let total = 0;
-    for (const s of this.states) total += s.parked.size;
-    if (total <= max) return;
-    total = 0;
-    for (const s of this.states) {
-      this.expireParked(s);
-      total += s.parked.size;
-    }
-    if (total <= max) return;
-    // Down to three quarters of the bound: each pass walks past the holes earlier passes left at
-    // the front of the maps, so fewer, larger passes (every few batches under a flood).
-    const excess = total - Math.floor(max * 0.75);
-    let dropped = 0;
-    for (const s of this.states) {
-      let share = Math.ceil((s.parked.size / total) * excess);
-      for (const key of s.parked.keys()) {
-        if (share-- <= 0) break;
-        s.parked.delete(key);
-        dropped++;
-      }
-    }
-    this.evicted += dropped;
-    this.opts.diagnostics.count("scanwatch_store_evictions_total", undefined, dropped);
-  }
-
   /** Drops parked keys whose windows have all passed, from the front (the oldest). */
   private expireParked(s: DetectorState): void {
     const w = s.layout.maxWindowMs;
@@ -609,7 +587,6 @@ export class Engine {
    */
   private bound(): void {
     const max = this.maxKeys;
-    this.boundParked(Math.floor(max / PARKED_SHARE));
     if (this.keyCount <= max) return;
     const now = this.watermark;
     // Nothing outside the maps refers to a dropped key unless a fleet exchange kept it.
@@ -662,26 +639,6 @@ export class Engine {
     this.evicted += dropped;
     this.opts.diagnostics.count("scanwatch_store_evictions_total", undefined, dropped);
   }
-}
-
-/**
- * At most 1/PARKED_SHARE of `maxKeys` may be keys parked on one event. They are the keys with
- * the least evidence (a spoofed flood's sources never send a second packet), and they churn: a
- * flood of unique sources replaces them all within seconds, and V8 lets its heap grow to several
- * times what stays alive under such churn. With the whole key budget parked, the bench's 1M-source
- * flood peaked at 249-263 MB of RSS.
- */
-const PARKED_SHARE = 4;
-
-/** Enough of an event for a detector to read it safely (a snapshot's parked events). */
-function isEventLike(x: unknown): x is Event {
-  const e = x as Partial<Event> | null;
-  if (!e || typeof e !== "object" || !Number.isFinite(e.ms) || typeof e.ts !== "string") return false;
-  if (typeof e.host !== "string" || !e.source || typeof e.source !== "object") return false;
-  if (e.type === "packet")
-    return typeof e.src === "string" && typeof e.dst === "string" && typeof e.cls === "string";
-  if (e.type === "auth") return typeof e.kind === "string";
-  return false;
 }
 
 /** An event reached key `k`: its open incidents are active until the key's clock. */

@@ -175,7 +175,7 @@ export function parseNetfilter(
       case 5:
         if (first === 80 && msg.startsWith("PROTO", pos) && protoText === undefined) {
           protoText = upperAt(msg, vs, end);
-          if (protoText === "TCP") {
+          if (protoText === "TCP" || protoText === "6") {
             tcp = true;
             FLAGS.reset();
           }

@@ -125,16 +125,133 @@ describe("parking/a key is made on its second event", () => {
     expect([...first.alerts, ...rest]).toEqual(expected);
   });
 
-  it("parking/a snapshot entry that is not an event is left out, not fed", async () => {
-    const first = await run(mixed().slice(0, 100), { park: true, batch: 100 });
+  it("parking/a snapshot entry that is not an event (event.schema.json) is left out, never fed", async () => {
+    const events = mixed().slice(0, 400);
+    const first = await run(events, { park: true, batch: 100 });
     const snap = JSON.parse(JSON.stringify(first.engine.snapshot()));
-    const st = snap.states.find((s: { parked?: unknown[] }) => s.parked?.length);
-    const good = st.parked.length;
-    st.parked.push(["10.0.0.1", { type: "packet", ms: "soon" }], ["10.0.0.2"], "junk");
+    const tcp = snap.states.find((s: { sig: string }) => s.sig.startsWith("tcp-scan|"));
+    const good = tcp.parked.length;
+    expect(good).toBeGreaterThan(0);
+    // A corrupted or hand-edited state file: each of these would throw inside a detector.
+    const syn = tcp.parked[0][1];
+    tcp.parked.push(
+      ["10.0.0.1", { type: "packet", ms: "soon" }],
+      ["10.0.0.2"],
+      "junk",
+      ["10.0.0.3", { ...syn, src: "10.0.0.3", tcpOptions: {} }],
+      ["10.0.0.4", { ...syn, src: "10.0.0.4", mask: "2" }],
+      ["192.0.2.50", { ...auth("192.0.2.50", T0, 1), user: 12345 }],
+    );
     const resumed = new Engine(shipped, new MemoryStore(), { diagnostics: new Diagnostics() });
     expect(resumed.restore(snap)).toBeUndefined();
     expect(resumed.keyCount).toBe(first.engine.keyCount);
-    expect(good).toBeGreaterThan(0);
+    // Second events for those keys go through without a throw.
+    const again = [
+      packet("10.0.0.3", 22, T0 + 60_000, 9001, ["SYN"]),
+      packet("10.0.0.4", 22, T0 + 60_001, 9002, ["SYN"]),
+      auth("192.0.2.50", T0 + 60_002, 9003),
+    ];
+    await expect(resumed.process(again)).resolves.toBeDefined();
+  });
+
+  it("parking/a rule reload that lowers a threshold never judges a parked event again", async () => {
+    const before = rule({
+      id: "tcp",
+      detector: "tcp-scan",
+      window: "60s",
+      threshold: 3,
+      severity: { low: 3 },
+      cooldown: "60s",
+    });
+    const after = rule({
+      id: "tcp",
+      detector: "tcp-scan",
+      window: "60s",
+      threshold: 1,
+      severity: { low: 1, medium: 2 },
+      cooldown: "60s",
+    });
+    const out: Alert[][] = [];
+    for (const park of [false, true]) {
+      const engine = new Engine([before], new MemoryStore(), {
+        diagnostics: new Diagnostics(),
+        parkFirstEvents: park,
+      });
+      const alerts = await engine.process([packet("198.51.100.9", 1, T0, 1, ["SYN"])]);
+      engine.setRules([after]); // SIGHUP: same id and window, so the state and its parked key stay
+      alerts.push(...(await engine.process([packet("198.51.100.9", 2, T0 + 1000, 2, ["SYN"])])));
+      out.push(alerts);
+    }
+    expect(out[0]!.map((a) => [a.status, a.severity, a.events])).toEqual([["new", "medium", 2]]);
+    expect(out[1]).toEqual(out[0]);
+  });
+
+  it("parking/a slow scanner inside a spoofed flood is found as without parking, with the same evictions", async () => {
+    // 60 s of 1,000 spoofed SYNs/s against a bound of 10,000 keys (three keys per SYN: the
+    // flood evicts all the time), and a scanner probing a new port every 2 s.
+    const events: Event[] = [];
+    for (let ms = 0; ms < 60_000; ms++) {
+      events.push(
+        packet(`10.${(ms >> 16) & 255}.${(ms >> 8) & 255}.${ms & 255}`, 80, T0 + ms, events.length + 1, [
+          "SYN",
+        ]),
+      );
+      if (ms % 2000 === 1000)
+        events.push(packet("198.51.100.77", 1000 + ms / 2000, T0 + ms, events.length + 1, ["SYN"]));
+    }
+    const out = [];
+    for (const park of [false, true]) {
+      const engine = new Engine(shipped, new MemoryStore(), {
+        diagnostics: new Diagnostics(),
+        parkFirstEvents: park,
+        maxKeys: 10_000,
+      });
+      const alerts: Alert[] = [];
+      for (let i = 0; i < events.length; i += 1000)
+        alerts.push(...(await engine.process(events.slice(i, i + 1000))));
+      out.push({
+        scanner: alerts.filter((a) => a.src === "198.51.100.77").map((a) => [a.type, a.status, a.events]),
+        types: [...new Set(alerts.map((a) => a.type))].sort(),
+        evictions: engine.evictions,
+      });
+    }
+    expect(out[0]!.scanner.map(([type, status, n]) => [/-scan$/.test(String(type)), status, n])).toEqual([
+      [true, "new", 15],
+    ]);
+    expect(out[0]!.evictions).toBeGreaterThan(0);
+    expect(out[1]).toEqual(out[0]);
+  });
+
+  it("parking/keys are evicted only past the bound: a source's third SYN after 39 others still alerts", async () => {
+    const one = [
+      rule({
+        id: "tcp",
+        detector: "tcp-scan",
+        window: "60s",
+        threshold: 3,
+        severity: { low: 3 },
+        cooldown: "60s",
+      }),
+    ];
+    const events: Event[] = [packet("198.51.100.9", 1, T0, 1, ["SYN"])];
+    for (let i = 0; i < 39; i++) events.push(packet(`10.0.0.${i}`, 80, T0 + 10 + i, 2 + i, ["SYN"]));
+    events.push(
+      packet("198.51.100.9", 2, T0 + 100, 41, ["SYN"]),
+      packet("198.51.100.9", 3, T0 + 200, 42, ["SYN"]),
+    );
+    for (const park of [false, true]) {
+      const engine = new Engine(one, new MemoryStore(), {
+        diagnostics: new Diagnostics(),
+        parkFirstEvents: park,
+        maxKeys: 100,
+      });
+      const alerts: Alert[] = [];
+      for (let i = 0; i < events.length; i += 8)
+        alerts.push(...(await engine.process(events.slice(i, i + 8))));
+      expect(alerts.map((a) => [a.src, a.events])).toEqual([["198.51.100.9", 3]]);
+      expect(engine.evictions).toBe(0);
+      expect(engine.keyCount).toBe(40);
+    }
   });
 
   it("parking/an event that alerts on its own alerts at once (threshold 1, a repeated sshd line)", async () => {

@@ -180,6 +180,8 @@ export class ReferenceEngine {
       g.keys.set(key, k);
     }
     const prevClock = k.fed.length ? clockOf(k) : -Infinity;
+    // Quiet for longer than every window: a new episode, the source port forgotten too.
+    if (e.ms - prevClock > Math.max(...g.rules.map((r) => r.windowMs))) k.lastSport = -1;
     g.rules.forEach((r, v) => {
       if (e.ms > prevClock && e.ms - prevClock > r.windowMs) {
         k.episodeStart[v] = k.fed.length;

@@ -189,6 +189,8 @@ export class KeyWindow {
       for (let v = 0; v < L.views.length; v++) {
         if (t - this.clock > L.views[v]!.windowMs) this.resetView(v, t);
       }
+      // Quiet longer than every window: a new episode, as for a key made now (a dropped key's).
+      if (t - this.clock > L.maxWindowMs) this.lastSourcePort = -1;
       this.clock = t;
       this.ts = ts;
     } else {

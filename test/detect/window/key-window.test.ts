@@ -85,3 +85,19 @@ describe("key-window/samples", () => {
     expect(k.samples(0).map((s) => s.line)).toEqual([1, 2, 3, 4, 5]);
   });
 });
+
+describe("key-window/a new episode", () => {
+  it.each([
+    // [gap after the last SYN, source port kept]: longer than every window (60 s) starts over.
+    [59_999, 4242],
+    [60_000, 4242],
+    [60_001, -1],
+    [3_600_000, -1],
+  ])("key-window/quiet for %i ms keeps the last source port: %i", (gap, expected) => {
+    const k = new KeyWindow(layout, "198.51.100.7", "198.51.100.7", null, "tcp", "victim");
+    k.advance(T0, "t0");
+    k.lastSourcePort = 4242;
+    k.advance(T0 + gap, "t1");
+    expect(k.lastSourcePort).toBe(expected);
+  });
+});
