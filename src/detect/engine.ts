@@ -228,6 +228,7 @@ export class Engine {
             k.incidents = joined.map((n) => (n === null ? undefined : incidents.get(n)));
           k.seq = ++state.tick;
           state.keys.set(k.key, k);
+          state.parked.delete(k.key); // a key is parked or has windows, never both
         });
         // Oldest first, as they were parked; an entry that is not a key and an event is left out.
         const parked = Array.isArray(st.parked) ? [...st.parked].reverse() : [];
