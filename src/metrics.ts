@@ -17,6 +17,8 @@ const HELP: Record<string, string> = {
   scanwatch_events_allowed_total: "Events from sources on the global allow-list (--allow), not examined.",
   scanwatch_duplicate_lines_total:
     "Lines dropped because the same line was read from another file (UFW: kern.log and ufw.log), by the file of the copy.",
+  scanwatch_rule_copies_total:
+    "Lines dropped because a second LOG rule logged the same packet (UFW: [UFW AUDIT] then its verdict), by file.",
 };
 
 /**

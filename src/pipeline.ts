@@ -201,14 +201,17 @@ export function liveSource(
 export function eventFilters(f: {
   /** Lines read twice from two files (UFW's kern.log and ufw.log). */
   dedup?: { filter(b: Event[]): Event[] };
+  /** Packets two LOG rules logged (UFW's AUDIT line and its verdict). */
+  ruleCopies?: { filter(b: Event[]): Event[] };
   /** The global allow-list. */
   allow?: { filter(b: Event[]): Event[] };
   since?: number;
   until?: number;
 }): ((events: Event[]) => Event[])[] {
-  const { dedup, allow, since, until } = f;
+  const { dedup, ruleCopies, allow, since, until } = f;
   return [
     ...(dedup ? [(b: Event[]) => dedup.filter(b)] : []),
+    ...(ruleCopies ? [(b: Event[]) => ruleCopies.filter(b)] : []),
     ...(allow ? [(b: Event[]) => allow.filter(b)] : []),
     ...(since === undefined && until === undefined
       ? []

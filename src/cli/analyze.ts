@@ -11,7 +11,7 @@ import { ReportCollector } from "../report/report-collector.js";
 import { runFactsOf } from "../report/run-facts.js";
 import { renderTerminalSummary, wrapLines } from "../report/terminal-summary.js";
 import { openBatchFiles } from "../sources/file-batch.js";
-import { duplicateFilter } from "./duplicates.js";
+import { duplicateFilter, ruleCopiesFilter } from "./duplicates.js";
 import { FileTally } from "./file-tally.js";
 import { lockSpool } from "./agent-locks.js";
 import { loadConfig, mergeConfig, omitKeys, TAIL_ONLY_KEYS } from "./config.js";
@@ -35,6 +35,7 @@ import {
   renderAlertSummary,
   renderAllowed,
   renderDuplicates,
+  renderRuleCopies,
   renderEvictions,
   renderLate,
   renderParseSummary,
@@ -123,6 +124,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const stats = new ParseStats();
   const tally = new FileTally();
   const dedup = files.length > 1 ? duplicateFilter(disorderMs, diagnostics) : undefined;
+  const ruleCopies = ruleCopiesFilter(diagnostics);
   const showProgress = !values.quiet && process.stderr.isTTY === true;
   const progress = showProgress ? new Progress(files.reduce((n, f) => n + f.size, 0)) : undefined;
   const started = performance.now();
@@ -150,7 +152,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       engine,
       sinks,
       // Before detection: lines read twice from two files, allowed sources, then the time range.
-      filters: eventFilters({ dedup, allow, since, until }),
+      filters: eventFilters({ dedup, ruleCopies, allow, since, until }),
       onEvents: (events) => {
         if (progress) progress.lines = stats.lines;
         collector?.addEvents(events);
@@ -207,6 +209,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     let text = renderParseSummary(stats, diagnostics);
     for (const w of tally.warnings()) text += `  ${w}\n`;
     if (dedup?.dropped) text += renderDuplicates(dedup);
+    if (ruleCopies.dropped) text += renderRuleCopies(ruleCopies.dropped);
     if (allow) text += renderAllowed(allow);
     text += renderAlertSummary({
       alerts: engine.stats.alerts,

@@ -87,6 +87,11 @@ export function renderEvictions(evicted: number, maxKeys: number): string {
   );
 }
 
+/** The summary line for packets a second LOG rule logged again. */
+export function renderRuleCopies(dropped: number): string {
+  return `  packets logged again by a second LOG rule (UFW's AUDIT line and its verdict), counted once: ${fmt(dropped)}\n`;
+}
+
 /** The summary line for lines read twice (UFW writes each packet to kern.log and ufw.log). */
 export function renderDuplicates(dedup: CrossFileDedup): string {
   const byFile = sorted(dedup.droppedByFile)

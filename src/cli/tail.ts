@@ -36,7 +36,7 @@ import { lockSpool, lockState } from "./agent-locks.js";
 import { ALLOW_HELP, allowListFrom } from "./allow-option.js";
 import { TIME_OPTIONS, formatOption, hostPortOption, resolveTime, secondsOption } from "./common-options.js";
 import { loadConfig, mergeConfig } from "./config.js";
-import { duplicateFilter } from "./duplicates.js";
+import { duplicateFilter, ruleCopiesFilter } from "./duplicates.js";
 import { healthOf } from "./health.js";
 import { statusDoc } from "./status.js";
 import { shouldLog } from "./log-filter.js";
@@ -243,6 +243,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
 
   // UFW logs each packet to kern.log and ufw.log, and both are followed by default.
   const dedup = files.length > 1 ? duplicateFilter(disorderMs, diagnostics) : undefined;
+  const ruleCopies = ruleCopiesFilter(diagnostics);
   // Copies still to come of lines read before the restart (kern.log read further than ufw.log
   // when it stopped) are copies all the same: the filter first takes in what each file had
   // before its position.
@@ -329,7 +330,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
       ),
       engine,
       sinks,
-      filters: eventFilters({ dedup, allow }),
+      filters: eventFilters({ dedup, ruleCopies, allow }),
       onEvents: (events) => board.observe(events),
       onAlerts: (alerts) => {
         // Before the sinks write them: every alert says which agent raised it.

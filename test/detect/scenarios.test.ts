@@ -8,7 +8,8 @@ import { Engine } from "../../src/detect/engine.js";
 import { MemoryStore } from "../../src/detect/memory-store.js";
 import type { Alert } from "../../src/events/alert.js";
 import { ParseStats } from "../../src/parsers/parse-stats.js";
-import { batchSource, runPipeline } from "../../src/pipeline.js";
+import { duplicateFilter, ruleCopiesFilter } from "../../src/cli/duplicates.js";
+import { batchSource, eventFilters, runPipeline } from "../../src/pipeline.js";
 import { DETECTORS } from "../../src/detect/registry.js";
 import type { CompiledRule } from "../../src/rules/compiled-rule.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../../src/rules/load-rules.js";
@@ -234,10 +235,14 @@ async function analyze(name: string, exp: Expectation): Promise<Run> {
   const stats = new ParseStats();
   const engine = new Engine(await rules(), new MemoryStore({ diagnostics }), { diagnostics });
   const alerts: Alert[] = [];
+  // The filters `analyze` applies before detection: lines read from two files, packets two LOG
+  // rules logged.
+  const dedup = paths.length > 1 ? duplicateFilter(5000, diagnostics) : undefined;
   await runPipeline({
     source: batchSource(await openBatchFiles(paths), { zone: exp.tz, year: exp.year }, stats, diagnostics),
     engine,
     sinks: [],
+    filters: eventFilters({ dedup, ruleCopies: ruleCopiesFilter(diagnostics) }),
     onAlerts: (a) => alerts.push(...a),
   });
   return { alerts, stats };
