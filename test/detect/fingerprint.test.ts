@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isOsSyn, isRawSyn } from "../../src/detect/detectors/fingerprint.js";
+import { isOsSyn, isRawSyn, isUdpReply } from "../../src/detect/detectors/fingerprint.js";
 import type { PacketEvent, TcpOptions } from "../../src/events/event.js";
 
 const OS: TcpOptions = {
@@ -75,5 +75,43 @@ describe("fingerprint", () => {
   ])("fingerprint/%s", (_name, e, raw, os) => {
     expect(isRawSyn(e)).toBe(raw);
     expect(isOsSyn(e)).toBe(os);
+  });
+});
+
+describe("fingerprint/UDP replies", () => {
+  const udp = (
+    sport: number | undefined,
+    dport: number | undefined,
+    proto: "udp" | "tcp" = "udp",
+  ): PacketEvent => ({
+    type: "packet",
+    ts: "2026-11-28T12:00:00.000+00:00",
+    ms: 0,
+    host: "h",
+    source: { file: "f", line: 1 },
+    src: "198.51.100.53",
+    dst: "203.0.113.10",
+    proto,
+    ...(sport !== undefined ? { sport } : {}),
+    ...(dport !== undefined ? { dport } : {}),
+    mask: 0,
+    cls: proto === "udp" ? "udp" : "tcp-normal",
+    action: "drop",
+    direction: "in",
+  });
+  it.each<[string, PacketEvent, boolean]>([
+    ["a late DNS answer (53 -> 48213)", udp(53, 48213), true],
+    ["an NTP answer to an ephemeral port (123 -> 40000)", udp(123, 40000), true],
+    ["a QUIC server's packet (443 -> 55555)", udp(443, 55555), true],
+    ["the edge: 1023 -> 1024", udp(1023, 1024), true],
+    ["nmap -sU probe (41234 -> 161)", udp(41234, 161), false],
+    ["nmap -sU probe to a high port (41234 -> 5060)", udp(41234, 5060), false],
+    ["nmap -sU -g 53 to a low port (53 -> 161)", udp(53, 161), false],
+    ["ntpd to ntpd (123 -> 123)", udp(123, 123), false],
+    ["1024 -> 2000 (neither a service port)", udp(1024, 2000), false],
+    ["no ports logged (a fragment)", udp(undefined, undefined), false],
+    ["TCP is not UDP", udp(53, 48213, "tcp"), false],
+  ])("fingerprint/a UDP reply or not: %s", (_name, e, expected) => {
+    expect(isUdpReply(e)).toBe(expected);
   });
 });

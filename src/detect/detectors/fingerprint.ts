@@ -37,3 +37,18 @@ function isOsOptions(e: PacketEvent): boolean {
 export function isOsSyn(e: PacketEvent): boolean {
   return isOsOptions(e);
 }
+
+/**
+ * A UDP datagram from a service's port (below 1024: DNS 53, NTP 123, QUIC 443, SNMP 161...) to an
+ * ephemeral one (1024 and up): a server's reply to a client, not a probe. A firewall drops late
+ * replies whose conntrack entry has expired (a resolver answering after its client gave up), and
+ * each goes to the client's next random port: counted as probes, every busy resolver would scan
+ * its clients. A scanner's probes go the other way (nmap -sU from a high port to the ports it
+ * tries; with `-g 53`, to ports below 1024 still count). Floods count replies all the same (a
+ * reflection attack is made of them); scans and sweeps do not.
+ */
+export function isUdpReply(e: PacketEvent): boolean {
+  return (
+    e.proto === "udp" && e.sport !== undefined && e.dport !== undefined && e.sport < 1024 && e.dport >= 1024
+  );
+}

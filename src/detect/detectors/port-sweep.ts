@@ -1,4 +1,5 @@
 import type { DetectorModule } from "../detector.js";
+import { isUdpReply } from "./fingerprint.js";
 
 const HOST = 0;
 const PORT = 1;
@@ -20,7 +21,8 @@ export const portSweep: DetectorModule<Record<string, never>> = {
   compile: () => ({}),
   stateKey: () => "src+proto",
   feed(e, ctx) {
-    if (e.type !== "packet" || e.dport === undefined) return;
+    // A UDP service's replies to many clients are no sweep (see isUdpReply).
+    if (e.type !== "packet" || e.dport === undefined || isUdpReply(e)) return;
     const proto = e.cls === "syn" ? "tcp" : "udp";
     const k = ctx.touch(`${e.src}|${proto}`, e, e.src, null, proto);
     ctx.count(k, e);

@@ -1,9 +1,13 @@
 import type { DetectorModule } from "../detector.js";
+import { isUdpReply } from "./fingerprint.js";
 
 const PORT = 0;
 const HOST = 1;
 
-/** UDP datagrams from one source to many ports; a fast and a slow rule share one key per source. */
+/**
+ * UDP datagrams from one source to many ports; a fast and a slow rule share one key per source.
+ * Replies from a service's port to an ephemeral one are left out (isUdpReply).
+ */
 export const udpScan: DetectorModule<Record<string, never>> = {
   name: "udp-scan",
   params: {},
@@ -16,7 +20,8 @@ export const udpScan: DetectorModule<Record<string, never>> = {
   compile: () => ({}),
   stateKey: () => "src",
   feed(e, ctx) {
-    if (e.type !== "packet" || e.dport === undefined) return;
+    // A service's reply to a client's ephemeral port is no probe (see isUdpReply).
+    if (e.type !== "packet" || e.dport === undefined || isUdpReply(e)) return;
     const k = ctx.touch(e.src, e, e.src, e.dst, "udp");
     ctx.count(k, e);
     ctx.member(k, HOST, e.dst, e);
