@@ -187,6 +187,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         disorderMs,
         store: store.kind,
         seconds: secs,
+        duplicates: (dedup?.dropped ?? 0) + ruleCopies.dropped,
       }),
     );
     await addSampleText(summary, files);

@@ -13,6 +13,11 @@ export function runFactsOf(r: {
   disorderMs: number;
   store: string;
   seconds: number;
+  /**
+   * Lines dropped as copies (of a line in another file, of a packet another LOG rule logged);
+   * absent when the run did not look for them.
+   */
+  duplicates?: number;
 }): RunFacts {
   return {
     files: r.files.map((f) => ({ file: f.path, bytes: f.size })),
@@ -26,8 +31,7 @@ export function runFactsOf(r: {
     backwards: r.stats.backwards,
     late: r.late,
     disorderMs: r.disorderMs,
-    // The batch pipeline reads each line once and has no duplicate check yet.
-    duplicates: null,
+    duplicates: r.duplicates ?? null,
     readErrors: r.diagnostics.get("scanwatch_read_errors_total"),
     store: r.store,
     seconds: r.seconds,

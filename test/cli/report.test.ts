@@ -40,6 +40,18 @@ describe("cli report and summary", () => {
     expect(r.stderr).toMatch(/lines read: 3,494/);
   });
 
+  it("cli/--summary json counts the lines dropped as copies (one packet under two LOG rules)", () => {
+    const file = join(ROOT, "fixtures/scenarios/ufw-logging-high/kern.log");
+    const r = run(["analyze", "--tz", "UTC", "--summary", "json", file]);
+    expect(r.status).toBe(0);
+    const s = JSON.parse(r.stdout) as Summary;
+    expect(validateSummary(s), schemaErrors(validateSummary)).toBe(true);
+    // Every packet of the file is written twice: 840 SYNs of the client, 20 of the scan.
+    expect(s.run.duplicates).toBe(860);
+    expect(s.run.lines).toBe(1720);
+    expect(r.stderr).toMatch(/counted once: 860/);
+  });
+
   it("cli/the text summary on stderr lists the attackers, then the totals, within 80 columns", () => {
     const r = run(["analyze", "--tz", "UTC", "--no-stdout", ...MIXED]);
     expect(r.status).toBe(0);
