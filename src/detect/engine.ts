@@ -7,6 +7,7 @@ import { buildAlert, ladderLevel } from "./alert-builder.js";
 import type { AnyDetector, EventClass, FeedContext } from "./detector.js";
 import { DetectorState } from "./detector-state.js";
 import { FleetSync, type Pending } from "./fleet-sync.js";
+import { Parking } from "./parking.js";
 import { IncidentBook, incidentId, isLive, type Incident } from "./incident-book.js";
 import { detectorNamed, DETECTORS } from "./registry.js";
 import { KeyWindow, keyWindowFromJson, keyWindowToJson, type KeyWindowJson } from "./window/key-window.js";
@@ -47,7 +48,7 @@ export interface EngineSnapshot {
     sig: string;
     keys: KeyWindowJson[];
     joined: (string | null)[][];
-    /** Keys parked on their first event (see Engine.feedParking): the key and that event. */
+    /** Keys parked on their first event (see parking.ts): the key and that event. */
     parked?: [key: string, first: Event][];
   }[];
   incidents: [name: string, id: string, level: number, lastSeen: number, cooldownMs: number][];
@@ -84,17 +85,11 @@ export class Engine {
   private nearBound = false;
   /** Dropped keys' objects kept for new keys (see KeyWindow.reuse), across all states. */
   private spares = 0;
-  /** New keys wait for their second event (see feedParking): only with the embedded store. */
-  private parking = false;
-  /** Feeding a parked event: its key is made at once. */
-  private promoting = false;
-  /** Keys the current parking feed touched or looked at. */
-  private used = 0;
-  /** The key the current parking feed recorded into its state's scratch key, if any. */
-  private scratchKey: string | undefined;
-  /** The last event parked and its copy (see parkedCopy). */
-  private parkedFrom: Event | undefined;
-  private parkedAs: Event | undefined;
+  /** New keys wait for their second event (see parking.ts). */
+  private readonly parking = new Parking((s, e) => {
+    this.current = s;
+    s.module.feed(e, this.ctx, s.rules[0]!);
+  });
   readonly stats = { events: 0, stragglers: 0, alerts: 0 };
 
   constructor(
@@ -283,8 +278,8 @@ export class Engine {
     if (shared || deferring) this.fleet ??= new FleetSync();
     else this.fleet = undefined;
     // A shared store is told of every event as it is counted, so nothing waits parked for it.
-    this.parking = !shared && !deferring && this.opts.parkFirstEvents !== false;
-    if (!this.parking) this.unparkAll();
+    this.parking.on = !shared && !deferring && this.opts.parkFirstEvents !== false;
+    if (!this.parking.on) this.parking.unparkAll(this.states);
     for (const e of events) {
       this.stats.events++;
       if (e.ms < this.watermark - disorder) {
@@ -305,7 +300,7 @@ export class Engine {
       for (const s of states) {
         if (!s.accepts(e)) continue;
         this.current = s;
-        if (this.parking && s.parks) this.feedParking(s, e);
+        if (this.parking.on && s.parks) this.parking.feedFirst(s, e);
         else s.module.feed(e, this.ctx, s.rules[0]!);
       }
     }
@@ -326,96 +321,20 @@ export class Engine {
     return alerts;
   }
 
-  /**
-   * Feeds `e` to a state that parks: a key's first event is recorded into the state's scratch
-   * key, then kept as the event alone (a few hundred bytes shared by every state that parked it,
-   * against about a kilobyte of windows per key). The key is made when a second event reaches
-   * it, by feeding the parked event first: nothing else touched that key in between, so its
-   * windows end up exactly as if it had been made at once. Under a flood of spoofed sources
-   * nearly every key sees a single packet. The scratch key is made a real key at once when the
-   * first event could raise an alert on its own (a rule with a threshold of 1, or one sshd line
-   * counting several failures), or when the feed used any other key.
-   */
-  private feedParking(s: DetectorState, e: Event): void {
-    this.used = 0;
-    this.scratchKey = undefined;
-    s.module.feed(e, this.ctx, s.rules[0]!);
-    if (this.scratchKey !== undefined) {
-      s.parked.set(detach(this.scratchKey), this.parkedCopy(e));
-      this.scratchKey = undefined;
-    }
-  }
-
-  /**
-   * The event as parked: its text copied off the log line it was sliced from (an address of 13
-   * characters or more is a slice that keeps the whole line alive). One copy per event, shared
-   * by every state that parks it.
-   */
-  private parkedCopy(e: Event): Event {
-    if (this.parkedFrom === e) return this.parkedAs!;
-    const c = { ...e } as Record<string, unknown>;
-    for (const f in c) if (typeof c[f] === "string") c[f] = detach(c[f]);
-    this.parkedFrom = e;
-    this.parkedAs = c as unknown as Event;
-    return this.parkedAs;
-  }
-
-  /** Feeds a parked first event, making its key (see feedParking). */
-  private promote(s: DetectorState, first: Event): void {
-    const [used, scratchKey, promoting] = [this.used, this.scratchKey, this.promoting];
-    this.promoting = true;
-    this.scratchKey = undefined;
-    try {
-      s.module.feed(first, this.ctx, s.rules[0]!);
-    } finally {
-      [this.used, this.scratchKey, this.promoting] = [used, scratchKey, promoting];
-    }
-  }
-
-  /** The scratch key of the current feed becomes a key of its own. */
-  private keepScratch(s: DetectorState): void {
-    const k = s.scratch!;
-    s.scratch = undefined;
-    this.scratchKey = undefined;
-    k.detachIdentity();
-    k.seq = ++s.tick;
-    s.keys.set(k.key, k);
-  }
-
-  /** Feeds every parked event (before events go to a shared store, which must count them all). */
-  private unparkAll(): void {
-    for (const s of this.states) {
-      if (s.parked.size === 0) continue;
-      this.current = s;
-      const firsts = [...s.parked.values()];
-      s.parked.clear();
-      for (const e of firsts) this.promote(s, e);
-    }
-  }
-
   private feedContext(): FeedContext {
     return {
       touch: (key, e, src, dst, proto, technique) => {
         const s = this.current;
         let k = s.keys.get(key);
-        if (!k && this.parking && s.parks && !this.promoting) {
-          if (key === this.scratchKey) return s.scratch!;
-          const first = s.parked.get(key);
-          if (first !== undefined) {
-            s.parked.delete(key);
-            this.promote(s, first);
-            k = s.keys.get(key);
-          } else if (this.used === 0) {
-            this.used++;
-            this.scratchKey = key;
-            const w = (s.scratch ??= new KeyWindow(s.layout, key, src, dst, proto, e.host, technique));
-            w.reuse(key, src, dst, proto, e.host, technique);
-            w.advance(e.ms, e.ts);
-            return w;
+        if (!k && this.parking.applies(s)) {
+          k = this.parking.missing(s, key);
+          if (k && k === s.scratch) return k;
+          if (!k) {
+            const first = this.parking.scratch(s, key, e, src, dst, proto, technique);
+            if (first) return first;
           }
         }
-        if (this.scratchKey !== undefined) this.keepScratch(s);
-        this.used++;
+        this.parking.used(s);
         if (!k) {
           // Copies: a key sliced from a log line would keep the whole line alive.
           const own = detach(key);
@@ -445,19 +364,11 @@ export class Engine {
       peek: (key, e) => {
         const s = this.current;
         let k = s.keys.get(key);
-        if (!k && this.parking && s.parks && !this.promoting) {
-          if (key === this.scratchKey) return s.scratch!;
-          const first = s.parked.get(key);
-          if (first !== undefined) {
-            s.parked.delete(key);
-            this.promote(s, first);
-            k = s.keys.get(key);
-          }
+        if (!k && this.parking.applies(s)) {
+          k = this.parking.missing(s, key);
+          if (k && k === s.scratch) return k;
         }
-        // A feed that looked at another key is not parked: fed again later, it could see that
-        // key changed.
-        if (this.scratchKey !== undefined) this.keepScratch(s);
-        this.used++;
+        this.parking.used(s);
         if (!k) return undefined;
         k.advance(e.ms, e.ts);
         if (k.incidents) active(k);
@@ -478,7 +389,7 @@ export class Engine {
       check: (k, views) => {
         // A parked event was judged when it came, and could not alert then: never again (the
         // rules may have changed since, by SIGHUP or across a restart).
-        if (this.promoting) return;
+        if (this.parking.promoting) return;
         const n = this.current.rules.length;
         for (let v = 0; v < n; v++) if (views & (1 << v)) this.judge(this.current, k, v);
       },
@@ -496,7 +407,7 @@ export class Engine {
     const view = s.viewOf(k, v);
     const level = ladderLevel(rule, s.module.measure.of(view));
     if (level < 0) return;
-    if (k === s.scratch && this.scratchKey !== undefined) this.keepScratch(s);
+    this.parking.judging(s, k);
     const now = k.clock;
     const inc = this.incidentOf(rule, k, v, now);
     if (inc && level <= inc.level) {
@@ -571,15 +482,6 @@ export class Engine {
     };
   }
 
-  /** Drops parked keys whose windows have all passed, from the front (the oldest). */
-  private expireParked(s: DetectorState): void {
-    const w = s.layout.maxWindowMs;
-    for (const [key, e] of s.parked) {
-      if (this.watermark - e.ms <= w) break;
-      s.parked.delete(key);
-    }
-  }
-
   /**
    * Bounds memory once per batch: keys whose every window has passed (in event time) are dropped
    * from the front of each detector's map, then, while over the cap, the least recently used
@@ -606,7 +508,7 @@ export class Engine {
         if (now - k.clock <= w) break;
         drop(s, k);
       }
-      this.expireParked(s);
+      this.parking.expire(s, now);
     }
     this.incidents.sweep(now);
     const total = this.keyCount;
