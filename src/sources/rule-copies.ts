@@ -25,10 +25,11 @@ interface Seen {
  */
 export class RuleCopies {
   private readonly seen = new Map<string, Seen>();
-  /** Per file, the prefixes seen (a handful), to know whether copies can occur at all. */
-  private readonly prefixes = new Map<string, Set<string>>();
-  /** Per file that has shown one prefix only, its latest packet line. */
-  private readonly last = new Map<string, PacketEvent>();
+  /**
+   * Per file, its latest packet line while it has shown one prefix only, or true once it has
+   * shown two: before that, no line of it can be a copy.
+   */
+  private readonly single = new Map<string, PacketEvent | true>();
   dropped = 0;
 
   constructor(private readonly onCopy?: (e: Event) => void) {}
@@ -50,19 +51,15 @@ export class RuleCopies {
   private isCopy(e: Event): boolean {
     if (e.type !== "packet" || e.prefix === undefined) return false;
     const file = e.source.file;
-    let ps = this.prefixes.get(file);
-    if (!ps) this.prefixes.set(file, (ps = new Set()));
-    const before = ps.size;
-    if (before < 64) ps.add(e.prefix);
-    if (ps.size < 2) {
-      this.last.set(file, e);
-      return false;
-    }
-    if (before === 1) {
+    const prev = this.single.get(file);
+    if (prev !== true) {
+      if (prev === undefined || prev.prefix === e.prefix) {
+        this.single.set(file, e);
+        return false;
+      }
       // The file's second prefix: its previous line may be this packet's first.
-      const prev = this.last.get(file);
-      this.last.delete(file);
-      if (prev) this.seen.set(packetKey(prev, file), { ms: prev.ms, prefixes: [prev.prefix!] });
+      this.single.set(file, true);
+      this.seen.set(packetKey(prev, file), { ms: prev.ms, prefixes: [prev.prefix!] });
     }
     const key = packetKey(e, file);
     const s = this.seen.get(key);
