@@ -1,14 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { isOsSyn, isRawSyn, isUdpReply } from "../../src/detect/detectors/fingerprint.js";
 import type { PacketEvent, TcpOptions } from "../../src/events/event.js";
+import { OS_SYN_OPTIONS } from "../support/events.js";
 
-const OS: TcpOptions = {
-  mss: 1460,
-  sackPermitted: true,
-  timestamps: true,
-  wscale: 7,
-  kinds: [2, 4, 8, 1, 3],
-};
+const OS: TcpOptions = OS_SYN_OPTIONS;
 const MSS_ONLY: TcpOptions = { mss: 1460, kinds: [2] };
 
 function syn(src: string, p: { df?: boolean; window?: number; tcpOptions?: TcpOptions }): PacketEvent {

@@ -8,6 +8,7 @@ import type { AuthEvent, Event, PacketEvent } from "../../src/events/event.js";
 import { flagMaskOf, packetClass } from "../../src/events/packet-class.js";
 import type { CompiledRule } from "../../src/rules/compiled-rule.js";
 import { compileRule, loadRules, SHIPPED_RULES_DIR } from "../../src/rules/load-rules.js";
+import { OS_SYN_OPTIONS } from "../support/events.js";
 
 const shipped = await loadRules(SHIPPED_RULES_DIR);
 const T0 = Date.UTC(2026, 10, 28, 12);
@@ -160,17 +161,7 @@ function toEvents0(steps: Step[]): Event[] {
       direction: "in",
       df: s.os,
       window: s.os ? 64240 : 1024,
-      ...(s.os
-        ? {
-            tcpOptions: {
-              mss: 1460,
-              sackPermitted: true,
-              timestamps: true,
-              wscale: 7,
-              kinds: [2, 4, 8, 1, 3],
-            },
-          }
-        : {}),
+      ...(s.os ? { tcpOptions: OS_SYN_OPTIONS } : {}),
       ts,
       ms: t,
       host: "h",

@@ -77,10 +77,14 @@ function mixed(): Event[] {
   return out;
 }
 
-async function run(events: readonly Event[], opts: { park: boolean; batch: number; rules?: CompiledRule[] }) {
+async function run(
+  events: readonly Event[],
+  opts: { park: boolean; batch: number; rules?: CompiledRule[]; maxKeys?: number },
+) {
   const engine = new Engine(opts.rules ?? shipped, new MemoryStore(), {
     diagnostics: new Diagnostics(),
     parkFirstEvents: opts.park,
+    maxKeys: opts.maxKeys,
   });
   const alerts: Alert[] = [];
   for (let i = 0; i < events.length; i += opts.batch)
@@ -201,14 +205,7 @@ describe("parking/a key is made on its second event", () => {
     }
     const out = [];
     for (const park of [false, true]) {
-      const engine = new Engine(shipped, new MemoryStore(), {
-        diagnostics: new Diagnostics(),
-        parkFirstEvents: park,
-        maxKeys: 10_000,
-      });
-      const alerts: Alert[] = [];
-      for (let i = 0; i < events.length; i += 1000)
-        alerts.push(...(await engine.process(events.slice(i, i + 1000))));
+      const { engine, alerts } = await run(events, { park, batch: 1000, maxKeys: 10_000 });
       out.push({
         scanner: alerts.filter((a) => a.src === "198.51.100.77").map((a) => [a.type, a.status, a.events]),
         types: [...new Set(alerts.map((a) => a.type))].sort(),
@@ -240,14 +237,7 @@ describe("parking/a key is made on its second event", () => {
       packet("198.51.100.9", 3, T0 + 200, 42, ["SYN"]),
     );
     for (const park of [false, true]) {
-      const engine = new Engine(one, new MemoryStore(), {
-        diagnostics: new Diagnostics(),
-        parkFirstEvents: park,
-        maxKeys: 100,
-      });
-      const alerts: Alert[] = [];
-      for (let i = 0; i < events.length; i += 8)
-        alerts.push(...(await engine.process(events.slice(i, i + 8))));
+      const { engine, alerts } = await run(events, { park, batch: 8, rules: one, maxKeys: 100 });
       expect(alerts.map((a) => [a.src, a.events])).toEqual([["198.51.100.9", 3]]);
       expect(engine.evictions).toBe(0);
       expect(engine.keyCount).toBe(40);

@@ -9,6 +9,7 @@ import { flagMaskOf, packetClass } from "../../src/events/packet-class.js";
 import type { CompiledRule } from "../../src/rules/compiled-rule.js";
 import { compileRule } from "../../src/rules/load-rules.js";
 import { ReferenceEngine, type RefAlert } from "./reference-engine.js";
+import { OS_SYN_OPTIONS } from "../support/events.js";
 
 /*
  * Replay = live, proven on random streams: the same events through the engine in batches of 1,
@@ -140,17 +141,7 @@ function toEvents(steps: Step[], swaps: number[]): Event[] {
       // A raw scanner's SYN, or an operating system's (DF, full option set).
       df: s.os === true,
       window: s.os ? 64240 : 1024,
-      ...(s.os
-        ? {
-            tcpOptions: {
-              mss: 1460,
-              sackPermitted: true,
-              timestamps: true,
-              wscale: 7,
-              kinds: [2, 4, 8, 1, 3],
-            },
-          }
-        : {}),
+      ...(s.os ? { tcpOptions: OS_SYN_OPTIONS } : {}),
       ts,
       ms: t,
       host: "h",
