@@ -27,7 +27,7 @@ export interface EngineOptions {
   maxMembers?: number;
   /**
    * Whether a new key's first event waits parked until a second reaches the key (default true;
-   * see feedParking). Alerts are the same either way; only memory differs.
+   * see parking.ts). Alerts are the same either way; only memory differs.
    */
   parkFirstEvents?: boolean;
 }
