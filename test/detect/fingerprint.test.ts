@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isOsSyn, isRawSyn, isUdpReply } from "../../src/detect/detectors/fingerprint.js";
+import { isLateTcpReply, isOsSyn, isRawSyn, isUdpReply } from "../../src/detect/detectors/fingerprint.js";
 import type { PacketEvent, TcpOptions } from "../../src/events/event.js";
 import { OS_SYN_OPTIONS } from "../support/events.js";
 
@@ -108,5 +108,20 @@ describe("fingerprint/UDP replies", () => {
     ["TCP is not UDP", udp(53, 48213, "tcp"), false],
   ])("fingerprint/a UDP reply or not: %s", (_name, e, expected) => {
     expect(isUdpReply(e)).toBe(expected);
+  });
+  it.each<[string, PacketEvent, boolean]>([
+    ["a late ACK of an HTTPS download (443 -> 51234)", udp(443, 51234, "tcp"), true],
+    ["a late FIN+ACK from an API on 8443 (8443 -> 40000)", udp(8443, 40000, "tcp"), true],
+    ["from a service port to a low ephemeral port (80 -> 1024)", udp(80, 1024, "tcp"), true],
+    ["the edge: 32767 -> 32768", udp(32767, 32768, "tcp"), true],
+    ["nmap -sA probe (41234 -> 80)", udp(41234, 80, "tcp"), false],
+    ["nmap -sA probe to a registered port (41234 -> 8080)", udp(41234, 8080, "tcp"), false],
+    ["nmap -sA -g 80 to a low port (80 -> 443)", udp(80, 443, "tcp"), false],
+    ["a client's late ACK to this server (51234 -> 443)", udp(51234, 443, "tcp"), false],
+    ["ephemeral to ephemeral (40000 -> 50000)", udp(40000, 50000, "tcp"), false],
+    ["no ports logged (a fragment)", udp(undefined, undefined, "tcp"), false],
+    ["UDP is not TCP", udp(443, 51234), false],
+  ])("fingerprint/a late TCP reply or not: %s", (_name, e, expected) => {
+    expect(isLateTcpReply(e)).toBe(expected);
   });
 });

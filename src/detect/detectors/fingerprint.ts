@@ -52,3 +52,25 @@ export function isUdpReply(e: PacketEvent): boolean {
     e.proto === "udp" && e.sport !== undefined && e.dport !== undefined && e.sport < 1024 && e.dport >= 1024
   );
 }
+
+/** Where the ephemeral ports of Linux (32768-60999), Windows and the BSDs (49152-65535) start. */
+const EPHEMERAL_FROM = 32768;
+
+/**
+ * A TCP segment of a connection this host opened as a client, arriving after its conntrack entry
+ * was gone: from the server's port (below 1024, or any port below the ephemeral range: 8443,
+ * 5222...) to one of this host's ephemeral ports. A firewall's catch-all drop logs these late
+ * ACKs and FIN+ACKs of finished HTTPS downloads, each to the next ephemeral port, so a CDN would
+ * seem to probe dozens of ports. Over IPv6 there is no DF bit to tell them from raw probes, and
+ * some stacks clear DF over IPv4 too. An ACK or Maimon probe goes the other way: from the
+ * scanner's port to the ports it tries, nearly all below the ephemeral range (a full -p- scan
+ * still has 32,768 of them).
+ */
+export function isLateTcpReply(e: PacketEvent): boolean {
+  return (
+    e.proto === "tcp" &&
+    e.sport !== undefined &&
+    e.dport !== undefined &&
+    ((e.sport < 1024 && e.dport >= 1024) || (e.sport < EPHEMERAL_FROM && e.dport >= EPHEMERAL_FROM))
+  );
+}

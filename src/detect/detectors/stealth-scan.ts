@@ -2,6 +2,7 @@ import type { PacketClass } from "../../events/packet-class.js";
 import { flagText } from "../../events/packet-class.js";
 import type { StealthTechnique } from "../../rules/compiled-rule.js";
 import type { DetectorModule } from "../detector.js";
+import { isLateTcpReply } from "./fingerprint.js";
 
 const WHAT: Record<StealthTechnique, string> = {
   fin: "FIN without ACK: no TCP stack sends it in a connection (nmap -sF)",
@@ -29,7 +30,10 @@ interface Params {
   techniques: ReadonlySet<StealthTechnique>;
 }
 
-/** TCP probes with abnormal flags, one key per source and technique. ACK and FIN+ACK only count without DF (OS stacks set DF). */
+/**
+ * TCP probes with abnormal flags, one key per source and technique. ACK and FIN+ACK only count
+ * without DF (OS stacks set DF) and never from a server's port to an ephemeral one (isLateTcpReply).
+ */
 export const stealthScan: DetectorModule<Params> = {
   name: "stealth-scan",
   params: {
@@ -58,7 +62,9 @@ export const stealthScan: DetectorModule<Params> = {
     if (e.type !== "packet") return;
     const t = TECHNIQUE[e.cls];
     if (t === undefined || !rule.params.techniques.has(t)) return;
-    if ((t === "ack" || t === "maimon") && e.df) return;
+    // Stacks send ACK and FIN+ACK inside connections: only raw ones count, never a late segment
+    // of a connection this host opened (see isLateTcpReply).
+    if ((t === "ack" || t === "maimon") && (e.df || isLateTcpReply(e))) return;
     const k = ctx.touch(`${e.src}|${t}`, e, e.src, e.dst, "tcp", t);
     ctx.count(k, e);
     ctx.member(k, HOST, e.dst, e);
