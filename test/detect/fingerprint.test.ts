@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { isLateTcpReply, isOsSyn, isRawSyn, isUdpReply } from "../../src/detect/detectors/fingerprint.js";
+import {
+  isLateTcpReply,
+  isOsSyn,
+  isRawSyn,
+  isTracerouteProbe,
+  isUdpReply,
+} from "../../src/detect/detectors/fingerprint.js";
 import type { PacketEvent, TcpOptions } from "../../src/events/event.js";
 import { OS_SYN_OPTIONS } from "../support/events.js";
 
@@ -73,7 +79,7 @@ describe("fingerprint", () => {
   });
 });
 
-describe("fingerprint/UDP replies", () => {
+describe("fingerprint/replies and traceroute", () => {
   const udp = (
     sport: number | undefined,
     dport: number | undefined,
@@ -123,5 +129,28 @@ describe("fingerprint/UDP replies", () => {
     ["UDP is not TCP", udp(443, 51234), false],
   ])("fingerprint/a late TCP reply or not: %s", (_name, e, expected) => {
     expect(isLateTcpReply(e)).toBe(expected);
+  });
+  const probe = (
+    dport: number | undefined,
+    ttl: number | undefined,
+    proto: "udp" | "tcp" = "udp",
+  ): PacketEvent => ({
+    ...udp(45000, dport, proto),
+    ...(ttl !== undefined ? { ttl } : {}),
+  });
+  it.each<[string, PacketEvent, boolean]>([
+    ["the first probe to arrive, 12 hops away (33467, TTL 1)", probe(33467, 1), true],
+    ["the last probe of 30 hops (33523, TTL 19)", probe(33523, 19), true],
+    ["the bottom edge: 33434 with TTL 30", probe(33434, 30), true],
+    ["the top edge: 33534", probe(33534, 1), true],
+    ["a scan's datagram to 33440 (TTL 52)", probe(33440, 52), false],
+    ["TTL 31: more than traceroute's 30 hops", probe(33440, 31), false],
+    ["below the range (33433)", probe(33433, 1), false],
+    ["above the range (33535)", probe(33535, 1), false],
+    ["a low TTL to a service port (161, TTL 3)", probe(161, 3), false],
+    ["no TTL logged", probe(33440, undefined), false],
+    ["TCP traceroute is not counted here", probe(33440, 1, "tcp"), false],
+  ])("fingerprint/a traceroute probe or not: %s", (_name, e, expected) => {
+    expect(isTracerouteProbe(e)).toBe(expected);
   });
 });

@@ -74,3 +74,27 @@ export function isLateTcpReply(e: PacketEvent): boolean {
     ((e.sport < 1024 && e.dport >= 1024) || (e.sport < EPHEMERAL_FROM && e.dport >= EPHEMERAL_FROM))
   );
 }
+
+/** traceroute's and mtr's UDP ports: 33434 + probe number, 30 hops of 3 probes (and some spare). */
+const TRACEROUTE_PORTS = { from: 33434, to: 33534 };
+/** traceroute's highest TTL: a probe arrives with what is left of it after the hops on its way. */
+const TRACEROUTE_MAX_TTL = 30;
+
+/**
+ * A UDP traceroute probe that reached this host: to a port from 33434 up (one more per probe)
+ * and with a TTL (IPv6: hop limit) of at most 30 left, since traceroute starts at 1 and climbs
+ * to 30. A firewall that drops them leaves traceroute without an answer, so every probe from
+ * this host's hop to the 30th arrives: dozens of distinct ports in a few seconds, from anyone
+ * who ran traceroute toward the server. A UDP scan's datagrams arrive with what is left of an
+ * initial TTL of 64 or more (nmap: 37-59 here), and a scan of those ports still counts them.
+ */
+export function isTracerouteProbe(e: PacketEvent): boolean {
+  return (
+    e.proto === "udp" &&
+    e.dport !== undefined &&
+    e.dport >= TRACEROUTE_PORTS.from &&
+    e.dport <= TRACEROUTE_PORTS.to &&
+    e.ttl !== undefined &&
+    e.ttl <= TRACEROUTE_MAX_TTL
+  );
+}

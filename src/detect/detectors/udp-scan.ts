@@ -1,12 +1,13 @@
 import type { DetectorModule } from "../detector.js";
-import { isUdpReply } from "./fingerprint.js";
+import { isTracerouteProbe, isUdpReply } from "./fingerprint.js";
 
 const PORT = 0;
 const HOST = 1;
 
 /**
  * UDP datagrams from one source to many ports; a fast and a slow rule share one key per source.
- * Replies from a service's port to an ephemeral one are left out (isUdpReply).
+ * Replies from a service's port to an ephemeral one (isUdpReply) and traceroute's probes
+ * (isTracerouteProbe) are left out.
  */
 export const udpScan: DetectorModule<Record<string, never>> = {
   name: "udp-scan",
@@ -20,8 +21,8 @@ export const udpScan: DetectorModule<Record<string, never>> = {
   compile: () => ({}),
   stateKey: () => "src",
   feed(e, ctx) {
-    // A service's reply to a client's ephemeral port is no probe (see isUdpReply).
-    if (e.type !== "packet" || e.dport === undefined || isUdpReply(e)) return;
+    // A service's reply to a client's ephemeral port is no probe, nor is a traceroute (see fingerprint.ts).
+    if (e.type !== "packet" || e.dport === undefined || isUdpReply(e) || isTracerouteProbe(e)) return;
     const k = ctx.touch(e.src, e, e.src, e.dst, "udp");
     ctx.count(k, e);
     ctx.member(k, HOST, e.dst, e);
