@@ -31,7 +31,7 @@ export class DetectorState implements FactSource {
   private readonly scratchView: LocalView;
 
   /** Answers `WindowView.fact`; set by the engine once every state exists. */
-  facts: (name: string, key: string) => number = () => 0;
+  facts: (name: string, key: string) => number | undefined = () => undefined;
 
   constructor(
     readonly module: AnyDetector,
@@ -116,7 +116,7 @@ class LocalView implements WindowView {
     const d = this.state.dimIndex(dim);
     return d < 0 ? [] : this.k.members(d, this.v);
   }
-  fact(name: string, key: string): number {
+  fact(name: string, key: string): number | undefined {
     return this.state.facts(name, key);
   }
 }

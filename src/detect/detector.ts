@@ -34,8 +34,8 @@ export interface WindowView {
   tag(name: string): number;
   /** Members of a dimension in the window (at most the exact bound); undefined where a view cannot list them. */
   members(dim: string): string[] | undefined;
-  /** A fact another detector provides (its `provides`); 0 when no rule provides it. */
-  fact(name: string, key: string): number;
+  /** A fact another detector provides (its `provides`); undefined when no rule provides it. */
+  fact(name: string, key: string): number | undefined;
 }
 
 /** The state a detector's `feed` writes into, handed to it by the engine. */
@@ -61,8 +61,11 @@ export interface FeedContext {
   tag(k: KeyWindow, tag: number, n?: number): void;
   /** Asks the engine to judge the views in `views` (a bit per view) of key `k`. */
   check(k: KeyWindow, views: number): void;
-  /** A fact another detector provides (see `provides`), e.g. whether a source is a scanner on its own. */
-  fact(name: string, key: string): number;
+  /**
+   * A fact another detector provides (see `provides`), e.g. whether a source is a scanner on its
+   * own; undefined when no rule provides it.
+   */
+  fact(name: string, key: string): number | undefined;
 }
 
 /** All views of a key, for detectors whose measure grows with every event. */

@@ -397,9 +397,9 @@ export class Engine {
     };
   }
 
-  private fact(name: string, key: string): number {
+  private fact(name: string, key: string): number | undefined {
     const f = this.facts.get(name);
-    return f ? f.fn(f.state, key) : 0;
+    return f ? f.fn(f.state, key) : undefined;
   }
 
   private judge(s: DetectorState, k: KeyWindow, v: number): void {

@@ -125,12 +125,13 @@ describe("scanwatch tail fleet (processes sharing one Redis)", () => {
       await feed(a, on("fw-a", victims(1, 9)), "A's half of the sweep");
       expect(all(a)).toEqual([]);
       await feed(b, on("fw-b", victims(10, 18)), "B's half of the sweep");
-      // 2 sources and 20 ports each: below distributed-scan's 3 and 30; 4 and 40 for the fleet.
-      await feed(a, on("fw-a", slices(0, 2)), "A's slices");
-      await feed(b, on("fw-b", slices(1, 3)), "B's slices");
+      // 3 sources of 10 ports each, counted from each source's 5th port (6 of its 10): 18 ports
+      // on either server, below distributed-scan's 30; 36 from 6 sources for the fleet.
+      await feed(a, on("fw-a", slices(0, 2, 4)), "A's slices");
+      await feed(b, on("fw-b", slices(1, 3, 5)), "B's slices");
       // The rest of both attacks, after each was raised: steps below the next severity.
-      await feed(a, on("fw-a", [...victims(19, 21), ...slices(4, 6, 8)]), "A's rest");
-      await feed(b, on("fw-b", slices(5, 7, 9)), "B's rest");
+      await feed(a, on("fw-a", [...victims(19, 21), ...slices(6, 8)]), "A's rest");
+      await feed(b, on("fw-b", slices(7, 9)), "B's rest");
 
       const alerts = all(a, b);
       for (const al of alerts) expect(validateAlert(al), schemaErrors(validateAlert)).toBe(true);
@@ -146,8 +147,8 @@ describe("scanwatch tail fleet (processes sharing one Redis)", () => {
       expect(dist).toHaveLength(1);
       expect(dist[0]).toMatchObject({
         dst: "203.0.113.10",
-        distinctSources: 4,
-        distinctPorts: 40,
+        distinctSources: 6,
+        distinctPorts: 36,
         agent: { id: "agent-b" },
       });
       expect(alerts.filter((x) => x.status === "new").map((x) => x.type)).toEqual([

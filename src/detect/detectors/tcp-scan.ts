@@ -43,6 +43,12 @@ export const tcpScan: DetectorModule<Record<string, never>> = {
   provides: {
     /** 1 when the source reached a fast tcp-scan rule's threshold on its own. */
     "tcp-scan/scanner": isScanner,
+    /**
+     * Distinct ports the source probed in the shortest fast tcp-scan window (any host). A key
+     * still parked on its first event (parking.ts) reads 0, not 1: exact for a reader that asks
+     * for 2 or more, as distributed-scan does.
+     */
+    "tcp-scan/ports": portsOf,
   },
   compile: () => ({}),
   stateKey: () => "src",
@@ -88,6 +94,14 @@ function isScanner(state: FactSource, key: string): number {
     if (rule.slow) continue;
     const v = state.view(key, r);
     if (v && v.distinct("port") >= rule.threshold) return 1;
+  }
+  return 0;
+}
+
+function portsOf(state: FactSource, key: string): number {
+  for (let r = 0; r < state.rules.length; r++) {
+    if (state.rules[r]!.slow) continue;
+    return state.view(key, r)?.distinct("port") ?? 0;
   }
   return 0;
 }
