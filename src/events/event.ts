@@ -12,7 +12,11 @@ export interface SourceRef {
 }
 
 export type PacketAction = "drop" | "reject" | "accept" | "audit" | "unknown";
-export type Direction = "in" | "out" | "forward" | "unknown";
+/**
+ * in: to this host (IN= only); out: from it (OUT= only); forward: through it (both); local: over
+ * the loopback interface, from this host to itself (IN=lo or OUT=lo); unknown: neither logged.
+ */
+export type Direction = "in" | "out" | "forward" | "local" | "unknown";
 export type Proto = "tcp" | "udp" | "icmp" | "icmpv6" | number;
 
 /** Which TCP options a packet carried, decoded from the kernel's `OPT (hex)` dump. */

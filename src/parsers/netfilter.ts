@@ -1,4 +1,4 @@
-import type { PacketAction, PacketEvent, Proto } from "../events/event.js";
+import type { Direction, PacketAction, PacketEvent, Proto } from "../events/event.js";
 import { flagMaskOf, packetClass } from "../events/packet-class.js";
 import { canonicalIp } from "./ip.js";
 import { FlagCollector, flagWordAt } from "./shared-lists.js";
@@ -222,7 +222,7 @@ export function parseNetfilter(
             mask,
           ),
     action: actionOf(prefix),
-    direction: inIf && outIf ? "forward" : inIf ? "in" : outIf ? "out" : "unknown",
+    direction: directionOf(inIf, outIf),
     source,
   };
   if (prefix !== undefined) fields.prefix = prefix;
@@ -285,4 +285,16 @@ function toInt(s: string): number | undefined {
     v = v * 10 + c;
   }
   return v;
+}
+
+/**
+ * Where a packet goes, from its IN= and OUT= interfaces. A packet from this host to itself (to
+ * 127.0.0.1, or to one of its own addresses) goes over the loopback interface, `lo`: OUT=lo on
+ * the OUTPUT chain, IN=lo on INPUT. A LOG rule without `-i` sees that traffic too, and a local
+ * monitoring agent or exporter scraper touches many local ports a minute: it is `local`, not
+ * `in`, so rules that look at traffic coming in never count it.
+ */
+export function directionOf(inIf: string, outIf: string): Direction {
+  if (inIf === "lo" || outIf === "lo") return "local";
+  return inIf && outIf ? "forward" : inIf ? "in" : outIf ? "out" : "unknown";
 }

@@ -112,10 +112,11 @@ const BASE: Record<string, unknown> = {
         direction: {
           type: "array",
           items: {
-            enum: ["in", "out", "forward", "unknown"],
+            enum: ["in", "out", "forward", "local", "unknown"],
           },
           uniqueItems: true,
-          description: "Packet direction from IN=/OUT=.",
+          description:
+            "Packet direction from IN=/OUT=: in, out, forward (both), local (the loopback interface: this host to itself), unknown (neither).",
         },
         interface: {
           type: "array",
