@@ -19,6 +19,24 @@ export interface Instant {
   iso: string;
 }
 
+/**
+ * A local time the zone's clocks show twice, when they are set back (autumn's DST end): the
+ * first time, with the offset before the change, and the second, with the one after.
+ */
+interface Fold {
+  early: Instant;
+  late: Instant;
+}
+
+/**
+ * How far behind the newest instant of the file a stamp of a fold may resolve and still be its
+ * first time. A log runs forward, its lines at most seconds out of order: a wall time of the
+ * fold whose first time lies further back than this, with the log past it, is its second time.
+ * A log quiet across the change (nothing logged in the fold's first pass) reads its first line
+ * after as the first time, the earliest the log allows.
+ */
+const FOLD_SLACK_MS = 10 * 60_000;
+
 const MONTHS: Record<string, number> = {
   Jan: 1,
   Feb: 2,
@@ -61,7 +79,9 @@ function zoneOf(zone: string): Zone {
  */
 export class StampResolver {
   private readonly zone: Zone;
-  private readonly cache = new Map<string, Instant | null>();
+  private readonly cache = new Map<string, Instant | Fold | null>();
+  /** The newest instant resolved from a local stamp: where in a fold the log is. */
+  private newestMs = -Infinity;
   /**
    * The text of the last whole-second RFC 3164 stamp resolved and its instant: consecutive lines
    * mostly share their second, and comparing the text in place costs less than cutting it up.
@@ -90,7 +110,18 @@ export class StampResolver {
       this.cache.set(key, base);
     }
     if (base === null) return undefined;
-    return withFraction(base, frac);
+    return withFraction(this.unfold(base), frac);
+  }
+
+  /**
+   * The instant of a local stamp, as the log's order says for a stamp of a fold: its first time
+   * unless the log is already more than FOLD_SLACK_MS past it, its second time then.
+   */
+  private unfold(base: Instant | Fold): Instant {
+    const t =
+      "early" in base ? (base.early.ms >= this.newestMs - FOLD_SLACK_MS ? base.early : base.late) : base;
+    if (t.ms > this.newestMs) this.newestMs = t.ms;
+    return t;
   }
 
   /**
@@ -106,7 +137,7 @@ export class StampResolver {
       this.cache.set(key, base);
     }
     if (base === null) return undefined;
-    return withFraction(base, frac);
+    return withFraction(this.unfold(base), frac);
   }
 
   /** `compute` for a zone with one offset: plain date arithmetic, the same year rule. */
@@ -133,7 +164,7 @@ export class StampResolver {
     return { ms: msOf(year), iso: isoFixed(year, month, day, hour, minute, second, offset) };
   }
 
-  private computeDate(date: string, hms: string): Instant | null {
+  private computeDate(date: string, hms: string): Instant | Fold | null {
     const year = digits(date, 0, 4);
     const month = digits(date, 5, 2);
     const day = digits(date, 8, 2);
@@ -150,10 +181,27 @@ export class StampResolver {
       { zone: this.zone },
     );
     if (!dt.isValid || dt.month !== month || dt.day !== day) return null;
-    return { ms: dt.toMillis(), iso: isoOf(dt) };
+    return this.foldOf(dt);
   }
 
-  private compute(mon: string, day: number, hms: string): Instant | null {
+  /**
+   * `dt`'s instant, or both when its wall time comes twice: a zone whose offset differs a few
+   * hours before and after, with each offset giving an instant that really shows that offset.
+   */
+  private foldOf(dt: DateTime): Instant | Fold {
+    const ms = dt.toMillis();
+    const before = this.zone.offset(ms - 6 * 3_600_000);
+    const after = this.zone.offset(ms + 6 * 3_600_000);
+    if (before <= after) return { ms, iso: isoOf(dt) }; // no change, or clocks set forward (a gap)
+    const wall = ms + dt.offset * 60_000;
+    const early = wall - before * 60_000;
+    const late = wall - after * 60_000;
+    if (this.zone.offset(early) !== before || this.zone.offset(late) !== after) return { ms, iso: isoOf(dt) };
+    const at = (t: number) => ({ ms: t, iso: isoOf(DateTime.fromMillis(t, { zone: this.zone })) });
+    return { early: at(early), late: at(late) };
+  }
+
+  private compute(mon: string, day: number, hms: string): Instant | Fold | null {
     const month = MONTHS[mon];
     if (month === undefined) return null;
     const hour = Number(hms.slice(0, 2));
@@ -173,7 +221,7 @@ export class StampResolver {
       else if (!dt.isValid) dt = at(refYear - 1); // Feb 29 of a previous leap year
     }
     if (!dt.isValid || dt.month !== month || dt.day !== day) return null;
-    return { ms: dt.toMillis(), iso: isoOf(dt) };
+    return this.foldOf(dt);
   }
 }
 

@@ -357,3 +357,84 @@ describe("checkZone", () => {
     expect(msg).toContain("IANA");
   });
 });
+
+describe("StampResolver/clocks set back (a DST fold)", () => {
+  /** Resolves a file's stamps in order through one resolver, as a parser does. */
+  const run = (zone: string, stamps: [string, number, string][]) => {
+    const r = new StampResolver({ zone, year: 2026, referenceMs: REF_2026_NOV });
+    return stamps.map(([mon, day, hms]) => r.local(mon, day, hms, "")?.iso);
+  };
+  it.each<[string, string, [string, number, string][], string[]]>([
+    [
+      "Europe/Berlin, 25 Oct: the first 02:xx is summer time, the second winter time",
+      "Europe/Berlin",
+      [
+        ["Oct", 25, "01:59:59"],
+        ["Oct", 25, "02:30:00"],
+        ["Oct", 25, "02:59:59"],
+        ["Oct", 25, "02:00:00"],
+        ["Oct", 25, "02:30:00"],
+        ["Oct", 25, "03:00:00"],
+      ],
+      [
+        "2026-10-25T01:59:59.000+02:00",
+        "2026-10-25T02:30:00.000+02:00",
+        "2026-10-25T02:59:59.000+02:00",
+        "2026-10-25T02:00:00.000+01:00",
+        "2026-10-25T02:30:00.000+01:00",
+        "2026-10-25T03:00:00.000+01:00",
+      ],
+    ],
+    [
+      "a line a few seconds out of order inside the first pass stays in the first pass",
+      "Europe/Berlin",
+      [
+        ["Oct", 25, "02:59:58"],
+        ["Oct", 25, "02:59:50"],
+      ],
+      ["2026-10-25T02:59:58.000+02:00", "2026-10-25T02:59:50.000+02:00"],
+    ],
+    [
+      "America/New_York, 1 Nov: 01:30 EDT, then 01:30 EST",
+      "America/New_York",
+      [
+        ["Nov", 1, "01:30:00"],
+        ["Nov", 1, "01:59:59"],
+        ["Nov", 1, "01:00:00"],
+        ["Nov", 1, "01:30:00"],
+      ],
+      [
+        "2026-11-01T01:30:00.000-04:00",
+        "2026-11-01T01:59:59.000-04:00",
+        "2026-11-01T01:00:00.000-05:00",
+        "2026-11-01T01:30:00.000-05:00",
+      ],
+    ],
+    [
+      "clocks set forward (a gap) are not a fold: the hour after reads as usual",
+      "Europe/Berlin",
+      [
+        ["Mar", 29, "01:59:59"],
+        ["Mar", 29, "03:00:00"],
+      ],
+      ["2026-03-29T01:59:59.000+01:00", "2026-03-29T03:00:00.000+02:00"],
+    ],
+    [
+      "a fixed offset has no fold",
+      "+02:00",
+      [
+        ["Oct", 25, "02:59:59"],
+        ["Oct", 25, "02:00:00"],
+      ],
+      ["2026-10-25T02:59:59.000+02:00", "2026-10-25T02:00:00.000+02:00"],
+    ],
+  ])("fold/%s", (_name, zone, stamps, isos) => {
+    expect(run(zone, stamps)).toEqual(isos);
+  });
+
+  it("fold/a full local date without offset (svlogd, tai64nlocal) reads the fold the same way", () => {
+    const r = new StampResolver({ zone: "Europe/Berlin", referenceMs: REF_2026_NOV });
+    const isos = ["02:59:59", "02:00:01"].map((t) => r.localDate("2026-10-25", t, "")?.iso);
+    expect(isos).toEqual(["2026-10-25T02:59:59.000+02:00", "2026-10-25T02:00:01.000+01:00"]);
+  });
+});
