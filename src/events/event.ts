@@ -70,6 +70,11 @@ export interface PacketEvent extends EventBase {
   mark?: string;
   uid?: number;
   gid?: number;
+  /**
+   * Sent to a broadcast or multicast address (the destination MAC's group bit, IPv4 224.0.0.0/4
+   * or 255.255.255.255, IPv6 ff00::/8): a LAN's discovery chatter, never a probe of this host.
+   */
+  toGroup?: true;
 }
 
 export type AuthKind =

@@ -127,3 +127,17 @@ function formatV6(g: number[]): string {
   if (bestStart < 0) return hex.join(":");
   return hex.slice(0, bestStart).join(":") + "::" + hex.slice(bestStart + bestLen).join(":");
 }
+
+/**
+ * A destination no probe is sent to: IPv4 multicast (224.0.0.0/4) or the limited broadcast
+ * 255.255.255.255, IPv6 multicast (ff00::/8). Takes a canonical address (canonicalIp). A
+ * subnet's directed broadcast (192.168.1.255) is an ordinary address to anyone without the
+ * netmask; the netfilter parser knows it by the destination MAC instead.
+ */
+export function isGroupAddress(ip: string): boolean {
+  if (ip.includes(":")) return ip.startsWith("ff");
+  if (ip === "255.255.255.255") return true;
+  const dot = ip.indexOf(".");
+  const first = Number(ip.slice(0, dot));
+  return first >= 224 && first <= 239;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalIp, isIpv4, parseV6 } from "../../src/parsers/ip.js";
+import { canonicalIp, isGroupAddress, isIpv4, parseV6 } from "../../src/parsers/ip.js";
 
 describe("canonicalIp", () => {
   it.each([
@@ -102,5 +102,24 @@ describe("parseV6", () => {
 
   it.each([":", ":::", "1", "1:2", "::1::", "1:2:3:4:5:6:7:8:9"])("parseV6/invalid %s", (input) => {
     expect(parseV6(input)).toBeUndefined();
+  });
+});
+
+describe("isGroupAddress", () => {
+  it.each([
+    ["mDNS 224.0.0.251", "224.0.0.251", true],
+    ["SSDP 239.255.255.250", "239.255.255.250", true],
+    ["the top of 224.0.0.0/4", "239.0.0.1", true],
+    ["the limited broadcast", "255.255.255.255", true],
+    ["IPv6 all-nodes ff02::1", "ff02::1", true],
+    ["IPv6 mDNS ff02::fb", "ff02::fb", true],
+    ["just below multicast: 223.255.255.255", "223.255.255.255", false],
+    ["just above multicast: 240.0.0.1 (reserved, unicast-shaped)", "240.0.0.1", false],
+    ["a subnet's .255: a host to anyone without the netmask", "192.168.1.255", false],
+    ["a unicast host", "203.0.113.10", false],
+    ["IPv6 unicast", "2001:db8::1", false],
+    ["IPv6 link-local fe80::1", "fe80::1", false],
+  ])("isGroupAddress/%s", (_name, ip, expected) => {
+    expect(isGroupAddress(ip)).toBe(expected);
   });
 });

@@ -21,8 +21,9 @@ export const portSweep: DetectorModule<Record<string, never>> = {
   compile: () => ({}),
   stateKey: () => "src+proto",
   feed(e, ctx) {
-    // A UDP service's replies to many clients are no sweep (see isUdpReply).
-    if (e.type !== "packet" || e.dport === undefined || isUdpReply(e)) return;
+    // A UDP service's replies to many clients are no sweep (see isUdpReply), nor is a LAN's
+    // broadcast and multicast chatter (each group address would count as a host).
+    if (e.type !== "packet" || e.dport === undefined || e.toGroup || isUdpReply(e)) return;
     const proto = e.cls === "syn" ? "tcp" : "udp";
     const k = ctx.touch(`${e.src}|${proto}`, e, e.src, null, proto);
     ctx.count(k, e);

@@ -6,8 +6,9 @@ const HOST = 1;
 
 /**
  * UDP datagrams from one source to many ports; a fast and a slow rule share one key per source.
- * Replies from a service's port to an ephemeral one (isUdpReply) and traceroute's probes
- * (isTracerouteProbe) are left out.
+ * Replies from a service's port to an ephemeral one (isUdpReply), traceroute's probes
+ * (isTracerouteProbe) and datagrams to a broadcast or multicast address (a LAN's discovery
+ * chatter: mDNS, SSDP, NetBIOS, LLMNR, WS-Discovery) are left out.
  */
 export const udpScan: DetectorModule<Record<string, never>> = {
   name: "udp-scan",
@@ -22,7 +23,8 @@ export const udpScan: DetectorModule<Record<string, never>> = {
   stateKey: () => "src",
   feed(e, ctx) {
     // A service's reply to a client's ephemeral port is no probe, nor is a traceroute (see fingerprint.ts).
-    if (e.type !== "packet" || e.dport === undefined || isUdpReply(e) || isTracerouteProbe(e)) return;
+    if (e.type !== "packet" || e.dport === undefined || e.toGroup || isUdpReply(e) || isTracerouteProbe(e))
+      return;
     const k = ctx.touch(e.src, e, e.src, e.dst, "udp");
     ctx.count(k, e);
     ctx.member(k, HOST, e.dst, e);
