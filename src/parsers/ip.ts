@@ -135,9 +135,13 @@ function formatV6(g: number[]): string {
  * netmask; the netfilter parser knows it by the destination MAC instead.
  */
 export function isGroupAddress(ip: string): boolean {
-  if (ip.includes(":")) return ip.startsWith("ff");
-  if (ip === "255.255.255.255") return true;
-  const dot = ip.indexOf(".");
-  const first = Number(ip.slice(0, dot));
-  return first >= 224 && first <= 239;
+  // Called for every packet: the first octet read in place, no slice.
+  let first = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46 /* . */) return (first >= 224 && first <= 239) || ip === "255.255.255.255";
+    if (c === 58 /* : */) return ip.startsWith("ff");
+    first = first * 10 + (c - 48);
+  }
+  return false;
 }

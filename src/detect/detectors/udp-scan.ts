@@ -22,7 +22,8 @@ export const udpScan: DetectorModule<Record<string, never>> = {
   compile: () => ({}),
   stateKey: () => "src",
   feed(e, ctx) {
-    // A service's reply to a client's ephemeral port is no probe, nor is a traceroute (see fingerprint.ts).
+    // A service's reply to a client's ephemeral port, a traceroute and a LAN's broadcast chatter
+    // are no probes (see fingerprint.ts and PacketEvent.toGroup).
     if (e.type !== "packet" || e.dport === undefined || e.toGroup || isUdpReply(e) || isTracerouteProbe(e))
       return;
     const k = ctx.touch(e.src, e, e.src, e.dst, "udp");
