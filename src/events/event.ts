@@ -71,8 +71,9 @@ export interface PacketEvent extends EventBase {
   uid?: number;
   gid?: number;
   /**
-   * Sent to a broadcast or multicast address (the destination MAC's group bit, IPv4 224.0.0.0/4
-   * or 255.255.255.255, IPv6 ff00::/8): a LAN's discovery chatter, never a probe of this host.
+   * Sent to a broadcast or multicast address (IPv4 224.0.0.0/4 or 255.255.255.255, IPv6
+   * ff00::/8, or the broadcast MAC ff:ff:ff:ff:ff:ff): a LAN's discovery chatter, never a probe
+   * of this host.
    */
   toGroup?: true;
 }

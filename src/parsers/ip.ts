@@ -132,7 +132,7 @@ function formatV6(g: number[]): string {
  * A destination no probe is sent to: IPv4 multicast (224.0.0.0/4) or the limited broadcast
  * 255.255.255.255, IPv6 multicast (ff00::/8). Takes a canonical address (canonicalIp). A
  * subnet's directed broadcast (192.168.1.255) is an ordinary address to anyone without the
- * netmask; the netfilter parser knows it by the destination MAC instead.
+ * netmask; the netfilter parser knows it by the broadcast destination MAC instead.
  */
 export function isGroupAddress(ip: string): boolean {
   // Called for every packet: the first octet read in place, no slice.

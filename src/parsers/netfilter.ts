@@ -85,8 +85,13 @@ export function parseNetfilter(
   let uid: number | undefined;
   let gid: number | undefined;
   let tcp = false;
-  /** The destination MAC (the first of MAC='s 14 bytes) has its group bit: broadcast or multicast. */
-  let groupMac = false;
+  /**
+   * The destination MAC (the first of MAC='s 14 bytes) is the broadcast ff:ff:ff:ff:ff:ff: a
+   * subnet's directed broadcast (192.168.1.255). Multicast is told by its IP (isGroupAddress);
+   * the MAC's group bit alone is not trusted, as anonymized logs (psad's test captures) carry
+   * made-up MACs that have it.
+   */
+  let broadcastMac = false;
   // The kernel writes a TCP header as `SPT= DPT= ... WINDOW= RES= <flags> URGP=`: the flags are
   // known only once URGP= is seen (see packet-class.ts, "tcp-headerless").
   let tcpHeader = false;
@@ -168,10 +173,7 @@ export function parseNetfilter(
         else if (first === 85 && msg.startsWith("UID", pos)) uid = intAt(msg, vs, end);
         else if (first === 71 && msg.startsWith("GID", pos)) gid = intAt(msg, vs, end);
         else if (first === 77 && msg.startsWith("MAC", pos))
-          groupMac =
-            end - vs >= 2 &&
-            hexValue(msg.charCodeAt(vs)) >= 0 &&
-            (hexValue(msg.charCodeAt(vs + 1)) & 1) === 1;
+          broadcastMac = msg.startsWith("ff:ff:ff:ff:ff:ff:", vs) || msg.startsWith("FF:FF:FF:FF:FF:FF:", vs);
         break;
       case 4:
         if (first === 84 && msg.startsWith("TYPE", pos)) icmpType ??= intAt(msg, vs, end);
@@ -254,7 +256,7 @@ export function parseNetfilter(
   if (mark !== undefined) fields.mark = mark;
   if (uid !== undefined) fields.uid = uid;
   if (gid !== undefined) fields.gid = gid;
-  if (groupMac || isGroupAddress(d)) fields.toGroup = true;
+  if (broadcastMac || isGroupAddress(d)) fields.toGroup = true;
   fields.source = source;
   return { ok: true, fields };
 }
@@ -305,12 +307,4 @@ function toInt(s: string): number | undefined {
 export function directionOf(inIf: string, outIf: string): Direction {
   if (inIf === "lo" || outIf === "lo") return "local";
   return inIf && outIf ? "forward" : inIf ? "in" : outIf ? "out" : "unknown";
-}
-
-/** A hex digit's value, or -2 (even, so a garbled MAC field never counts as a group). */
-function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -2; // even: no group bit
 }
