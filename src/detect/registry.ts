@@ -2,6 +2,7 @@ import type { AnyDetector } from "./detector.js";
 import { ddos } from "./detectors/ddos.js";
 import { distributedScan } from "./detectors/distributed-scan.js";
 import { flood } from "./detectors/flood.js";
+import { craftedIcmp } from "./detectors/crafted-icmp.js";
 import { icmpSweep } from "./detectors/icmp-sweep.js";
 import { portSweep } from "./detectors/port-sweep.js";
 import { sshBruteforce } from "./detectors/ssh-bruteforce.js";
@@ -20,6 +21,7 @@ export const DETECTORS: readonly AnyDetector[] = [
   stealthScan,
   portSweep,
   icmpSweep,
+  craftedIcmp,
   distributedScan,
   flood,
   ddos,

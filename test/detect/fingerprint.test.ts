@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  isCraftedIcmp,
   isLateTcpReply,
   isOsSyn,
   isRawSyn,
@@ -152,5 +153,34 @@ describe("fingerprint/replies and traceroute", () => {
     ["TCP traceroute is not counted here", probe(33440, 1, "tcp"), false],
   ])("fingerprint/a traceroute probe or not: %s", (_name, e, expected) => {
     expect(isTracerouteProbe(e)).toBe(expected);
+  });
+  const icmp = (proto: "icmp" | "icmpv6", type: number | undefined, code?: number): PacketEvent => ({
+    ...udp(undefined, undefined),
+    proto,
+    cls: "icmp",
+    ...(type !== undefined ? { icmpType: type } : {}),
+    ...(code !== undefined ? { icmpCode: code } : {}),
+  });
+  it.each<[string, PacketEvent, boolean]>([
+    ["an echo request with code 2 (hping3 --icmp-code 2)", icmp("icmp", 8, 2), true],
+    ["nmap -O's first echo probe, code 9", icmp("icmp", 8, 9), true],
+    ["an echo reply with a code", icmp("icmp", 0, 1), true],
+    ["an unassigned type (1)", icmp("icmp", 1, 0), true],
+    ["an unassigned type (19)", icmp("icmp", 19, 0), true],
+    ["an unassigned type (250)", icmp("icmp", 250, 0), true],
+    ["ICMPv6 echo request with code 1", icmp("icmpv6", 128, 1), true],
+    ["ICMPv6 unassigned type 50", icmp("icmpv6", 50, 0), true],
+    ["a plain ping (8/0)", icmp("icmp", 8, 0), false],
+    ["a ping whose code was not logged", icmp("icmp", 8), false],
+    ["port unreachable (3/3)", icmp("icmp", 3, 3), false],
+    ["time exceeded (11/0)", icmp("icmp", 11, 0), false],
+    ["a timestamp request (13/0, nmap -PP)", icmp("icmp", 13, 0), false],
+    ["experimental types 253 and 254 (RFC 4727)", icmp("icmp", 253, 0), false],
+    ["ICMPv6 ping (128/0)", icmp("icmpv6", 128, 0), false],
+    ["ICMPv6 neighbor solicitation (135/0)", icmp("icmpv6", 135, 0), false],
+    ["ICMPv6 packet too big (2/0)", icmp("icmpv6", 2, 0), false],
+    ["no type logged", icmp("icmp", undefined), false],
+  ])("fingerprint/crafted ICMP or not: %s", (_name, e, expected) => {
+    expect(isCraftedIcmp(e)).toBe(expected);
   });
 });

@@ -98,3 +98,27 @@ export function isTracerouteProbe(e: PacketEvent): boolean {
     e.ttl <= TRACEROUTE_MAX_TTL
   );
 }
+
+/**
+ * An ICMP or ICMPv6 packet no IP stack sends on its own: an echo request or reply with a code
+ * other than 0 (RFC 792 and RFC 4443 define none; nmap's OS detection sends an echo with code
+ * 9, hping3 any code asked for), or a type that was never assigned (IPv4 1, 2, 7, 19-29 and
+ * 44-252; ICMPv6 5-99 and 102-126). A tool wrote it, to fingerprint the host or its firewall.
+ */
+export function isCraftedIcmp(e: PacketEvent): boolean {
+  const t = e.icmpType;
+  if (t === undefined) return false;
+  const code = e.icmpCode ?? 0;
+  if (e.proto === "icmp")
+    return (
+      ((t === 0 || t === 8) && code !== 0) ||
+      t === 1 ||
+      t === 2 ||
+      t === 7 ||
+      (t >= 19 && t <= 29) ||
+      (t >= 44 && t <= 252)
+    );
+  if (e.proto === "icmpv6")
+    return ((t === 128 || t === 129) && code !== 0) || (t >= 5 && t <= 99) || (t >= 102 && t <= 126);
+  return false;
+}
