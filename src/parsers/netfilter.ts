@@ -38,11 +38,19 @@ function upperAt(s: string, from: number, to: number): string {
   return s.slice(from, to).toUpperCase();
 }
 
-/** Index of the `IN=` field that starts the LOG payload (at the start or after a space), or -1. */
+/**
+ * Index of the `IN=` field that starts the LOG payload, or -1: at the start, after a space, or
+ * right after a prefix written without a trailing space (Shorewall's default log format gives
+ * `Shorewall:net2fw:DROP:IN=eth0 OUT= ...`). Glued to a prefix, it counts only when the next
+ * field is `OUT=`, as the kernel always writes them; `PHYSIN=` is followed by `PHYSOUT=`.
+ */
 export function findNetfilterStart(msg: string): number {
-  let i = msg.indexOf("IN=");
-  while (i > 0 && msg.charCodeAt(i - 1) !== 32) i = msg.indexOf("IN=", i + 1);
-  return i;
+  for (let i = msg.indexOf("IN="); i >= 0; i = msg.indexOf("IN=", i + 1)) {
+    if (i === 0 || msg.charCodeAt(i - 1) === 32) return i;
+    const sp = msg.indexOf(" ", i);
+    if (sp > 0 && msg.startsWith("OUT=", sp + 1)) return i;
+  }
+  return -1;
 }
 
 /**
