@@ -5,6 +5,7 @@ import { flood } from "./detectors/flood.js";
 import { craftedIcmp } from "./detectors/crafted-icmp.js";
 import { icmpSweep } from "./detectors/icmp-sweep.js";
 import { portSweep } from "./detectors/port-sweep.js";
+import { protocolScan } from "./detectors/protocol-scan.js";
 import { sshBruteforce } from "./detectors/ssh-bruteforce.js";
 import { stealthScan } from "./detectors/stealth-scan.js";
 import { tcpScan } from "./detectors/tcp-scan.js";
@@ -22,6 +23,7 @@ export const DETECTORS: readonly AnyDetector[] = [
   portSweep,
   icmpSweep,
   craftedIcmp,
+  protocolScan,
   distributedScan,
   flood,
   ddos,

@@ -30,12 +30,14 @@ export class ParseStats {
   }
 }
 
+/**
+ * The summary's "events by type" key. IP protocols other than TCP, UDP and ICMP share one key,
+ * `packet/ip`: an IP protocol scan (nmap -sO) sends up to 256 of them, one line each.
+ */
 export function typeKey(e: Event): string {
   if (e.type === "auth") return AUTH_KEYS.get(e.kind) ?? `auth/${e.kind}`;
   if (e.type === "packet")
-    return typeof e.proto === "string"
-      ? (PACKET_KEYS.get(e.proto) ?? `packet/${e.proto}`)
-      : `packet/${e.proto}`;
+    return typeof e.proto === "string" ? (PACKET_KEYS.get(e.proto) ?? `packet/${e.proto}`) : "packet/ip";
   return e.type;
 }
 

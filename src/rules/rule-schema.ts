@@ -65,7 +65,7 @@ const BASE: Record<string, unknown> = {
     },
     detector: {
       description:
-        "The behaviour detector. Each one defines what `threshold` measures: tcp-scan, udp-scan, stealth-scan, distributed-scan: distinct destination ports; port-sweep, icmp-sweep: distinct destination hosts; flood, ddos, crafted-icmp: packets in the window; ssh-bruteforce: failed authentications in the window.",
+        "The behaviour detector. Each one defines what `threshold` measures: tcp-scan, udp-scan, stealth-scan, distributed-scan: distinct destination ports; port-sweep, icmp-sweep: distinct destination hosts; protocol-scan: distinct IP protocols other than TCP, UDP and ICMP; flood, ddos, crafted-icmp: packets in the window; ssh-bruteforce: failed authentications in the window.",
     },
     window: {
       $ref: "#/definitions/duration",
