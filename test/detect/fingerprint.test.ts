@@ -13,7 +13,10 @@ import { OS_SYN_OPTIONS } from "../support/events.js";
 const OS: TcpOptions = OS_SYN_OPTIONS;
 const MSS_ONLY: TcpOptions = { mss: 1460, kinds: [2] };
 
-function syn(src: string, p: { df?: boolean; window?: number; tcpOptions?: TcpOptions }): PacketEvent {
+function syn(
+  src: string,
+  p: { df?: boolean; window?: number; tcpOptions?: TcpOptions; len?: number },
+): PacketEvent {
   return {
     type: "packet",
     ts: "2026-11-28T12:00:00.000+00:00",
@@ -30,6 +33,7 @@ function syn(src: string, p: { df?: boolean; window?: number; tcpOptions?: TcpOp
     ...(src.includes(":") ? {} : { df: p.df ?? false }),
     ...(p.window !== undefined ? { window: p.window } : {}),
     ...(p.tcpOptions ? { tcpOptions: p.tcpOptions } : {}),
+    ...(p.len !== undefined ? { len: p.len } : {}),
   };
 }
 
@@ -42,6 +46,30 @@ describe("fingerprint", () => {
       false,
     ],
     ["ipv4/masscan: window 1024, no options", syn("198.51.100.7", { window: 1024 }), true, false],
+    [
+      "ipv6/Topera: extension headers make a 132-byte SYN (no options logged)",
+      syn("2001:db8::66", { window: 8192, len: 132 }),
+      true,
+      false,
+    ],
+    [
+      "ipv4/hping3 -S -d 120: a SYN carrying data, DF, OS window",
+      syn("198.51.100.7", { df: true, window: 64240, len: 160 }),
+      true,
+      false,
+    ],
+    [
+      "ipv4/connect() at the longest a TCP header allows (80 bytes): not overlong",
+      syn("198.51.100.7", { df: true, window: 64240, tcpOptions: OS, len: 80 }),
+      false,
+      true,
+    ],
+    [
+      "ipv6/connect() with OS options (80 bytes with the 40-byte header)",
+      syn("2001:db8::66", { window: 64800, tcpOptions: OS, len: 80 }),
+      false,
+      true,
+    ],
     [
       "ipv4/connect(): DF, OS options",
       syn("198.51.100.7", { df: true, window: 64240, tcpOptions: OS }),

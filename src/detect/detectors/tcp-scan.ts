@@ -123,7 +123,7 @@ export function classify(s: WindowView): Pick<Verdict, "type" | "confidence" | "
   if (syn > 0 && raw > 0) {
     halfScore += (2 * raw) / syn;
     half.push(
-      `${raw} of ${syn} SYNs carry a raw-packet scanner fingerprint (scanner window 1024-4096, or MSS-only or no TCP options, without DF)`,
+      `${raw} of ${syn} SYNs carry a raw-packet scanner fingerprint (scanner window 1024-4096, or MSS-only or no TCP options, without DF, or longer than their headers can be)`,
     );
   }
   if (syn >= 4 && (changes + 1) * 4 <= syn) {
