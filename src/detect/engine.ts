@@ -72,7 +72,11 @@ interface Suppressed {
 export class Engine {
   private states: DetectorState[] = [];
   private route = new Map<EventClass, DetectorState[]>();
-  private facts = new Map<string, { state: DetectorState; fn: (s: DetectorState, key: string) => number }>();
+  /** Each fact's providers: every state of a detector that provides it (one per filter). */
+  private facts = new Map<
+    string,
+    { state: DetectorState; fn: (s: DetectorState, key: string) => number }[]
+  >();
   private readonly incidents = new IncidentBook();
   private watermark = -Infinity;
   private readonly suppressed = new Map<string, Suppressed>();
@@ -140,7 +144,7 @@ export class Engine {
         list.push(s);
       }
       for (const [name, fn] of Object.entries(s.module.provides ?? {}))
-        this.facts.set(name, { state: s, fn });
+        this.facts.set(name, [...(this.facts.get(name) ?? []), { state: s, fn }]);
     }
     for (const s of states) s.facts = (name, key) => this.fact(name, key);
     this.fleet?.reset();
@@ -397,9 +401,16 @@ export class Engine {
     };
   }
 
+  /**
+   * The largest answer of the fact's providers: two tcp-scan rules with different filters (an
+   * interface each, say) are two states, and a source is a scanner when either says so.
+   */
   private fact(name: string, key: string): number | undefined {
-    const f = this.facts.get(name);
-    return f ? f.fn(f.state, key) : undefined;
+    const providers = this.facts.get(name);
+    if (!providers) return undefined;
+    let v = 0;
+    for (const p of providers) v = Math.max(v, p.fn(p.state, key));
+    return v;
   }
 
   private judge(s: DetectorState, k: KeyWindow, v: number): void {
