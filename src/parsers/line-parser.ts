@@ -223,7 +223,8 @@ export class LineParser {
     // Kernel messages, and ulogd2 LOGEMU lines that carry no program tag at all.
     if (header.program === "kernel" || header.program === "") {
       msg = stripUptime(msg);
-      if (findNetfilterStart(msg) < 0) {
+      const start = findNetfilterStart(msg);
+      if (start < 0) {
         const n = header.program === "kernel" ? suppressedCount(msg) : undefined;
         if (n !== undefined) {
           return {
@@ -245,7 +246,7 @@ export class LineParser {
           format: header.format,
         };
       }
-      const r = parseNetfilter(msg, this.actionOf, header.iso, header.ms, header.host, source);
+      const r = parseNetfilter(msg, this.actionOf, header.iso, header.ms, header.host, source, start);
       if (!r.ok) return { ok: false, reason: r.reason, format: header.format, parser: "netfilter" };
       return {
         ok: true,

@@ -66,8 +66,9 @@ export function parseNetfilter(
   ms = 0,
   host = "",
   source: PacketEvent["source"] = NO_SOURCE,
+  /** Where `IN=` starts, when the caller already looked (findNetfilterStart). */
+  start = findNetfilterStart(msg),
 ): NetfilterResult {
-  const start = findNetfilterStart(msg);
   if (start < 0) return { ok: false, reason: "netfilter-no-fields" };
   const rawPrefix = msg.slice(0, start).trim();
   const prefix = rawPrefix.length > 0 ? rawPrefix : undefined;

@@ -4,8 +4,8 @@ import { Engine } from "../../src/detect/engine.js";
 import { MemoryStore } from "../../src/detect/memory-store.js";
 import type { Alert } from "../../src/events/alert.js";
 import type { Event, PacketEvent } from "../../src/events/event.js";
-import { flagMaskOf, packetClass } from "../../src/events/packet-class.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../../src/rules/load-rules.js";
+import { synEvent } from "../support/events.js";
 
 /*
  * The engine's key bound under a stream of spoofed sources: never more keys than the cap after a
@@ -16,29 +16,9 @@ import { loadRules, SHIPPED_RULES_DIR } from "../../src/rules/load-rules.js";
 const rules = await loadRules(SHIPPED_RULES_DIR);
 const T0 = Date.UTC(2026, 10, 28, 12);
 const TARGET = "203.0.113.10";
-const SYN = flagMaskOf(["SYN"]);
 
-function syn(src: string, dport: number, ms: number, line: number): PacketEvent {
-  return {
-    type: "packet",
-    src,
-    dst: TARGET,
-    proto: "tcp",
-    sport: 40000 + (line % 20000),
-    dport,
-    flags: ["SYN"],
-    mask: SYN,
-    cls: packetClass({ proto: "tcp" }, SYN),
-    action: "drop",
-    direction: "in",
-    df: false,
-    window: 1024,
-    ts: new Date(ms).toISOString().replace("Z", "+00:00"),
-    ms,
-    host: "victim",
-    source: { file: "kern.log", line },
-  };
-}
+const syn = (src: string, dport: number, ms: number, line: number): PacketEvent =>
+  synEvent(src, TARGET, dport, ms, line, { sport: 40000 + (line % 20000) });
 
 const spoofed = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 

@@ -4,9 +4,9 @@ import { Engine } from "../../src/detect/engine.js";
 import { MemoryStore } from "../../src/detect/memory-store.js";
 import type { Alert } from "../../src/events/alert.js";
 import type { PacketEvent } from "../../src/events/event.js";
-import { flagMaskOf, packetClass } from "../../src/events/packet-class.js";
 import type { CompiledRule } from "../../src/rules/compiled-rule.js";
 import { compileRule, loadRules, SHIPPED_RULES_DIR } from "../../src/rules/load-rules.js";
+import { synEvent } from "../support/events.js";
 
 /*
  * Facts one detector reads from another (distributed-scan asks tcp-scan whether a source is a
@@ -15,7 +15,6 @@ import { compileRule, loadRules, SHIPPED_RULES_DIR } from "../../src/rules/load-
  */
 
 const shipped = await loadRules(SHIPPED_RULES_DIR);
-const SYN = flagMaskOf(["SYN"]);
 const T0 = Date.UTC(2026, 10, 28, 12);
 
 function extraTcpScan(): CompiledRule {
@@ -41,26 +40,12 @@ function slices(sources: number, each: number): PacketEvent[] {
   for (let s = 0; s < sources; s++)
     for (let p = 0; p < each; p++) {
       const ms = T0 + s * 2_000 + p * 10;
-      out.push({
-        type: "packet",
-        ts: new Date(ms).toISOString().replace("Z", "+00:00"),
-        ms,
-        host: "victim",
-        source: { file: "kern.log", line: out.length + 1 },
-        src: `198.51.100.${200 + s}`,
-        dst: "203.0.113.10",
-        proto: "tcp",
-        sport: 40000 + s,
-        dport: 1 + s * each + p,
-        flags: ["SYN"],
-        mask: SYN,
-        cls: packetClass({ proto: "tcp" }, SYN),
-        action: "drop",
-        direction: "in",
-        in: "eth0",
-        df: false,
-        window: 1024,
-      });
+      out.push(
+        synEvent(`198.51.100.${200 + s}`, "203.0.113.10", 1 + s * each + p, ms, out.length + 1, {
+          sport: 40000 + s,
+          in: "eth0",
+        }),
+      );
     }
   return out;
 }

@@ -7,40 +7,31 @@ function isIpv6(e: PacketEvent): boolean {
   return e.src.includes(":");
 }
 
-/**
- * A SYN written by a raw-packet scanner (nmap -sS, masscan, zmap) rather than an operating
- * system's connect(): longer than its headers can be (isOverlongSyn), or a scanner window, or
- * no options / MSS alone, without DF. IPv6 has no DF
- * bit, so there its absence says nothing: a scanner window says raw, and so does a logged option
- * set that is empty or MSS alone; a SYN whose options were not logged at all (LOG without
- * --log-tcp-options, UFW, nftables `log`) and whose window is an OS's is not a raw scanner's.
- */
-export function isRawSyn(e: PacketEvent): boolean {
-  if (isOverlongSyn(e)) return true;
-  const o = e.tcpOptions;
-  const scannerWindow = e.window !== undefined && SCANNER_WINDOWS.has(e.window);
-  if (isIpv6(e))
-    return (
-      scannerWindow ||
-      (o !== undefined && (o.kinds.length === 0 || (o.kinds.length === 1 && o.mss !== undefined)))
-    );
-  const bareOptions = !o || o.kinds.length === 0 || (o.kinds.length === 1 && o.mss !== undefined);
-  if (scannerWindow && !e.df) return true;
-  return bareOptions && !e.df;
-}
-
 /** The longest IP header without options plus the longest TCP header (60: 40 of options). */
 const MAX_SYN_LEN = { v4: 20 + 60, v6: 40 + 60 };
 
 /**
- * A SYN longer than its headers can be: it carries data, or IPv6 extension headers before the
+ * A SYN written by a raw-packet scanner (nmap -sS, masscan, zmap) rather than an operating
+ * system's connect(): a scanner window, or no options / MSS alone, without DF; or longer than
+ * its headers can be. IPv6 has no DF bit, so there its absence says nothing: a scanner window
+ * says raw, and so does a logged option set that is empty or MSS alone; a SYN whose options
+ * were not logged at all (LOG without --log-tcp-options, UFW, nftables `log`) and whose window
+ * is an OS's is not a raw scanner's.
+ *
+ * Longer than its headers can be: the SYN carries data, or IPv6 extension headers before the
  * TCP header (the kernel's LEN counts the whole packet, IPv6's 40-byte header included). An
  * operating system's connect() sends neither (TCP Fast Open aside, rare on servers' logs);
- * scanners that hide behind extension headers (Topera) and floods padded with data (hping3
- * -d) do.
+ * scanners that hide behind extension headers (Topera) and floods padded with data (hping3 -d)
+ * do.
  */
-export function isOverlongSyn(e: PacketEvent): boolean {
-  return e.len !== undefined && e.len > (isIpv6(e) ? MAX_SYN_LEN.v6 : MAX_SYN_LEN.v4);
+export function isRawSyn(e: PacketEvent): boolean {
+  const v6 = isIpv6(e);
+  if (e.len !== undefined && e.len > (v6 ? MAX_SYN_LEN.v6 : MAX_SYN_LEN.v4)) return true;
+  const o = e.tcpOptions;
+  const scannerWindow = e.window !== undefined && SCANNER_WINDOWS.has(e.window);
+  const bare = o !== undefined && (o.kinds.length === 0 || (o.kinds.length === 1 && o.mss !== undefined));
+  if (v6) return scannerWindow || bare;
+  return !e.df && (scannerWindow || o === undefined || bare);
 }
 
 function isOsOptions(e: PacketEvent): boolean {
