@@ -145,12 +145,15 @@ describe("scanwatch tail fleet (processes sharing one Redis)", () => {
       });
       const dist = news(alerts, "distributed-scan");
       expect(dist).toHaveLength(1);
-      expect(dist[0]).toMatchObject({
-        dst: "203.0.113.10",
-        distinctSources: 6,
-        distinctPorts: 36,
-        agent: { id: "agent-b" },
-      });
+      expect(dist[0]).toMatchObject({ dst: "203.0.113.10", agent: { id: "agent-b" } });
+      // The fleet's window when B's verdict was reached: B's slices are appended 20 lines at a
+      // time, so its tail reads them in one batch (36 ports, 6 sources) or two (the verdict
+      // lands with the batch that reaches 30: 30 ports, 5 sources). Either way more than one
+      // server alone could count (18 ports, 3 sources), and never more than the fleet's 36.
+      expect(dist[0]!.distinctPorts).toBeGreaterThanOrEqual(30);
+      expect(dist[0]!.distinctPorts).toBeLessThanOrEqual(36);
+      expect(dist[0]!.distinctSources).toBeGreaterThanOrEqual(5);
+      expect(dist[0]!.distinctSources).toBeLessThanOrEqual(6);
       expect(alerts.filter((x) => x.status === "new").map((x) => x.type)).toEqual([
         "port-sweep",
         "distributed-scan",
