@@ -6,7 +6,7 @@ import type { DiagnosticMessage } from "../diagnostics.js";
  * answering again, a file being waited for, a stale lock taken over are what an operator who
  * watches the journal needs to know.
  */
-const VERBOSE_ONLY = new Set(["tail_resumed", "tail_resume_rotated", "tail_rotated"]);
+const VERBOSE_ONLY = new Set(["tail_joined", "tail_resumed", "tail_resume_rotated", "tail_rotated"]);
 
 export function shouldLog(m: DiagnosticMessage, verbose: boolean): boolean {
   return verbose || m.level !== "info" || !VERBOSE_ONLY.has(m.code);

@@ -47,6 +47,8 @@ describe("operator surface", () => {
     ["info", "tail_waiting", false, true],
     ["info", "tail_rotated", false, false],
     ["info", "tail_resumed", false, false],
+    ["info", "tail_joined", false, false],
+    ["info", "tail_joined", true, true],
     ["info", "tail_rotated", true, true],
     ["warn", "store_fallback", false, true],
   ] as const)("log/%s %s verbose=%s is shown: %s", (level, code, verbose, shown) => {

@@ -136,6 +136,9 @@ describe("scanwatch tail (process)", () => {
     const OLD_SRC = "192.0.2.99";
     await writeFile(s.log, fromSource(SYN_SCAN, OLD_SRC).join("\n") + "\n");
     const p = await TailProcess.start([...s.args, s.log], s.dir).ready();
+    // "starting at its end" (--verbose) is printed once the end was measured: lines appended
+    // earlier would be skipped as old content.
+    await p.waitStderr(/starting at its end, byte \d+/, "the follower to join kern.log at its end", 5000);
     await until(
       () => holdsOpen(p.pid, s.log),
       "the follower to open kern.log",

@@ -238,6 +238,7 @@ export class Follower {
       const { start, inLongLine } = await lastLineStart(fh, size);
       const lines = await countNewlines(fh, start);
       this.begin(new Segment(id, start > 0 ? hash : undefined), start, lines, inLongLine);
+      this.report("info", "tail_joined", `starting at its end, byte ${start} (after line ${lines})`);
       return { kind: "follow", startPos: start };
     } finally {
       await fh.close().catch(() => undefined);

@@ -43,7 +43,8 @@ export interface TailOptions {
  * `RawLine.file` is the followed path even for the rest of a rotated file read under its new
  * name; `RawLine.line` counts lines per file identity and restarts at 1 in a new file.
  *
- * Diagnostics: `tail_waiting` (info, path absent), `tail_resumed`/`tail_resume_rotated` (info),
+ * Diagnostics: `tail_waiting` (info, path absent), `tail_joined` (info, a new file read from its
+ * end), `tail_resumed`/`tail_resume_rotated` (info),
  * `tail_resume_lost` (warn: the saved file is gone), `tail_rotated` (info), `tail_read_error`
  * (warn); counters `scanwatch_lines_rejected_total{reason="too-long"}`,
  * `scanwatch_tail_rotations_total{kind}`, `scanwatch_lines_read_total{source="tail"}`; gauge
