@@ -1,5 +1,5 @@
 import type { SourceRef } from "../../events/event.js";
-import { HyperLogLog } from "../hll.js";
+import { HllUnion, HyperLogLog } from "../hll.js";
 import { addAt, emptyCounts, resetCounts, sumFrom, takeAt, type BucketCounts } from "./bucket-counts.js";
 import { MemberMap, type Member } from "./member-map.js";
 import { oldestBucket, windowStart, type WindowSpec } from "./window-spec.js";
@@ -58,12 +58,11 @@ class Dim extends MemberMap {
   /** Set while the exact bound is exceeded: per view, one HyperLogLog per bucket. */
   hll: Map<number, HyperLogLog>[] | undefined = undefined;
   /**
-   * Per view, the last union estimate, the oldest bucket it covered and the HyperLogLog adds
-   * it saw: a union reads 16 K registers per bucket, so it is recomputed only when the window
-   * moved to another bucket or the adds since grew by a hundredth of the estimate.
+   * Per view, the union of the window's bucket sketches and the oldest bucket it covers: made
+   * when the window moves to another bucket (16 K registers read per bucket), then kept up to
+   * date by every add, so each count is exact for the sketches without reading them again.
    */
-  est: { value: number; oldest: number; adds: number }[] | undefined = undefined;
-  hllAdds = 0;
+  union: ({ u: HllUnion; oldest: number } | undefined)[] | undefined = undefined;
   overflowAt = -Infinity;
   adds = 0;
 
@@ -75,8 +74,7 @@ class Dim extends MemberMap {
     this.clear();
     this.hist = undefined;
     this.hll = undefined;
-    this.est = undefined;
-    this.hllAdds = 0;
+    this.union = undefined;
     this.overflowAt = -Infinity;
     this.adds = 0;
   }
@@ -280,8 +278,9 @@ export class KeyWindow {
       if (dim.hll) {
         let h = dim.hll[v]!.get(b);
         if (!h) dim.hll[v]!.set(b, (h = new HyperLogLog()));
-        h.add(String(m));
-        dim.hllAdds++;
+        const raised = h.add(String(m));
+        const un = dim.union?.[v];
+        if (un && un.oldest === oldest) un.u.raise(raised);
       }
     }
     // Kept in last-seen order only to the bucket, and only in a large dimension: a member seen
@@ -350,7 +349,7 @@ export class KeyWindow {
       });
       if (!live) {
         dim.hll = undefined;
-        dim.est = undefined;
+        dim.union = undefined;
       }
     }
   }
@@ -371,15 +370,17 @@ export class KeyWindow {
     if (dim.hist) exact = sumFrom(dim.hist, this.layout, v, oldest);
     else dim.forEach((_, t) => (exact += Math.floor(t / spec.bucketMs) >= oldest ? 1 : 0));
     if (!this.estimate(d, v)) return exact;
-    const est = (dim.est ??= this.layout.views.map(() => ({ value: 0, oldest: NaN, adds: -Infinity })))[v]!;
-    if (est.oldest !== oldest || dim.hllAdds - est.adds > Math.max(16, est.value / 100)) {
+    const unions = (dim.union ??= this.layout.views.map(() => undefined));
+    let un = unions[v];
+    if (!un || un.oldest !== oldest) {
       const hs: HyperLogLog[] = [];
       for (const [b, h] of dim.hll![v]!) if (b >= oldest) hs.push(h);
-      est.value = HyperLogLog.union(hs);
-      est.oldest = oldest;
-      est.adds = dim.hllAdds;
+      un ??= { u: new HllUnion(), oldest };
+      un.u.reset(hs);
+      un.oldest = oldest;
+      unions[v] = un;
     }
-    return Math.max(est.value, Math.min(exact, this.layout.maxMembers));
+    return Math.max(un.u.count(), Math.min(exact, this.layout.maxMembers));
   }
 
   estimate(d: number, v: number): boolean {
