@@ -8,6 +8,7 @@ import { KeyWindow, WindowLayout } from "./window/key-window.js";
  * keying): one KeyWindow per key, one view per rule. Rule r of `rules` is view r of every key.
  */
 export class DetectorState implements FactSource {
+  /** Keys with windows. Look up with `find`; add and remove with `put` and `drop` only. */
   readonly keys = new Map<string, KeyWindow>();
   /** Insertions and moves to the back of `keys`, for least-recently-used eviction. */
   tick = 0;
@@ -29,6 +30,14 @@ export class DetectorState implements FactSource {
   private readonly dimIdx = new Map<string, number>();
   /** One reusable view, re-pointed for each judgement (judge is pure and keeps nothing). */
   private readonly scratchView: LocalView;
+
+  /**
+   * The key found last, with its own copy of the key text: the packets of a scan or a flood come
+   * one after another from one source or to one target, and a compare costs far less than a
+   * lookup in a map of thousands of keys. Forgotten whenever a key leaves `keys`.
+   */
+  private lastKey: string | undefined = undefined;
+  private lastWin: KeyWindow | undefined = undefined;
 
   /** Answers `WindowView.fact`; set by the engine once every state exists. */
   facts: (name: string, key: string) => number | undefined = () => undefined;
@@ -77,8 +86,32 @@ export class DetectorState implements FactSource {
     return this.keys.size + this.parked.size;
   }
 
-  view(key: string, v: number): WindowView | undefined {
+  /** The key's windows, if it has any (parked keys have none). */
+  find(key: string): KeyWindow | undefined {
+    if (key === this.lastKey) return this.lastWin;
     const k = this.keys.get(key);
+    if (k) {
+      this.lastKey = k.key;
+      this.lastWin = k;
+    }
+    return k;
+  }
+
+  /** Removes a key from `keys`; the only way one leaves it. */
+  drop(k: KeyWindow): void {
+    this.keys.delete(k.key);
+    if (k === this.lastWin) this.lastKey = this.lastWin = undefined;
+  }
+
+  /** Puts `k` under its key, replacing any key there. */
+  put(k: KeyWindow): void {
+    const old = this.keys.get(k.key);
+    if (old && old === this.lastWin) this.lastKey = this.lastWin = undefined;
+    this.keys.set(k.key, k);
+  }
+
+  view(key: string, v: number): WindowView | undefined {
+    const k = this.find(key);
     return k ? this.viewOf(k, v) : undefined;
   }
 }

@@ -226,7 +226,7 @@ export class Engine {
           if (joined.some((n) => n !== null))
             k.incidents = joined.map((n) => (n === null ? undefined : incidents.get(n)));
           k.seq = ++state.tick;
-          state.keys.set(k.key, k);
+          state.put(k);
           state.parked.delete(k.key); // a key is parked or has windows, never both
         });
         // Oldest first, as they were parked; an entry that is not a key and an event is left out.
@@ -329,7 +329,7 @@ export class Engine {
     return {
       touch: (key, e, src, dst, proto, technique) => {
         const s = this.current;
-        let k = s.keys.get(key);
+        let k = s.find(key);
         if (!k && this.parking.applies(s)) {
           k = this.parking.missing(s, key);
           if (k && k === s.scratch) return k;
@@ -349,7 +349,7 @@ export class Engine {
             k.reuse(own, sc, dc, proto, e.host, technique);
           } else k = new KeyWindow(s.layout, own, sc, dc, proto, e.host, technique);
           k.seq = ++s.tick;
-          s.keys.set(own, k);
+          s.put(k);
         } else if (this.nearBound && s.tick - k.seq > s.keys.size >> 1) {
           // Keys are evicted from the front of the map: a key still in use moves to the back
           // (at most once per half a map's worth of insertions, so this stays cheap). Only near
@@ -367,7 +367,7 @@ export class Engine {
       },
       peek: (key, e) => {
         const s = this.current;
-        let k = s.keys.get(key);
+        let k = s.find(key);
         if (!k && this.parking.applies(s)) {
           k = this.parking.missing(s, key);
           if (k && k === s.scratch) return k;
@@ -507,7 +507,7 @@ export class Engine {
     const recycle = this.fleet === undefined;
     const spareMax = Math.floor(max / 10);
     const drop = (s: DetectorState, k: KeyWindow) => {
-      s.keys.delete(k.key);
+      s.drop(k);
       if (recycle && this.spares < spareMax) {
         s.spare.push(k);
         this.spares++;

@@ -59,7 +59,7 @@ export class Parking {
     if (first === undefined) return undefined;
     s.parked.delete(key);
     this.promote(s, first);
-    return s.keys.get(key);
+    return s.find(key);
   }
 
   /** The scratch key for a new key's first event, when it is the first key this feed uses. */
@@ -133,7 +133,7 @@ export class Parking {
     this.scratchKey = undefined;
     k.detachIdentity();
     k.seq = ++s.tick;
-    s.keys.set(k.key, k);
+    s.put(k);
   }
 
   /**

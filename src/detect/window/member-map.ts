@@ -19,6 +19,15 @@ export class MemberMap {
   private v0 = 0;
   private map: Map<Member, number> | undefined = undefined;
   private base = 0;
+  /**
+   * With a Map: the member last added or updated and its value in the Map. Most packets of a key
+   * name the member its previous packet named (the one host a vertical scan probes, the one
+   * port a sweep or flood hits), and a compare costs far less than a lookup in a large Map.
+   * Only a member the Map holds as its key is kept here (a text member as the copy `touch`
+   * stored): a slice of a log line would keep the whole line alive.
+   */
+  private lk: Member | undefined = undefined;
+  private lv = 0;
 
   get size(): number {
     return this.map ? this.map.size : this.k0 !== undefined ? 1 : 0;
@@ -26,8 +35,14 @@ export class MemberMap {
 
   get(k: Member): number | undefined {
     if (!this.map) return this.k0 === k ? this.v0 : undefined;
+    if (k === this.lk) return this.lv + this.base;
     const r = this.map.get(k);
-    return r === undefined ? undefined : r + this.base;
+    if (r === undefined) return undefined;
+    if (typeof k === "number") {
+      this.lk = k;
+      this.lv = r;
+    }
+    return r + this.base;
   }
 
   /** Sets an existing `k` to `t`, moving it to the newest end only when `reorder`. */
@@ -35,6 +50,8 @@ export class MemberMap {
     if (this.map) {
       if (reorder) this.map.delete(k);
       this.map.set(k, t - this.base);
+      if (typeof k === "number") this.lk = k;
+      if (k === this.lk) this.lv = t - this.base;
     } else this.v0 = t;
   }
 
@@ -46,12 +63,15 @@ export class MemberMap {
     } else if (this.k0 === undefined || this.k0 === k) {
       this.k0 = k;
       this.v0 = t;
+      return;
     } else {
       this.base = this.v0;
       this.map = new Map([[this.k0, 0]]);
       this.map.set(k, t - this.base);
       this.k0 = undefined;
     }
+    this.lk = k;
+    this.lv = t - this.base;
   }
 
   /**
@@ -62,6 +82,7 @@ export class MemberMap {
    * deleted, wherever it is, and none beyond `max`.
    */
   trim(cutoff: number, max: number, all = false): number {
+    this.lk = undefined;
     if (!this.map) {
       if (this.k0 !== undefined && this.v0 < cutoff) this.k0 = undefined;
       return 0;
@@ -106,5 +127,6 @@ export class MemberMap {
     this.v0 = 0;
     this.map = undefined;
     this.base = 0;
+    this.lk = undefined;
   }
 }

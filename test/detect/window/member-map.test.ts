@@ -34,3 +34,42 @@ describe("member-map/trim", () => {
     expect(m.since(T0 + 1)).toEqual(["b"]);
   });
 });
+
+describe("member-map/the last member", () => {
+  it("member-map/reads agree with a plain Map through any mix of updates, moves, trims and clears", () => {
+    let seed = 7;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    for (let round = 0; round < 50; round++) {
+      const m = new MemberMap();
+      const ref = new Map<string | number, number>();
+      let t = T0;
+      for (let i = 0; i < 400; i++) {
+        t += rnd(3) * 1000;
+        const k = rnd(2) ? rnd(6) : `10.0.0.${rnd(6)}`;
+        const op = rnd(40);
+        if (op === 0) {
+          const all = rnd(2) === 0;
+          m.trim(t - 5000, Infinity, all);
+          // Without `all`, a trim stops at the first member it keeps: drop only that prefix.
+          for (const [rk, rt] of ref) {
+            if (rt >= t - 5000 && !all) break;
+            if (rt < t - 5000) ref.delete(rk);
+          }
+        } else if (op === 1) {
+          m.clear();
+          ref.clear();
+        } else if (ref.has(k)) {
+          const reorder = rnd(2) === 0;
+          m.set(k, t, reorder);
+          if (reorder) ref.delete(k);
+          ref.set(k, t);
+        } else {
+          m.touch(k, t);
+          ref.set(k, t);
+        }
+        for (const probe of [k, rnd(6), `10.0.0.${rnd(6)}`]) expect(m.get(probe)).toBe(ref.get(probe));
+        expect(m.size).toBe(ref.size);
+      }
+    }
+  });
+});
