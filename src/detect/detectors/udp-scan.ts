@@ -1,4 +1,4 @@
-import type { DetectorModule } from "../detector.js";
+import type { DetectorModule, FactSource } from "../detector.js";
 import { isTracerouteProbe, isUdpReply } from "./fingerprint.js";
 
 const PORT = 0;
@@ -19,6 +19,10 @@ export const udpScan: DetectorModule<Record<string, never>> = {
   accepts: ["udp"],
   dims: ["port", "host"],
   tags: [],
+  provides: {
+    /** 1 when the source reached a fast udp-scan rule's threshold on its own. */
+    "udp-scan/scanner": isScanner,
+  },
   compile: () => ({}),
   stateKey: () => "src",
   feed(e, ctx) {
@@ -44,3 +48,13 @@ export const udpScan: DetectorModule<Record<string, never>> = {
     };
   },
 };
+
+function isScanner(state: FactSource, key: string): number {
+  for (let r = 0; r < state.rules.length; r++) {
+    const rule = state.rules[r]!;
+    if (rule.slow) continue;
+    const v = state.view(key, r);
+    if (v && v.distinct("port") >= rule.threshold) return 1;
+  }
+  return 0;
+}
