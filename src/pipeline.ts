@@ -232,6 +232,11 @@ export interface PipelineOptions {
   onEvents?: (events: readonly Event[]) => void;
   /** Sees every alert before the sinks do (e.g. to clear a progress bar). */
   onAlerts?: (alerts: readonly Alert[]) => void;
+  /**
+   * Sees every batch once it was judged, with its alerts (none or more), before the sinks do: a
+   * report that wants to know a batch's attackers before it tallies the batch's events.
+   */
+  onJudged?: (events: readonly Event[], alerts: readonly Alert[]) => void;
   /** Checked after each batch: true ends the loop (a stop signal). */
   stopping?: () => boolean;
   /**
@@ -259,6 +264,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<void> {
       const at = opts.commitOf && source.delivered?.();
       const alerts = await engine.process(events, at && opts.commitOf!(at));
       if (alerts.length) opts.onAlerts?.(alerts);
+      opts.onJudged?.(events, alerts);
       for (const a of alerts) for (const s of sinks) await s.write(a);
       source.commit?.();
       if (opts.stopping?.()) break;

@@ -153,15 +153,19 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       sinks,
       // Before detection: lines read twice from two files, allowed sources, then the time range.
       filters: eventFilters({ dedup, ruleCopies, allow, since, until }),
-      onEvents: (events) => {
+      onEvents: () => {
         if (progress) progress.lines = stats.lines;
-        collector?.addEvents(events);
       },
       onAlerts: (alerts) => {
         // Alerts and the progress bar may share one terminal: wipe the bar before printing.
         progress?.clear();
-        collector?.addAlerts(alerts);
         for (const a of alerts) alertsByType.set(a.type, (alertsByType.get(a.type) ?? 0) + 1);
+      },
+      // The batch's alerts first: their attackers are pinned before the batch's events are
+      // tallied, so none of an attacker's ports in the batch that raised its alert is lost.
+      onJudged: (events, alerts) => {
+        collector?.addAlerts(alerts);
+        collector?.addEvents(events);
       },
     });
   } catch (e) {

@@ -11,7 +11,6 @@ import type {
 } from "../events/summary.js";
 import {
   addHost,
-  addPort,
   hostsOf,
   portsOf,
   PORTS_PER_SOURCE,
@@ -113,7 +112,7 @@ export class ReportCollector {
           else if (e.proto === "udp") this.udpPorts[e.dport]!++;
         }
         const s = this.tally.touch(e.src, e.ms);
-        if (e.dport !== undefined) addPort(s, e.dport);
+        if (e.dport !== undefined) this.tally.addPort(s, e.dport);
         addHost(s, e.dst);
         s.protos |= 1 << protoBit(e.proto);
       } else if (e.type === "auth") {
@@ -286,7 +285,7 @@ export class ReportCollector {
         protos: [...protos].sort(),
         // The lowest ports of all seen: the same sample an alert shows (its ports are sorted).
         ports: [...ports].sort((a, b) => a - b).slice(0, PORTS_PER_SOURCE),
-        distinctPorts: Math.max(distinctPorts, ports.size),
+        distinctPorts: Math.max(distinctPorts, ports.size, s?.portCount ?? 0),
         hosts: [...hosts].sort(),
         distinctHosts: Math.max(distinctHosts, hosts.size),
       });

@@ -10,6 +10,8 @@ export const PORTS_PER_SOURCE = 100;
 export const HOSTS_PER_SOURCE = 20;
 export const PORTS_BEFORE_ALERT = 16;
 export const HOSTS_BEFORE_ALERT = 4;
+/** Attackers whose ports are counted bit by bit (8 KiB each: 32 MiB at most). */
+export const MAX_PORT_BITMAPS = 4096;
 
 /** Protocol bits in `SourceStats.protos`, in the order of PROTO_NAMES. */
 export const PROTO_NAMES = ["tcp", "udp", "icmp", "icmpv6", "ip", "ssh"] as const;
@@ -22,6 +24,14 @@ export interface SourceStats {
   ports: Set<number> | number | undefined;
   /** A port was not kept because the set was full: the ports kept are a lower bound. */
   portsFull: boolean;
+  /**
+   * For an attacker past PORTS_PER_SOURCE ports: one bit per port, so that its distinct ports
+   * are counted exactly from then on (`portCount`) where only a sample of them is listed. A scan
+   * of every port otherwise showed as the count of its last alert (10,000: the top step).
+   */
+  portBits: Uint32Array | undefined;
+  /** Distinct ports in `portBits` (0 without). */
+  portCount: number;
   /** The hosts seen (see hostsOf), like `ports`. */
   hosts: Set<string> | string | undefined;
   hostsFull: boolean;
@@ -52,6 +62,8 @@ export class SourceTally {
   forgottenMax = 0;
   /** Distinct sources ever added while no prune had happened (exact until the first prune). */
   private inserted = 0;
+  /** Port bitmaps handed out (see SourceStats.portBits). */
+  private bitmaps = 0;
 
   constructor(opts: TallyOptions = {}) {
     this.max = opts.maxSources ?? 20_000;
@@ -62,22 +74,7 @@ export class SourceTally {
   touch(src: string, ms: number): SourceStats {
     let s = this.sources.get(src);
     if (s === undefined) {
-      if (this.sources.size >= this.pruneAt) this.prune();
-      s = {
-        events: 0,
-        firstMs: ms,
-        lastMs: ms,
-        ports: undefined,
-        portsFull: false,
-        hosts: undefined,
-        hostsFull: false,
-        protos: 0,
-        pinned: false,
-      };
-      // A copy: an address sliced from a log line would keep the line alive as long as the source.
-      this.sources.set(detach(src), s);
-      this.hll.add(src);
-      this.inserted++;
+      s = this.create(src, ms);
     } else {
       if (ms < s.firstMs) s.firstMs = ms;
       if (ms > s.lastMs) s.lastMs = ms;
@@ -86,10 +83,58 @@ export class SourceTally {
     return s;
   }
 
-  /** Keeps `src` whatever happens (it raised an alert). */
+  private create(src: string, ms: number): SourceStats {
+    if (this.sources.size >= this.pruneAt) this.prune();
+    const s: SourceStats = {
+      events: 0,
+      firstMs: ms,
+      lastMs: ms,
+      ports: undefined,
+      portsFull: false,
+      portBits: undefined,
+      portCount: 0,
+      hosts: undefined,
+      hostsFull: false,
+      protos: 0,
+      pinned: false,
+    };
+    // A copy: an address sliced from a log line would keep the line alive as long as the source.
+    this.sources.set(detach(src), s);
+    this.hll.add(src);
+    this.inserted++;
+    return s;
+  }
+
+  /** Records a port of `s`: in its sample (addPort), and bit by bit once it is an attacker past the sample. */
+  addPort(s: SourceStats, port: number): void {
+    const bits = s.portBits;
+    if (bits) {
+      const w = port >>> 5;
+      const b = 1 << (port & 31);
+      if ((bits[w]! & b) === 0) {
+        bits[w] = bits[w]! | b;
+        s.portCount++;
+      }
+      addPort(s, port);
+      return;
+    }
+    addPort(s, port);
+    if (s.portsFull && s.pinned && this.bitmaps < MAX_PORT_BITMAPS) {
+      this.bitmaps++;
+      s.portBits = new Uint32Array(65536 / 32);
+      for (const p of portsOf(s)) this.addPort(s, p);
+      this.addPort(s, port);
+    }
+  }
+
+  /**
+   * Keeps `src` whatever happens (it raised an alert), from now on with room for more of its
+   * ports and hosts. An attacker pinned before its events are tallied starts with no events.
+   */
   pin(src: string): void {
-    const s = this.sources.get(src);
-    if (s) s.pinned = true;
+    const s = this.sources.get(src) ?? this.create(src, Infinity);
+    if (s.events === 0) s.lastMs = -Infinity;
+    s.pinned = true;
   }
 
   get exact(): boolean {

@@ -52,6 +52,19 @@ describe("cli report and summary", () => {
     expect(r.stderr).toMatch(/counted once: 860/);
   });
 
+  it("cli/an attacker's ports are counted past its last alert: a scan of 30,000 ports says 30,000", () => {
+    // Its last alert is at the top step (10,000 ports); the scan goes on to 30,000.
+    const file = join(ROOT, "fixtures/scenarios/fast-scan-busy-server/kern.log.gz");
+    const r = run(["analyze", "--tz", "UTC", "--year", "2026", "--summary", "json", file]);
+    expect(r.status).toBe(0);
+    const s = JSON.parse(r.stdout) as Summary;
+    const scanner = s.attackers.find((a) => a.src === "198.51.100.230");
+    expect(scanner?.distinctPorts).toBe(30_000);
+    expect(scanner?.ports.slice(0, 3)).toEqual([1, 2, 3]);
+    const text = run(["analyze", "--tz", "UTC", "--year", "2026", "--no-stdout", file]);
+    expect(text.stderr).toMatch(/tcp 30,000 ports \(1-/);
+  });
+
   it("cli/the text summary on stderr lists the attackers, then the totals, within 80 columns", () => {
     const r = run(["analyze", "--tz", "UTC", "--no-stdout", ...MIXED]);
     expect(r.status).toBe(0);

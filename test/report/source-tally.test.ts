@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   addHost,
   addPort,
+  MAX_PORT_BITMAPS,
   hostsOf,
   portsOf,
   HOSTS_BEFORE_ALERT,
@@ -61,5 +62,36 @@ describe("source-tally", () => {
     for (let p = 1; p <= 1000; p++) addPort(s, p);
     for (let h = 0; h < 50; h++) addHost(s, `h${h}`);
     expect([portsOf(s).length, hostsOf(s).length]).toEqual([PORTS_PER_SOURCE, HOSTS_PER_SOURCE]);
+  });
+
+  it("source-tally/an attacker past its sample of ports counts every port exactly; others never get a bitmap", () => {
+    const t = new SourceTally();
+    const quiet = t.touch("10.0.0.2", 0);
+    for (let p = 0; p < 5000; p++) t.addPort(quiet, p);
+    expect([quiet.portBits, quiet.portCount, portsOf(quiet).length]).toEqual([
+      undefined,
+      0,
+      PORTS_BEFORE_ALERT,
+    ]);
+
+    const s = t.touch("10.0.0.1", 0);
+    for (let p = 1; p <= 10; p++) t.addPort(s, p);
+    t.pin("10.0.0.1");
+    for (let round = 0; round < 2; round++) for (let p = 0; p <= 65535; p++) t.addPort(s, p);
+    expect(s.portCount).toBe(65536);
+    expect(portsOf(s).length).toBe(PORTS_PER_SOURCE);
+  });
+
+  it("source-tally/bitmaps are bounded: past the bound an attacker keeps its sample only", () => {
+    const t = new SourceTally();
+    for (let i = 0; i <= MAX_PORT_BITMAPS; i++) {
+      const src = `10.1.${i >> 8}.${i & 255}`;
+      const s = t.touch(src, 0);
+      t.pin(src);
+      for (let p = 0; p <= PORTS_PER_SOURCE; p++) t.addPort(s, p);
+    }
+    const last = t.sources.get(`10.1.${MAX_PORT_BITMAPS >> 8}.${MAX_PORT_BITMAPS & 255}`)!;
+    const first = t.sources.get("10.1.0.0")!;
+    expect([first.portCount, last.portCount, last.portBits]).toEqual([PORTS_PER_SOURCE + 1, 0, undefined]);
   });
 });
