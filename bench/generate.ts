@@ -107,3 +107,34 @@ export async function writeSpoofedFlood(path: string, n: number, seed = 44): Pro
   out.end(buf);
   await once(out, "finish");
 }
+
+/**
+ * Writes `n` kernel LOG lines of full-port scans on a busy host: five sources one after another,
+ * each running nmap -sS -p- (one source port, every port from 1 to 65535 in turn, about 1800
+ * SYNs/s), and one line in ten from ordinary clients to 22, 80 and 443. Each scanner's port set
+ * outgrows the exact bound of 20,000 members, so its windows count by HyperLogLog.
+ */
+export async function writeFullPortScans(path: string, n: number, seed = 45): Promise<void> {
+  const r = rng(seed);
+  const out = createWriteStream(path);
+  let buf = "";
+  for (let i = 0; i < n; i++) {
+    const sec = Math.floor(i / 2000);
+    let src: string;
+    let tail: string;
+    if (i % 10 === 0) {
+      src = `198.51.${Math.floor(r() * 4)}.${1 + Math.floor(r() * 250)}`;
+      tail = `LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID=${Math.floor(r() * 65535)} DF PROTO=TCP SPT=${32768 + Math.floor(r() * 28000)} DPT=${[22, 80, 443][Math.floor(r() * 3)]} WINDOW=64240 RES=0x00 SYN URGP=0 OPT (020405B40402080A000000000000000001030307) `;
+    } else {
+      src = `192.0.2.${1 + Math.floor((i * 5) / n)}`;
+      tail = `LEN=44 TOS=0x00 PREC=0x00 TTL=${40 + Math.floor(r() * 10)} ID=${Math.floor(r() * 65535)} PROTO=TCP SPT=43982 DPT=${1 + (i % 65535)} WINDOW=1024 RES=0x00 SYN URGP=0 OPT (020405B4) `;
+    }
+    buf += `${stamp(sec)} victim kernel: [${(5000 + i / 2000).toFixed(6).padStart(12)}] FW-IN: IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=${src} DST=203.0.113.10 ${tail}\n`;
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await once(out, "drain");
+      buf = "";
+    }
+  }
+  out.end(buf);
+  await once(out, "finish");
+}

@@ -9,6 +9,9 @@
  * (`--workers 2`: the file cut into chunks parsed at once, or, for an auth.log whose sshd
  * context forbids the cuts, parsed whole by one worker beside the engine), in the same run.
  *
+ * Files: a kernel log (benign traffic, scans, UDP, ICMP), an auth log, a spoofed-source SYN
+ * flood, and full-port scans on a busy host (windows past their exact member bound).
+ *
  * Environment: BENCH_LINES (default 1000000), BENCH_DIR (default os tmpdir), BENCH_REDIS=0 to skip
  * the Redis stage (it starts a private redis-server on a free port).
  */
@@ -16,7 +19,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeAuthLog, writeKernelLog, writeSpoofedFlood } from "./generate.js";
+import { writeAuthLog, writeFullPortScans, writeKernelLog, writeSpoofedFlood } from "./generate.js";
 import { hostileRegexTimings } from "./regex-worst-case.js";
 
 const N = Number(process.env.BENCH_LINES ?? 1_000_000);
@@ -25,10 +28,12 @@ mkdirSync(dir, { recursive: true });
 const kern = join(dir, `kern-${N}-s42.log`);
 const auth = join(dir, `auth-${N}-s43.log`);
 const flood = join(dir, `flood-${N}-s44.log`);
+const scans = join(dir, `scans-${N}-s45.log`);
 
 if (!existsSync(kern)) await writeKernelLog(kern, N);
 if (!existsSync(auth)) await writeAuthLog(auth, N);
 if (!existsSync(flood)) await writeSpoofedFlood(flood, N);
+if (!existsSync(scans)) await writeFullPortScans(scans, N);
 
 interface Row {
   lines: number;
@@ -105,6 +110,11 @@ print("analyze (memory store)", "flood", floodMemory, ffl);
 const flood2 = stage("analyze-workers", flood, ["2"]);
 print("analyze, 2 workers", "flood", flood2, ffl);
 workerRatios.push(`flood: analyze ${speedup(flood2, floodMemory)}`);
+// Full-port scans: the windows of sets past their exact bound (HyperLogLog) at work.
+stage("floor", scans);
+const sfl = stage("floor-split2", scans);
+print("floor: read+split2", "scans", sfl, sfl);
+print("analyze (memory store)", "scans", stage("analyze", scans), sfl);
 console.log(`  2 parse workers against 1: ${workerRatios.join("; ")}`);
 
 if (process.env.BENCH_REDIS !== "0") {
