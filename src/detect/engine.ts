@@ -229,8 +229,9 @@ export class Engine {
           state.put(k);
           state.parked.delete(k.key); // a key is parked or has windows, never both
         });
-        // Oldest first, as they were parked; an entry that is not a key and an event is left out.
-        const parked = Array.isArray(st.parked) ? [...st.parked].reverse() : [];
+        // Oldest first, as they were parked; an entry that is not a key and an event is left out,
+        // and so is every one for a state that no longer parks (a detector that now needs facts).
+        const parked = Array.isArray(st.parked) && state.parks ? [...st.parked].reverse() : [];
         for (const p of parked)
           if (Array.isArray(p) && typeof p[0] === "string" && isEvent(p[1]) && !state.keys.has(p[0]))
             state.parked.set(p[0], p[1]);

@@ -277,7 +277,7 @@ export class ReportCollector {
         severity,
         alerts,
         incidents: incs.map((i) => i.latest.id),
-        events: s?.events ?? incidentEvents,
+        events: s && s.events > 0 ? s.events : incidentEvents,
         types: [...types],
         techniques: [...techniques],
         firstSeen: iso(firstMs),
@@ -320,6 +320,7 @@ export class ReportCollector {
   private topSources(): SourceCount[] {
     const n = this.opts.topN ?? 15;
     return [...this.tally.sources]
+      .filter(([, s]) => s.events > 0)
       .map(([src, s]) => ({ src, events: s.events }))
       .sort((a, b) => b.events - a.events || a.src.localeCompare(b.src))
       .slice(0, n);

@@ -75,11 +75,17 @@ export class SourceTally {
     let s = this.sources.get(src);
     if (s === undefined) {
       s = this.create(src, ms);
+    } else if (s.events === 0) {
+      // Pinned before its first event (see pin).
+      s.firstMs = s.lastMs = ms;
     } else {
       if (ms < s.firstMs) s.firstMs = ms;
       if (ms > s.lastMs) s.lastMs = ms;
     }
-    s.events++;
+    if (s.events++ === 0) {
+      this.hll.add(src);
+      this.inserted++;
+    }
     return s;
   }
 
@@ -100,8 +106,6 @@ export class SourceTally {
     };
     // A copy: an address sliced from a log line would keep the line alive as long as the source.
     this.sources.set(detach(src), s);
-    this.hll.add(src);
-    this.inserted++;
     return s;
   }
 
@@ -135,6 +139,7 @@ export class SourceTally {
     const s = this.sources.get(src) ?? this.create(src, Infinity);
     if (s.events === 0) s.lastMs = -Infinity;
     s.pinned = true;
+    // Not a source of the run until an event of it is tallied: not listed, not counted.
   }
 
   get exact(): boolean {

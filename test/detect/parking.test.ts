@@ -129,6 +129,23 @@ describe("parking/a key is made on its second event", () => {
     expect([...first.alerts, ...rest]).toEqual(expected);
   });
 
+  it("parking/parked events saved for a state that no longer parks are left out, not kept forever", async () => {
+    // A state file from before ddos read other detectors' facts: its ddos state parked first events.
+    const events = mixed().slice(0, 400);
+    const first = await run(events, { park: true, batch: 100 });
+    const snap = JSON.parse(JSON.stringify(first.engine.snapshot()));
+    const ddos = snap.states.find((s: { sig: string }) => s.sig.startsWith("ddos|"));
+    const tcp = snap.states.find((s: { sig: string }) => s.sig.startsWith("tcp-scan|"));
+    ddos.parked = [["203.0.113.99", tcp.parked[0][1]]];
+    const resumed = new Engine(shipped, new MemoryStore(), { diagnostics: new Diagnostics() });
+    expect(resumed.restore(snap)).toBeUndefined();
+    const again = JSON.parse(JSON.stringify(resumed.snapshot()));
+    expect(again.states.find((s: { sig: string }) => s.sig.startsWith("ddos|")).parked ?? []).toEqual([]);
+    expect(again.states.find((s: { sig: string }) => s.sig.startsWith("tcp-scan|")).parked.length).toBe(
+      tcp.parked.length,
+    );
+  });
+
   it("parking/a snapshot entry that is not an event (event.schema.json) is left out, never fed", async () => {
     const events = mixed().slice(0, 400);
     const first = await run(events, { park: true, batch: 100 });

@@ -72,6 +72,30 @@ describe("report-collector", () => {
     expect(s.attackers[2]).toMatchObject({ events: 50 });
   });
 
+  it("summary/an attacker's alert read before its events pins it: every port of the batch counts, nothing counted twice", () => {
+    const c = collector();
+    const batch = Array.from({ length: 300 }, (_, i) => packet("10.0.0.9", 1 + i, T0 + i));
+    // As analyze delivers them: the batch's alerts, then the batch's events.
+    c.addAlerts([alert({ src: "10.0.0.9", events: 15, distinctPorts: 15 })]);
+    c.addEvents(batch);
+    const s = c.summarize(RUN);
+    expect(s.attackers[0]).toMatchObject({ src: "10.0.0.9", events: 300, distinctPorts: 300 });
+    expect(s.run.distinctSources).toBe(1);
+    expect(s.topSources).toEqual([{ src: "10.0.0.9", events: 300 }]);
+    expect(s.attackers[0]!.firstSeen).toBe(new Date(T0).toISOString().replace("Z", "+00:00"));
+  });
+
+  it("summary/an alert's source with no event of its own keeps the alert's count and is no top source", () => {
+    const c = collector();
+    c.addEvents([packet("10.0.0.1", 22, T0)]);
+    c.addAlerts([alert({ src: "10.0.0.7", events: 20 })]);
+    const s = c.summarize(RUN);
+    expect(s.attackers.find((a) => a.src === "10.0.0.7")).toMatchObject({ events: 20 });
+    expect(s.topSources.map((t) => t.src)).toEqual(["10.0.0.1"]);
+    expect(s.run.distinctSources).toBe(1);
+    expect(validateSummary(s), schemaErrors(validateSummary)).toBe(true);
+  });
+
   it("summary/an update joins its incident: one incident, two alerts, the higher severity, the wider span", () => {
     const c = collector();
     const first = alert({ severity: "medium", events: 20, lastSeen: "2026-11-28T16:00:10.000+00:00" });

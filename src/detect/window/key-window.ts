@@ -290,7 +290,11 @@ export class KeyWindow {
     // packets, each a new table promoted to the old generation. A small dimension is trimmed
     // by a full pass instead (see trim); a large one drops a repeated member at most one bucket late.
     if (prev === undefined) dim.members.touch(typeof m === "string" ? detach(m) : m, t);
-    else dim.members.set(m, t, moved && dim.size > L.orderedFrom);
+    else {
+      const reorder = moved && dim.size > L.orderedFrom;
+      // Moved, the member is put in again: as a copy, or the Map would key it by the log line's slice.
+      dim.members.set(reorder && typeof m === "string" ? detach(m) : m, t, reorder);
+    }
     // Trimmed every 64 new members, or every eighth of the dimension's size when larger: a trim
     // walks the Map from its front, past the holes earlier trims left there until the table is
     // rebuilt, so trimming a 20,000-member dimension every 64 members cost a walk past thousands
