@@ -50,6 +50,22 @@ const KINDS = ["failure", "invalid-user", "refused"] as const;
 const USER = 0;
 const SRC = 1;
 
+const KIND_NAMES = {
+  failure: "failed passwords or other methods",
+  "invalid-user": "user names that do not exist",
+  refused: "users sshd refuses (AllowUsers, DenyUsers)",
+} as const;
+
+/**
+ * The failures' kinds, counted since these attempts began (per episode: see KeyWindow.tag), not
+ * within the window: said as such, never as a breakdown of the window's count. Exported for tests.
+ */
+export function kindsEvidence(kinds: readonly (readonly [(typeof KINDS)[number], number])[]): string[] {
+  if (kinds.length === 0) return [];
+  if (kinds.length === 1) return [`all of them ${KIND_NAMES[kinds[0]![0]]}`];
+  return [`by kind since these attempts began: ${kinds.map(([k, n]) => `${k} ${n}`).join(", ")}`];
+}
+
 /** Repeated SSH authentication failures: from one source, or against one account from many sources. */
 export const sshBruteforce: DetectorModule<Params> = {
   name: "ssh-bruteforce",
@@ -101,17 +117,15 @@ export const sshBruteforce: DetectorModule<Params> = {
   judge(s, rule) {
     const events = s.events();
     if (events < rule.threshold) return undefined;
-    const kinds = KINDS.map((k) => [k, s.tag(k)] as const)
-      .filter(([, n]) => n > 0)
-      .map(([k, n]) => `${k} ${n}`)
-      .join(", ");
+    const kinds = kindsEvidence(KINDS.map((k) => [k, s.tag(k)] as const).filter(([, n]) => n > 0));
     if (rule.params.groupBy === "src") {
       return {
         measure: events,
         type: "ssh-bruteforce",
         technique: "single-source",
         evidence: [
-          `${events} failed SSH authentications from one source in ${rule.windowMs / 60000} min (${kinds})`,
+          `${events} failed SSH authentications from one source in ${rule.windowMs / 60000} min`,
+          ...kinds,
           `${s.distinct("user")} distinct user name(s) tried`,
         ],
         dims: {},
@@ -124,7 +138,8 @@ export const sshBruteforce: DetectorModule<Params> = {
       type: "ssh-bruteforce",
       technique: "many-sources-one-account",
       evidence: [
-        `${events} failed SSH authentications for one account from ${sources} sources in ${rule.windowMs / 60000} min (${kinds})`,
+        `${events} failed SSH authentications for one account from ${sources} sources in ${rule.windowMs / 60000} min`,
+        ...kinds,
       ],
       dims: { sources: "src" },
     };
