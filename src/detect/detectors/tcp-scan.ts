@@ -106,7 +106,11 @@ function portsOf(state: FactSource, key: string): number {
   return 0;
 }
 
-/** Weighs half-open against full-connect clues. Exported for tests. */
+/**
+ * Weighs half-open against full-connect clues. The clue counters (SYNs, RSTs, ...) run for the
+ * scan's whole episode and the ports over the window, so no line of evidence sets one beside
+ * the other. Exported for tests.
+ */
 export function classify(s: WindowView): Pick<Verdict, "type" | "confidence" | "evidence"> {
   const syn = s.tag("syn");
   const raw = s.tag("raw");
@@ -130,8 +134,8 @@ export function classify(s: WindowView): Pick<Verdict, "type" | "confidence" | "
     halfScore += 1;
     half.push(
       changes === 0
-        ? `one source port for all ${syn} SYNs to ${ports} ports (a raw scanner keeps one source port)`
-        : `the source port changed only ${changes} ${changes === 1 ? "time" : "times"} across ${syn} SYNs to ${ports} ports (a raw scanner keeps one source port)`,
+        ? `one source port for all ${syn} SYNs (a raw scanner keeps one source port)`
+        : `the source port changed only ${changes} ${changes === 1 ? "time" : "times"} across ${syn} SYNs (a raw scanner keeps one source port)`,
     );
   }
   if (rst > 0) {
