@@ -54,8 +54,9 @@ ${ALLOW_HELP}  --since TIME --until TIME   only events in [since, until) (ISO 86
   --year YYYY --tz ZONE   year and zone for stamps that lack them (default: file mtime, machine zone)
   --disorder SECONDS      tolerated time disorder between merged files (default 5)
   --workers N             parse threads: 1 (the default) parses in the main thread; more parse
-                          files, or chunks of one big plain file, in worker threads (measured
-                          no faster on 2 cores: see the README's Benchmark). Alerts are the same
+                          files, or chunks of one big plain file, in worker threads (about
+                          1.2x faster on 2 cores, with twice the memory: see the README's
+                          Benchmark). The alerts are the same either way.
   --format ndjson|table   alert format on stdout (default: table on a terminal, else ndjson)
   --quiet                 no progress bar and no text summary
   --config FILE           JSON file with any of these options by name (the one tail reads: keys

@@ -5,9 +5,9 @@ const MAX_WORKERS = 64;
 
 /**
  * `--workers N`: parse threads for `analyze`. 1 (the default) parses in the main thread: on the
- * bench's logs 2 workers were slower (analyze 0.92x on the kernel log, 0.99x on the auth log,
- * 1.09x on the flood) and heavier (peak RSS 286 against 122 MB), since decoding the workers'
- * events costs the main thread about what parsing them did.
+ * bench's logs 2 workers are about 1.2x faster (analyze 1.16x on the kernel log, 0.98-1.25x on
+ * the auth log, 1.17x on the flood) but twice as heavy (peak RSS 421 against 160 MB on the
+ * kernel log), past the 200 MB the default keeps under.
  */
 export function workersOption(v: string | undefined): number {
   if (v === undefined) return 1;

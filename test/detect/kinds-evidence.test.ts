@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ddos } from "../../src/detect/detectors/ddos.js";
 import { sshBruteforce } from "../../src/detect/detectors/ssh-bruteforce.js";
 import type { WindowView } from "../../src/detect/detector.js";
+import type { CompiledRule } from "../../src/rules/compiled-rule.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../../src/rules/load-rules.js";
 
 /*
@@ -11,7 +12,8 @@ import { loadRules, SHIPPED_RULES_DIR } from "../../src/rules/load-rules.js";
  */
 
 const shipped = await loadRules(SHIPPED_RULES_DIR);
-const rule = (id: string) => shipped.find((r) => r.id === id)!;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const rule = (id: string) => shipped.find((r) => r.id === id)! as CompiledRule<any>;
 
 function view(events: number, tags: Record<string, number>, distinct: Record<string, number>): WindowView {
   return {
