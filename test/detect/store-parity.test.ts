@@ -18,7 +18,9 @@ const url = inject("redisUrl");
 const clusterUrl = inject("redisClusterUrl");
 
 async function analyze(scenario: string, store: WindowStore): Promise<Alert[]> {
-  const paths = ["kern.log", "auth.log"].map((f) => DIR + scenario + "/" + f).filter((p) => existsSync(p));
+  const paths = ["kern.log", "kern.log.gz", "auth.log", "auth.log.gz"]
+    .map((f) => DIR + scenario + "/" + f)
+    .filter((p) => existsSync(p));
   const files = await openBatchFiles(paths);
   const diagnostics = new Diagnostics();
   const engine = new Engine(await loadRules(SHIPPED_RULES_DIR), store, { diagnostics });
@@ -49,6 +51,8 @@ describe("store parity", () => {
     "masscan",
     "ssh-bruteforce",
     "ddos-botnet",
+    // A target's second ddos key (sources that scan on their own), through Redis and a Cluster.
+    "botnet-random-ports",
     "port-sweep",
     "distributed-slices",
     "ssh-account-spray",
