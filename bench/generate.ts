@@ -13,6 +13,26 @@ export function rng(seed: number): () => number {
   };
 }
 
+/** Lines written through a 1 MiB buffer, waiting for the disk when the stream asks to. */
+class LineWriter {
+  private readonly out;
+  private buf = "";
+  constructor(path: string) {
+    this.out = createWriteStream(path);
+  }
+  async add(line: string): Promise<void> {
+    this.buf += line;
+    if (this.buf.length > 1 << 20) {
+      if (!this.out.write(this.buf)) await once(this.out, "drain");
+      this.buf = "";
+    }
+  }
+  async end(): Promise<void> {
+    this.out.end(this.buf);
+    await once(this.out, "finish");
+  }
+}
+
 const pad = (n: number) => String(n).padStart(2, "0");
 function stamp(sec: number): string {
   const d = new Date(Date.UTC(2026, 10, 28, 0, 0, 0) + sec * 1000);
@@ -25,8 +45,7 @@ function stamp(sec: number): string {
  */
 export async function writeKernelLog(path: string, n: number, seed = 42): Promise<void> {
   const r = rng(seed);
-  const out = createWriteStream(path);
-  let buf = "";
+  const out = new LineWriter(path);
   for (let i = 0; i < n; i++) {
     const sec = Math.floor(i / 2000);
     const src = `198.51.${Math.floor(r() * 4)}.${1 + Math.floor(r() * 250)}`;
@@ -46,14 +65,11 @@ export async function writeKernelLog(path: string, n: number, seed = 42): Promis
     } else {
       body = `LEN=28 TOS=0x00 PREC=0x00 TTL=63 ID=${Math.floor(r() * 65535)} PROTO=ICMP TYPE=8 CODE=0 ID=${Math.floor(r() * 65535)} SEQ=${i & 0xffff} `;
     }
-    buf += `${stamp(sec)} victim kernel: [${(5000 + i / 2000).toFixed(6).padStart(12)}] FW-IN: IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=${src} DST=203.0.113.10 ${body}\n`;
-    if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await once(out, "drain");
-      buf = "";
-    }
+    await out.add(
+      `${stamp(sec)} victim kernel: [${(5000 + i / 2000).toFixed(6).padStart(12)}] FW-IN: IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=${src} DST=203.0.113.10 ${body}\n`,
+    );
   }
-  out.end(buf);
-  await once(out, "finish");
+  await out.end();
 }
 
 const USERS = ["root", "admin", "ubuntu", "test", "oracle", "alice", "postgres", "git"];
@@ -61,8 +77,7 @@ const USERS = ["root", "admin", "ubuntu", "test", "oracle", "alice", "postgres",
 /** Writes `n` sshd lines: failures, invalid users, PAM lines, preauth closes, successes. */
 export async function writeAuthLog(path: string, n: number, seed = 43): Promise<void> {
   const r = rng(seed);
-  const out = createWriteStream(path);
-  let buf = "";
+  const out = new LineWriter(path);
   for (let i = 0; i < n; i++) {
     const sec = Math.floor(i / 500);
     const ip = `198.51.${Math.floor(r() * 4)}.${1 + Math.floor(r() * 250)}`;
@@ -80,32 +95,23 @@ export async function writeAuthLog(path: string, n: number, seed = 43): Promise<
     else if (k < 0.97) msg = `pam_unix(sshd:session): session opened for user ${user}(uid=1001) by (uid=0)`;
     else
       msg = `Accepted publickey for ${user} from ${ip} port ${port} ssh2: ED25519 SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG`;
-    buf += `${stamp(sec)} victim sshd[${20000 + (i % 5000)}]: ${msg}\n`;
-    if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await once(out, "drain");
-      buf = "";
-    }
+    await out.add(`${stamp(sec)} victim sshd[${20000 + (i % 5000)}]: ${msg}\n`);
   }
-  out.end(buf);
-  await once(out, "finish");
+  await out.end();
 }
 
 /** A spoofed-source SYN flood: `n` lines, each from a random source, to one target, ~3000/s. */
 export async function writeSpoofedFlood(path: string, n: number, seed = 44): Promise<void> {
   const r = rng(seed);
-  const out = createWriteStream(path);
-  let buf = "";
+  const out = new LineWriter(path);
   for (let i = 0; i < n; i++) {
     const sec = Math.floor(i / 3000);
     const src = `${1 + Math.floor(r() * 222)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${1 + Math.floor(r() * 254)}`;
-    buf += `${stamp(sec)} victim kernel: [ 6000.000000] FW-IN: IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=${src} DST=203.0.113.10 LEN=40 TOS=0x00 PREC=0x00 TTL=63 ID=${Math.floor(r() * 65535)} PROTO=TCP SPT=${1024 + (i % 60000)} DPT=443 WINDOW=512 RES=0x00 SYN URGP=0 \n`;
-    if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await once(out, "drain");
-      buf = "";
-    }
+    await out.add(
+      `${stamp(sec)} victim kernel: [ 6000.000000] FW-IN: IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=${src} DST=203.0.113.10 LEN=40 TOS=0x00 PREC=0x00 TTL=63 ID=${Math.floor(r() * 65535)} PROTO=TCP SPT=${1024 + (i % 60000)} DPT=443 WINDOW=512 RES=0x00 SYN URGP=0 \n`,
+    );
   }
-  out.end(buf);
-  await once(out, "finish");
+  await out.end();
 }
 
 /**
@@ -116,8 +122,7 @@ export async function writeSpoofedFlood(path: string, n: number, seed = 44): Pro
  */
 export async function writeFullPortScans(path: string, n: number, seed = 45): Promise<void> {
   const r = rng(seed);
-  const out = createWriteStream(path);
-  let buf = "";
+  const out = new LineWriter(path);
   for (let i = 0; i < n; i++) {
     const sec = Math.floor(i / 2000);
     let src: string;
@@ -129,12 +134,9 @@ export async function writeFullPortScans(path: string, n: number, seed = 45): Pr
       src = `192.0.2.${1 + Math.floor((i * 5) / n)}`;
       tail = `LEN=44 TOS=0x00 PREC=0x00 TTL=${40 + Math.floor(r() * 10)} ID=${Math.floor(r() * 65535)} PROTO=TCP SPT=43982 DPT=${1 + (i % 65535)} WINDOW=1024 RES=0x00 SYN URGP=0 OPT (020405B4) `;
     }
-    buf += `${stamp(sec)} victim kernel: [${(5000 + i / 2000).toFixed(6).padStart(12)}] FW-IN: IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=${src} DST=203.0.113.10 ${tail}\n`;
-    if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await once(out, "drain");
-      buf = "";
-    }
+    await out.add(
+      `${stamp(sec)} victim kernel: [${(5000 + i / 2000).toFixed(6).padStart(12)}] FW-IN: IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=${src} DST=203.0.113.10 ${tail}\n`,
+    );
   }
-  out.end(buf);
-  await once(out, "finish");
+  await out.end();
 }

@@ -2,6 +2,7 @@ import type { Event } from "../../events/event.js";
 import type { CompiledRule } from "../../rules/compiled-rule.js";
 import type { DetectorModule, FactSource, Verdict, WindowView } from "../detector.js";
 import { isOsSyn, isRawSyn } from "./fingerprint.js";
+import { isScanner } from "./scanner-fact.js";
 
 /** sshd messages that mean a TCP connection was completed and dropped before authentication. */
 const SSHD_CONNECT_KINDS = new Set([
@@ -87,16 +88,6 @@ export const tcpScan: DetectorModule<Record<string, never>> = {
     return { ...classify(s), measure: ports, dims: { ports: "port", hosts: "host" } };
   },
 };
-
-function isScanner(state: FactSource, key: string): number {
-  for (let r = 0; r < state.rules.length; r++) {
-    const rule = state.rules[r]!;
-    if (rule.slow) continue;
-    const v = state.view(key, r);
-    if (v && v.distinct("port") >= rule.threshold) return 1;
-  }
-  return 0;
-}
 
 function portsOf(state: FactSource, key: string): number {
   for (let r = 0; r < state.rules.length; r++) {

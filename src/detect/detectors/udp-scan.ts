@@ -1,5 +1,6 @@
-import type { DetectorModule, FactSource } from "../detector.js";
+import type { DetectorModule } from "../detector.js";
 import { isTracerouteProbe, isUdpReply } from "./fingerprint.js";
+import { isScanner } from "./scanner-fact.js";
 
 const PORT = 0;
 const HOST = 1;
@@ -48,13 +49,3 @@ export const udpScan: DetectorModule<Record<string, never>> = {
     };
   },
 };
-
-function isScanner(state: FactSource, key: string): number {
-  for (let r = 0; r < state.rules.length; r++) {
-    const rule = state.rules[r]!;
-    if (rule.slow) continue;
-    const v = state.view(key, r);
-    if (v && v.distinct("port") >= rule.threshold) return 1;
-  }
-  return 0;
-}
