@@ -18,7 +18,7 @@ const tcpScan = new WindowLayout(
   ["syn", "raw", "os", "rst", "ackrst", "ack", "sshd", "sportChange"],
 );
 const portSweep = new WindowLayout([windowSpec(60_000)], ["host", "port"], []);
-const flood = new WindowLayout([windowSpec(10_000)], ["port"], []);
+const flood = new WindowLayout([windowSpec(10_000)], ["port"], ["syn", "raw", "os"]);
 
 function measure(label, make) {
   gc();
@@ -55,6 +55,8 @@ measure("flood key (source|target), one SYN", (i) => {
   k.advance(T0 + i, "2026-11-28T00:00:00.000+00:00");
   k.count(T0 + i, 1, ref);
   k.member(0, 80, T0 + i);
+  k.tag(0);
+  k.tag(1);
   return k;
 });
 measure("tcp-scan key, 20 SYNs to 20 ports over 20 s", (i) => {

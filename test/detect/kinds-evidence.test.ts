@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ddos } from "../../src/detect/detectors/ddos.js";
+import { flood } from "../../src/detect/detectors/flood.js";
 import { sshBruteforce } from "../../src/detect/detectors/ssh-bruteforce.js";
 import type { WindowView } from "../../src/detect/detector.js";
 import type { CompiledRule } from "../../src/rules/compiled-rule.js";
@@ -60,5 +61,32 @@ describe("kinds-evidence", () => {
     expect(v.evidence[0]).toMatch(/^10 failed SSH authentications/);
     expect(v.evidence[0]).not.toMatch(/\(/);
     expect(v.evidence[1]).toMatch(want);
+  });
+});
+
+describe("flood-evidence/what sent a SYN flood", () => {
+  it.each<[string, number, number, number, RegExp | undefined]>([
+    [
+      "hping3 -S: raw SYNs",
+      3000,
+      3000,
+      0,
+      /^3000 of 3000 SYNs since the flood began carry a raw-packet fingerprint/,
+    ],
+    [
+      "connect() from a real stack",
+      1500,
+      0,
+      1490,
+      /^1490 of 1500 SYNs .* operating system's TCP options: real connection attempts/,
+    ],
+    ["neither fingerprint in most", 1200, 300, 300, undefined],
+    ["no SYN (a UDP flood)", 0, 0, 0, undefined],
+  ])("flood-evidence/%s", (_n, syn, raw, os, want) => {
+    const v = flood.judge(view(1200, { syn, raw, os }, { port: 1 }), rule("syn-flood"))!;
+    expect(v.evidence[0]).toMatch(/^1200 SYN packets from one source to one host within 10 s/);
+    const last = v.evidence.at(-1)!;
+    if (want) expect(last).toMatch(want);
+    else expect(v.evidence).toHaveLength(2);
   });
 });

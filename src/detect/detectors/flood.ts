@@ -1,4 +1,5 @@
 import type { EventClass, DetectorModule } from "../detector.js";
+import { isOsSyn, isRawSyn } from "./fingerprint.js";
 import { packets, type PacketKind } from "./params.js";
 
 interface Params {
@@ -8,6 +9,11 @@ interface Params {
 
 const TYPE = { syn: "syn-flood", udp: "udp-flood", "icmp-echo": "icmp-flood", any: "flood" } as const;
 const PORT = 0;
+/** A SYN flood's SYNs, and those with a raw-packet or an operating system's fingerprint. */
+const TAGS = ["syn", "raw", "os"] as const;
+const SYN = 0;
+const RAW = 1;
+const OS = 2;
 
 /** Packet classes a flood rule counts: SYNs, UDP datagrams, echo requests, or all three. */
 export function floodClasses(p: PacketKind): EventClass[] {
@@ -32,7 +38,7 @@ export const flood: DetectorModule<Params> = {
   measure: { what: "packets", max: Infinity, of: (s) => s.events() },
   accepts: (rule) => floodClasses(rule.params.packets),
   dims: ["port"],
-  tags: [],
+  tags: TAGS,
   compile: (spec) => ({ packets: spec.packets as PacketKind, maxPorts: spec.maxPorts as number }),
   stateKey: (rule) => rule.params.packets,
   feed(e, ctx, rule) {
@@ -42,6 +48,11 @@ export const flood: DetectorModule<Params> = {
     const k = ctx.touch(`${e.src}|${e.dst}`, e, e.src, e.dst, String(e.proto));
     ctx.count(k, e);
     if (e.dport !== undefined) ctx.member(k, PORT, e.dport, e);
+    if (e.cls === "syn") {
+      ctx.tag(k, SYN);
+      if (isRawSyn(e)) ctx.tag(k, RAW);
+      else if (isOsSyn(e)) ctx.tag(k, OS);
+    }
     ctx.check(k, -1);
   },
   judge(s, rule) {
@@ -57,8 +68,28 @@ export const flood: DetectorModule<Params> = {
       evidence: [
         `${events} ${what} from one source to one host within ${rule.windowMs / 1000} s (about ${rate}/s)`,
         ...(ports ? [`${ports} destination port(s): a flood, not a scan`] : []),
+        ...synSource(s.tag("syn"), s.tag("raw"), s.tag("os")),
       ],
       dims: { ports: "port" },
     };
   },
 };
+
+/**
+ * What sent a SYN flood's SYNs, from their fingerprints since the flood began (episode counts):
+ * a tool crafting raw packets, or an operating system's connect(), which is a connection flood
+ * or a busy client (a proxy, a load test) on a host that logs every new connection. Exported
+ * for tests.
+ */
+export function synSource(syn: number, raw: number, os: number): string[] {
+  if (syn === 0) return [];
+  if (raw * 2 > syn)
+    return [
+      `${raw} of ${syn} SYNs since the flood began carry a raw-packet fingerprint: a flood tool (hping3 and the like)`,
+    ];
+  if (os * 2 > syn)
+    return [
+      `${os} of ${syn} SYNs since the flood began carry an operating system's TCP options: real connection attempts, a connection flood or a busy client (a proxy, a load test)`,
+    ];
+  return [];
+}
