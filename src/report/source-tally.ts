@@ -111,24 +111,13 @@ export class SourceTally {
 
   /** Records a port of `s`: in its sample (addPort), and bit by bit once it is an attacker past the sample. */
   addPort(s: SourceStats, port: number): void {
-    const bits = s.portBits;
-    if (bits) {
-      const w = port >>> 5;
-      const b = 1 << (port & 31);
-      if ((bits[w]! & b) === 0) {
-        bits[w] = bits[w]! | b;
-        s.portCount++;
-      }
-      addPort(s, port);
-      return;
-    }
     addPort(s, port);
-    if (s.portsFull && s.pinned && this.bitmaps < MAX_PORT_BITMAPS) {
+    if (!s.portBits && s.portsFull && s.pinned && this.bitmaps < MAX_PORT_BITMAPS) {
       this.bitmaps++;
       s.portBits = new Uint32Array(65536 / 32);
-      for (const p of portsOf(s)) this.addPort(s, p);
-      this.addPort(s, port);
+      for (const p of portsOf(s)) markPort(s, p);
     }
+    if (s.portBits) markPort(s, port);
   }
 
   /**
@@ -160,6 +149,17 @@ export class SourceTally {
       this.sources.delete(src);
     }
     this.pruneAt = Math.max(this.max, this.sources.size + (this.max >> 1));
+  }
+}
+
+/** Sets `port`'s bit in `s.portBits`, counting it when new. */
+function markPort(s: SourceStats, port: number): void {
+  const bits = s.portBits!;
+  const w = port >>> 5;
+  const b = 1 << (port & 31);
+  if ((bits[w]! & b) === 0) {
+    bits[w] = bits[w]! | b;
+    s.portCount++;
   }
 }
 

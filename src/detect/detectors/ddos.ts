@@ -1,5 +1,6 @@
 import type { DetectorModule } from "../detector.js";
 import { floodClasses } from "./flood.js";
+import { kindsEvidence } from "./kinds-evidence.js";
 import { minSources, packets, type PacketKind } from "./params.js";
 
 interface Params {
@@ -17,6 +18,7 @@ const FROM_SCANNERS = "from-scanners";
 const SCANNER_FACT = { syn: "tcp-scan/scanner", udp: "udp-scan/scanner" } as const;
 const TAGS = ["syn", "udp", "icmp-echo"] as const;
 const TECHNIQUE = { syn: "syn-flood", udp: "udp-flood", "icmp-echo": "icmp-flood" } as const;
+const KIND_NAMES = { syn: "SYNs", udp: "UDP datagrams", "icmp-echo": "echo requests" } as const;
 
 /**
  * A high packet rate to one host from many sources, spoofed or real. Keyed by target, so a flood
@@ -25,19 +27,6 @@ const TECHNIQUE = { syn: "syn-flood", udp: "udp-flood", "icmp-echo": "icmp-flood
  * datagrams count. A source that is scanning on its own is counted under a second key of the
  * target (FROM_SCANNERS): one fast scanner among a server's clients is a scan, not a DDoS.
  */
-const KIND_NAMES = { syn: "SYNs", udp: "UDP datagrams", "icmp-echo": "echo requests" } as const;
-
-/**
- * The packets' kinds. They are counted since the flood began (per episode: see KeyWindow.tag),
- * not within the window, so their counts are said as such: beside "2000 packets within 10 s",
- * a bare "syn 3328" read as a contradiction. Exported for tests.
- */
-export function kindsEvidence(classes: readonly (readonly [(typeof TAGS)[number], number])[]): string[] {
-  if (classes.length === 0) return [];
-  if (classes.length === 1) return [`all of them ${KIND_NAMES[classes[0]![0]]}`];
-  return [`by kind since the flood began: ${classes.map(([k, v]) => `${k} ${v}`).join(", ")}`];
-}
-
 export const ddos: DetectorModule<Params> = {
   name: "ddos",
   params: { packets: packets("ddos"), minSources: minSources("ddos") },
@@ -84,7 +73,7 @@ export const ddos: DetectorModule<Params> = {
       technique: top === undefined ? "mixed" : TECHNIQUE[top],
       evidence: [
         `${events} packets to one host within ${rule.windowMs / 1000} s (about ${Math.round(events / (rule.windowMs / 1000))}/s) from ${estimated ? "about " : ""}${sources} distinct sources`,
-        ...kindsEvidence(classes),
+        ...kindsEvidence(classes, KIND_NAMES, "the flood began"),
         ...(s.technique === FROM_SCANNERS
           ? [
               `every one of these sources also probes many ports on its own (a flood to random ports): counted apart from the host's other traffic`,

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { AuthEvent } from "../../events/event.js";
 import type { DetectorModule } from "../detector.js";
 import { detach } from "../../util/detach.js";
+import { kindsEvidence } from "./kinds-evidence.js";
 import { minSources } from "./params.js";
 
 /**
@@ -56,16 +57,6 @@ const KIND_NAMES = {
   refused: "users sshd refuses (AllowUsers, DenyUsers)",
 } as const;
 
-/**
- * The failures' kinds, counted since these attempts began (per episode: see KeyWindow.tag), not
- * within the window: said as such, never as a breakdown of the window's count. Exported for tests.
- */
-export function kindsEvidence(kinds: readonly (readonly [(typeof KINDS)[number], number])[]): string[] {
-  if (kinds.length === 0) return [];
-  if (kinds.length === 1) return [`all of them ${KIND_NAMES[kinds[0]![0]]}`];
-  return [`by kind since these attempts began: ${kinds.map(([k, n]) => `${k} ${n}`).join(", ")}`];
-}
-
 /** Repeated SSH authentication failures: from one source, or against one account from many sources. */
 export const sshBruteforce: DetectorModule<Params> = {
   name: "ssh-bruteforce",
@@ -117,7 +108,11 @@ export const sshBruteforce: DetectorModule<Params> = {
   judge(s, rule) {
     const events = s.events();
     if (events < rule.threshold) return undefined;
-    const kinds = kindsEvidence(KINDS.map((k) => [k, s.tag(k)] as const).filter(([, n]) => n > 0));
+    const kinds = kindsEvidence(
+      KINDS.map((k) => [k, s.tag(k)] as const).filter(([, n]) => n > 0),
+      KIND_NAMES,
+      "these attempts began",
+    );
     if (rule.params.groupBy === "src") {
       return {
         measure: events,
