@@ -53,7 +53,14 @@ export class FleetSync {
     let slot = this.slots.get(id);
     if (!slot) {
       slot = {
-        update: { key: `${rule.id}|${k.key}`, windowMs: rule.windowMs, ts: ms, firstTs: ms, count: 0 },
+        update: {
+          key: `${rule.id}|${k.key}`,
+          windowMs: rule.windowMs,
+          ts: ms,
+          firstTs: ms,
+          count: 0,
+          dims: s.module.dims,
+        },
         state: s,
         view: v,
         k,

@@ -32,6 +32,13 @@ export interface WindowUpdate {
   count: number;
   /** Per dimension, members with the time they were seen. */
   sets?: Record<string, Map<string, number>>;
+  /**
+   * Every dimension the key can hold a set in (its detector's), whether or not this update has
+   * members in it. A store that names every key a call touches up front (Redis) declares a set
+   * for each, so that trimming one untouched this batch stays declared; without it, the key's
+   * dimensions must all appear in `sets` of its updates in the call, or the store refuses it.
+   */
+  dims?: readonly string[];
   /** Counters added to the key's tags (reset with the key). */
   tags?: Record<string, number>;
   /** Evidence references ("file:line"); the first `MAX_SAMPLES` of an incident are kept. */

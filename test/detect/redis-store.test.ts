@@ -78,12 +78,15 @@ describe("redis-store/keys", () => {
       await store.escalate("inc", 1, 30_000, "id-1", T0);
       const all = await keysUnder(store.keyPrefix);
       const keys = all.filter((k) => !k.endsWith("}:i"));
-      // a: meta (holding its tags and samples), 1 zset; b: meta, 2 zsets, 1 HLL (overflowed);
-      // the incident. Plus the index of each shard a and b are in.
+      // a: state (holding its tags and samples), 1 zset; b: state, 2 zsets, the HLL hash
+      // (overflowed); the incident. Plus the index of each shard a and b are in; no scratch key
+      // outlives its call.
       expect(keys.length).toBe(7);
       const shards = new Set(["a", "b"].map((k) => shardOf(k))).size;
       expect(all.length - keys.length).toBe(shards);
-      expect(keys.some((k) => k.includes(":h:src:"))).toBe(true);
+      expect(keys.filter((k) => k.endsWith("}:x") || k.endsWith("}:y"))).toEqual([]);
+      const hll = keys.find((k) => k.endsWith("b:h"))!;
+      expect(await admin.hkeys(hll)).toEqual([`src:${Math.floor((T0 + 500) / 1000)}`]);
       for (const k of all) {
         const ttl = await admin.pttl(k);
         expect(ttl, k).toBeGreaterThan(0);
@@ -93,6 +96,56 @@ describe("redis-store/keys", () => {
     } finally {
       await store.close();
     }
+  });
+
+  it("redis-store/every key a script touches is one it declared (seen with MONITOR)", async () => {
+    // A Cluster routes a script by its declared keys: one touching another would work on one
+    // server and break on a cluster that moves a slot. Watch every command the scripts run.
+    const store = await open({ maxMembers: 5, maxKeys: 64 });
+    const monitor = await admin.monitor();
+    const seen: { source: string; args: string[] }[] = [];
+    monitor.on("monitor", (_t: string, args: string[], source: string) => seen.push({ source, args }));
+    try {
+      const many = new Map<string, number>();
+      for (let i = 0; i < 20; i++) many.set(`m${i}`, T0 + i);
+      const batch: WindowUpdate[] = [];
+      // Overflowed sets (HyperLogLogs), tags and samples, then enough keys in one shard to evict.
+      batch.push(upd("big", T0, { tags: { syn: 2 }, samples: ["f:1"], sets: { src: many } }));
+      for (let i = 0; i < 300; i++)
+        batch.push(upd(`k${i}`, T0 + i, { sets: { port: new Map([["22", T0 + i]]) } }));
+      await store.observe(batch, { key: "agent", value: "{}" });
+      // The overflowed key again, later in the window, with a dimension its updates do not name.
+      await store.observe([upd("big", T0 + 2_000, { count: 0 })]);
+      // A restart after a quiet window, reads and escalations.
+      await store.observe([upd("big", T0 + 30_000, { sets: { port: new Map([["1", T0 + 30_000]]) } })]);
+      await store.verdictReads(
+        [{ key: "big", dims: ["port", "src"], limit: 10 }],
+        [{ incident: "inc", level: 1, ttlMs: 1000, idCandidate: "i-1", nowMs: T0 }],
+      );
+    } finally {
+      monitor.disconnect();
+      await store.close();
+    }
+    let declared: Set<string> | undefined;
+    let checked = 0;
+    for (const { source, args } of seen) {
+      const cmd = args[0]!.toLowerCase();
+      if (source !== "lua") {
+        if (cmd === "evalsha" || cmd === "eval") declared = new Set(args.slice(3, 3 + Number(args[2])));
+        continue;
+      }
+      // The server's own answer to which arguments are keys.
+      const keys = (await admin.call("COMMAND", "GETKEYS", ...args)) as string[];
+      for (const k of keys) expect(declared, `${args.join(" ")}`).toContain(k);
+      checked++;
+    }
+    // The scripts ran (ZADD, PFADD, PFMERGE, ZPOPMIN... inside them were seen and checked).
+    expect(checked).toBeGreaterThan(300);
+    for (const c of ["pfadd", "pfmerge", "zpopmin", "unlink", "zrangebyscore", "set"])
+      expect(
+        seen.some((e) => e.source === "lua" && e.args[0]!.toLowerCase() === c),
+        c,
+      ).toBe(true);
   });
 
   it("redis-store/all keys of one logical key share a hash slot", async () => {
@@ -233,7 +286,9 @@ describe("redis-store/bounds", () => {
       const keys = await keysUnder(store.keyPrefix);
       const zset = keys.find((k) => k.endsWith(":z:src"))!;
       expect(await admin.zcard(zset)).toBeLessThanOrEqual(maxMembers);
-      expect(keys.filter((k) => k.includes(":h:src:")).length).toBeLessThanOrEqual(11);
+      // One HyperLogLog per bucket of the window (a tenth of it), the older ones deleted.
+      const hll = keys.find((k) => k.endsWith(":h"))!;
+      expect(await admin.hlen(hll)).toBeLessThanOrEqual(11);
       expect((await store.members("flood", "src", 5000)).length).toBeLessThanOrEqual(maxMembers);
     } finally {
       await store.close();

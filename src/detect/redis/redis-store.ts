@@ -25,14 +25,19 @@ import {
 } from "./connection.js";
 import {
   commitKey,
+  escapePart,
   incidentKey,
-  isMetaKey,
+  isStateKey,
+  keyBase,
   keySlot,
-  metaKey,
-  metaPattern,
+  logicalKeys,
+  memberKeys,
+  scratchKeys,
   shardIndexKey,
   shardOf,
   SHARDS,
+  stateKey,
+  statePattern,
   zsetKey,
 } from "./keys.js";
 
@@ -67,6 +72,51 @@ export interface RedisStoreOptions {
 export const TTL_SLACK_MS = 60_000;
 
 type Client = Redis | Cluster;
+
+/** One observe script call: the logical keys of one slot and the keys each declares. */
+interface ObserveCall {
+  keys: string[];
+  groups: number[][];
+  /** Per group, the position (1-based) of its state key in `keys`. */
+  offsets: number[];
+  /** Per group, its declared dimensions, escaped, in the order of its set keys. */
+  dims: string[][];
+  /** Per group, its shard index's position (1-based) in `shards`. */
+  at: number[];
+  shards: Map<number, number>;
+}
+
+/** `c` with the sets an "undeclared" answer named (`[group, dim...]`, 1-based groups) added. */
+function redeclare(c: ObserveCall, missing: unknown[], prefix: string, updates: WindowUpdate[]): ObserveCall {
+  const dims = c.dims.map((d) => [...d]);
+  for (let i = 0; i + 1 < missing.length; i += 2) {
+    const g = Number(missing[i]) - 1;
+    const dim = missing[i + 1];
+    if (!dims[g] || typeof dim !== "string") throw badReply("observe", missing);
+    if (!dims[g].includes(dim)) dims[g].push(dim);
+  }
+  const out: ObserveCall = { ...c, keys: [], offsets: [], dims };
+  c.groups.forEach((idx, g) => {
+    const base = keyBase(prefix, updates[idx[0]!]!.key);
+    out.offsets.push(out.keys.length + 1);
+    out.keys.push(...logicalKeys(base, dims[g]!));
+  });
+  return out;
+}
+
+/**
+ * The dimensions a logical key's updates in one call declare (escaped): each update's `dims`
+ * and the dimensions of its sets, in first-seen order.
+ */
+function declaredDims(updates: WindowUpdate[], idx: number[]): string[] {
+  const out = new Set<string>();
+  for (const i of idx) {
+    const u = updates[i]!;
+    if (u.dims) for (const d of u.dims) out.add(escapePart(d));
+    if (u.sets) for (const d in u.sets) out.add(escapePart(d));
+  }
+  return [...out];
+}
 
 /**
  * The shared store: WindowStore semantics in Redis (6.2 or newer, for ZADD GT) or a Redis
@@ -267,27 +317,24 @@ export class RedisStore implements WindowStore {
       if (g) g.push(i);
       else byKey.set(key, [i]);
     }
-    interface Call {
-      keys: string[];
-      groups: number[][];
-      /** Per group, its shard index's position (1-based) in `shards`. */
-      at: number[];
-      shards: Map<number, number>;
-    }
-    const calls = new Map<number, Call>();
+    const calls = new Map<number, ObserveCall>();
     const callFor = (slot: number) => {
       let c = calls.get(slot);
-      if (!c) calls.set(slot, (c = { keys: [], groups: [], at: [], shards: new Map() }));
+      if (!c)
+        calls.set(slot, (c = { keys: [], groups: [], offsets: [], dims: [], at: [], shards: new Map() }));
       return c;
     };
     for (const [key, idx] of byKey) {
-      const meta = metaKey(this.keyPrefix, key);
-      const c = callFor(this.isCluster ? keySlot(meta) : 0);
+      const base = keyBase(this.keyPrefix, key);
+      const c = callFor(this.isCluster ? keySlot(base) : 0);
       const shard = shardOf(key);
       let at = c.shards.get(shard);
       if (at === undefined) c.shards.set(shard, (at = c.shards.size + 1));
-      c.keys.push(meta);
+      const dims = declaredDims(updates, idx);
+      c.offsets.push(c.keys.length + 1);
+      c.keys.push(...logicalKeys(base, dims));
       c.groups.push(idx);
+      c.dims.push(dims);
       c.at.push(at);
     }
     const cKey = commit ? commitKey(this.keyPrefix, commit.key) : undefined;
@@ -295,21 +342,44 @@ export class RedisStore implements WindowStore {
     if (cKey) callFor(cSlot);
 
     const out = new Array<WindowSnapshot>(updates.length);
-    const run = async (slot: number, c: Call) => {
+    const run = async (slot: number, c: ObserveCall, tries = 0): Promise<void> => {
+      const keys = [...c.keys];
+      const ip = keys.length + 1;
+      const shards = [...c.shards.keys()];
+      for (const shard of shards) keys.push(shardIndexKey(this.keyPrefix, shard));
+      const x = keys.length + 1;
+      if (c.groups.length) keys.push(...scratchKeys(this.keyPrefix, shardOf(updates[c.groups[0]![0]!]!.key)));
+      const withCommit = cKey !== undefined && slot === cSlot;
+      const cp = keys.length + 1;
+      if (withCommit) keys.push(cKey);
       const payload = JSON.stringify({
         g: c.groups.map((idx) => idx.map((i) => encodeUpdate(updates[i]!))),
+        o: c.offsets,
+        d: c.dims,
         i: c.at,
-        n: c.shards.size,
+        n: shards.length,
+        ip,
+        x,
+        cp,
       });
-      const args: (string | number)[] = [...c.keys];
-      for (const shard of c.shards.keys()) args.push(shardIndexKey(this.keyPrefix, shard));
-      const withCommit = cKey !== undefined && slot === cSlot;
-      if (withCommit) args.push(cKey);
-      const nKeys = args.length;
-      args.push(this.maxMembers, MAX_SAMPLES, TTL_SLACK_MS, payload, this.maxPerShard);
+      const args: (string | number)[] = [
+        ...keys,
+        this.maxMembers,
+        MAX_SAMPLES,
+        TTL_SLACK_MS,
+        payload,
+        this.maxPerShard,
+      ];
       if (withCommit) args.push(commit!.value);
-      const reply = await this.send(() => this.client.scanwatchObserve(nKeys, ...args));
-      if (!Array.isArray(reply) || reply.length !== c.groups.length + 1) throw badReply("observe", reply);
+      const reply = await this.send(() => this.client.scanwatchObserve(keys.length, ...args));
+      if (Array.isArray(reply) && reply[0] === "undeclared" && tries < 3) {
+        // A key holds a set its updates did not name (a caller without `dims`, or another agent
+        // that added one): declare it and send the call again.
+        const missing = reply[1] as unknown;
+        if (!Array.isArray(missing)) throw badReply("observe", reply);
+        return run(slot, redeclare(c, missing, this.keyPrefix, updates), tries + 1);
+      }
+      if (!Array.isArray(reply) || reply.length !== c.groups.length + 2) throw badReply("observe", reply);
       c.groups.forEach((idx, g) => {
         const r = reply[g] as unknown;
         if (!Array.isArray(r) || r.length !== idx.length) throw badReply("observe", r);
@@ -317,9 +387,30 @@ export class RedisStore implements WindowStore {
       });
       const evicted = Number(reply[c.groups.length]);
       if (evicted > 0) this.opts.diagnostics?.count("scanwatch_store_evictions_total", undefined, evicted);
+      const victims = reply[c.groups.length + 1] as unknown;
+      if (!Array.isArray(victims)) throw badReply("observe", victims);
+      if (victims.length) await this.evict(victims, shards);
     };
     await Promise.all([...calls].map(([slot, c]) => run(slot, c)));
     return out;
+  }
+
+  /**
+   * Deletes the keys of the logical keys a batch took out of their shard's index (one call: they
+   * are all in that batch call's slot), naming each key.
+   */
+  private async evict(victims: unknown[], shards: number[]): Promise<void> {
+    const keys: string[] = [];
+    const args: string[] = [];
+    for (let i = 0; i + 1 < victims.length; i += 2) {
+      const shard = shards[Number(victims[i]) - 1];
+      const member = victims[i + 1];
+      if (shard === undefined || typeof member !== "string") throw badReply("observe", victims);
+      const own = memberKeys(this.keyPrefix, shard, member);
+      keys.push(shardIndexKey(this.keyPrefix, shard), ...own);
+      args.push(member, String(own.length - 2));
+    }
+    await this.send(() => this.client.scanwatchEvict(keys.length, ...keys, ...args));
   }
 
   async readCommit(key: string): Promise<string | undefined> {
@@ -343,10 +434,10 @@ export class RedisStore implements WindowStore {
       if (l) l.push(i);
       else escBySlot.set(slot, [i]);
     });
-    const readKeys = (r: VerdictRead) => [
-      metaKey(this.keyPrefix, r.key),
-      ...r.dims.map((d) => zsetKey(this.keyPrefix, r.key, d)),
-    ];
+    const readKeys = (r: VerdictRead) => {
+      const base = keyBase(this.keyPrefix, r.key);
+      return [stateKey(base), ...r.dims.map((d) => zsetKey(base, escapePart(d)))];
+    };
     const escArgs = (idx: number[]) => {
       const keys = idx.map((i) => incidentKey(this.keyPrefix, escalations[i]!.incident));
       const args: (string | number)[] = [...keys, TTL_SLACK_MS];
@@ -441,13 +532,13 @@ export class RedisStore implements WindowStore {
   /** Logical keys present under the prefix (one SCAN round trip per 1000 keys or so, per master). */
   async size(): Promise<number> {
     await this.ready();
-    const match = metaPattern(this.keyPrefix);
+    const match = statePattern(this.keyPrefix);
     const seen = new Set<string>(); // SCAN may return a key twice while the keyspace rehashes
     for (const node of this.masters()) {
       let cursor = "0";
       do {
         const [next, keys] = await this.send(() => node.scan(cursor, "MATCH", match, "COUNT", 1000));
-        for (const k of keys) if (isMetaKey(this.keyPrefix, k)) seen.add(k);
+        for (const k of keys) if (isStateKey(this.keyPrefix, k)) seen.add(k);
         cursor = next;
       } while (cursor !== "0");
     }
