@@ -25,6 +25,8 @@ interface Slot {
   state: DetectorState;
   view: number;
   k: KeyWindow;
+  /** The bucket (of the view's rule) this slot aggregates. */
+  bucket: number;
 }
 
 /**
@@ -40,17 +42,32 @@ interface Slot {
  * alerts are this process's own.
  */
 export class FleetSync {
-  private slots = new Map<string, Slot>();
+  /** The batch's slots, in creation order. */
+  private slots: Slot[] = [];
+  /**
+   * Per key window, its slots of this batch (a few: one per view and bucket). Keyed by the
+   * object: a key window is neither dropped nor reused before its batch's exchange (the engine
+   * bounds its keys after it, and recycles none while a fleet exchange runs).
+   */
+  private byKey = new Map<KeyWindow, Slot[]>();
 
   reset(): void {
-    this.slots.clear();
+    this.slots = [];
+    this.byKey.clear();
   }
 
   private slot(s: DetectorState, k: KeyWindow, v: number, ms: number): WindowUpdate {
     const rule = s.rules[v]!;
     const b = Math.floor(ms / rule.window.bucketMs);
-    const id = `${rule.id}|${k.key}|${b}`;
-    let slot = this.slots.get(id);
+    let list = this.byKey.get(k);
+    if (!list) this.byKey.set(k, (list = []));
+    let slot: Slot | undefined;
+    for (const x of list) {
+      if (x.view === v && x.bucket === b) {
+        slot = x;
+        break;
+      }
+    }
     if (!slot) {
       slot = {
         update: {
@@ -64,8 +81,10 @@ export class FleetSync {
         state: s,
         view: v,
         k,
+        bucket: b,
       };
-      this.slots.set(id, slot);
+      list.push(slot);
+      this.slots.push(slot);
     }
     const u = slot.update;
     if (ms > u.ts) u.ts = ms;
@@ -114,8 +133,8 @@ export class FleetSync {
 
   /** The batch's slots in event-time order, and a clean slate for the next batch. */
   private drain(): Slot[] {
-    const slots = [...this.slots.values()].sort((a, b) => a.update.ts - b.update.ts);
-    this.slots.clear();
+    const slots = this.slots.sort((a, b) => a.update.ts - b.update.ts);
+    this.reset();
     return slots;
   }
 
