@@ -247,28 +247,45 @@ export interface PipelineOptions {
 }
 
 /**
- * The one loop of scanwatch: source → detect → sinks → commit, in order, one batch at a time.
- * The next batch is pulled only when the engine and every sink are done with the last one
- * (backpressure), and a batch is committed only after its alerts were written, so a live
+ * The one loop of scanwatch: source → detect → sinks → commit, in order, one batch at a time
+ * (with a shared store and files read once, detection runs one batch ahead of the store's
+ * answer). The next batch is pulled only when the engine and every sink are done with the last
+ * one (backpressure), and a batch is committed only after its alerts were written, so a live
  * source never saves a position past an alert that was not delivered to the sinks. With
  * `commitOf`, the shared store also keeps, atomically with each batch's windows, the positions
  * after that batch: an agent killed at any moment resumes where the store's counts end.
  */
 export async function runPipeline(opts: PipelineOptions): Promise<void> {
   const { source, engine, sinks, filters = [] } = opts;
+  // A source with nothing to commit (files read once) lets the engine detect on the next batch
+  // while a shared store answers the last one; the alerts still go out in batch order. A live
+  // source stays one batch at a time: its commit must follow its own batch's alerts, and an
+  // alert must not wait for the next line to arrive.
+  const ahead = source.commit === undefined && engine.sharedStore;
+  let held: { events: Event[]; alerts: Promise<Alert[]> } | undefined;
+  const deliver = async (events: Event[], pending: Promise<Alert[]>) => {
+    const alerts = await pending;
+    if (alerts.length) opts.onAlerts?.(alerts);
+    opts.onJudged?.(events, alerts);
+    for (const a of alerts) for (const s of sinks) await s.write(a);
+    source.commit?.();
+  };
   try {
     for await (const batch of source.batches) {
       let events = batch;
       for (const f of filters) events = f(events);
       opts.onEvents?.(events);
       const at = opts.commitOf && source.delivered?.();
-      const alerts = await engine.process(events, at && opts.commitOf!(at));
-      if (alerts.length) opts.onAlerts?.(alerts);
-      opts.onJudged?.(events, alerts);
-      for (const a of alerts) for (const s of sinks) await s.write(a);
-      source.commit?.();
+      const alerts = engine.process(events, at && opts.commitOf!(at));
+      if (ahead) {
+        // Settled when delivered; a failure of an earlier batch must not leave it unhandled.
+        alerts.catch(() => undefined);
+        if (held) await deliver(held.events, held.alerts);
+        held = { events, alerts };
+      } else await deliver(events, alerts);
       if (opts.stopping?.()) break;
     }
+    if (held) await deliver(held.events, held.alerts);
   } finally {
     await source.stop?.();
   }

@@ -83,6 +83,8 @@ export class Engine {
   private pending: Pending[] = [];
   private current!: DetectorState;
   private fleet: FleetSync | undefined;
+  /** The last batch's exchange with a shared store, settled or not (the next one waits for it). */
+  private exchanging: Promise<void> = Promise.resolve();
   private readonly ctx: FeedContext;
   private evicted = 0;
   /** More than half `maxKeys` held after the last batch: keys in use move to the back of their map. */
@@ -148,6 +150,11 @@ export class Engine {
     }
     for (const s of states) s.facts = (name, key) => this.fact(name, key);
     this.fleet?.reset();
+  }
+
+  /** True when the store is shared by a fleet: each batch ends with an exchange with it. */
+  get sharedStore(): boolean {
+    return this.store.shared;
   }
 
   /** The windows and incidents now, as JSON (see EngineSnapshot). Synchronous: one moment. */
@@ -311,16 +318,34 @@ export class Engine {
     }
     const pending = this.pending;
     this.pending = [];
-    const alerts = shared
-      ? await this.fleet!.exchange(this.store, pending, this.states, this.incidents, commit)
-      : deferring
-        ? this.fleet!.defer(this.store, pending, commit)
-        : pending.map((p) => p.alert);
+    let alerts: Alert[];
+    if (shared) {
+      // Everything this batch needs from the engine is taken now, and the keys are bounded
+      // before the exchange (no key window is recycled while a fleet exchange runs): the caller
+      // may feed the next batch while the store answers this one. Exchanges run in batch order.
+      const fleet = this.fleet!;
+      const batch = fleet.take(pending);
+      this.bound();
+      this.nearBound = this.keyCount > this.maxKeys >> 1;
+      const before = this.exchanging;
+      const states = this.states;
+      const run = (async () => {
+        await before;
+        return fleet.exchange(this.store, batch, states, this.incidents, commit);
+      })();
+      this.exchanging = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      alerts = await run;
+    } else {
+      alerts = deferring ? this.fleet!.defer(this.store, pending, commit) : pending.map((p) => p.alert);
+      this.bound();
+      this.nearBound = this.keyCount > this.maxKeys >> 1;
+    }
     // Said after the exchange: a store that failed during it has just switched to its fallback.
     const note = this.store.note;
     if (note) for (const a of alerts) a.evidence.push(note);
-    this.bound();
-    this.nearBound = this.keyCount > this.maxKeys >> 1;
     this.stats.alerts += alerts.length;
     for (const al of alerts) this.opts.diagnostics.count("scanwatch_alerts_total", { type: al.type });
     return alerts;

@@ -16,6 +16,14 @@ export interface Pending {
   lastSeen: number;
   /** The key and view it was judged on (this process's own window). */
   at?: { state: DetectorState; k: KeyWindow; view: number };
+  /** This process's own events in that window after the batch (set by `take`). */
+  own?: number;
+}
+
+/** A batch's part of an exchange, taken when the batch was fed (see `take`). */
+export interface FleetBatch {
+  slots: Slot[];
+  pending: Pending[];
 }
 
 const SAMPLES_PER_UPDATE = 2;
@@ -27,6 +35,8 @@ interface Slot {
   k: KeyWindow;
   /** The bucket (of the view's rule) this slot aggregates. */
   bucket: number;
+  /** The key's last timestamp as written in the log, when the batch was taken. */
+  ts?: string;
 }
 
 /**
@@ -138,14 +148,26 @@ export class FleetSync {
     return slots;
   }
 
+  /**
+   * The batch just fed, with what its exchange reads of the engine's own windows copied now:
+   * the next batch may be fed while the store answers this one (the key windows themselves stay
+   * valid objects, and only their key, addresses and protocol are read later).
+   */
+  take(pending: Pending[]): FleetBatch {
+    const slots = this.drain();
+    for (const slot of slots) slot.ts = slot.k.ts;
+    for (const p of pending) if (p.at) p.own = p.at.state.viewOf(p.at.k, p.at.view).events();
+    return { slots, pending };
+  }
+
   async exchange(
     store: WindowStore,
-    pending: Pending[],
+    batch: FleetBatch,
     states: readonly DetectorState[],
     incidents: IncidentBook,
     commit?: Commit,
   ): Promise<Alert[]> {
-    const slots = this.drain();
+    const { slots, pending } = batch;
     // The batch's commit rides in the same call as its updates (alone when it has none).
     const snaps =
       slots.length || commit
@@ -227,7 +249,7 @@ export class FleetSync {
           host: k.host,
           firstSeen: snap.firstSeen,
           lastSeen: snap.lastSeen,
-          ts: k.ts,
+          ts: slot.ts ?? k.ts,
           members: (dim) => read.members[dim] ?? [],
           samples: read.samples.map(toRef),
           notes: [],
@@ -276,7 +298,7 @@ function addFleetEvents(p: Pending, last: Map<string, { snap: WindowSnapshot }>)
   const { state, k, view } = p.at;
   const snap = last.get(`${p.rule.id}|${k.key}`)?.snap;
   if (!snap) return;
-  const others = snap.events - state.viewOf(k, view).events();
+  const others = snap.events - (p.own ?? state.viewOf(k, view).events());
   if (others <= 0) return;
   p.alert.events += others;
   // Those began before this process's own first event (another agent's, or before a restart).

@@ -17,7 +17,7 @@ const DIR = fileURLToPath(new URL("../../fixtures/scenarios/", import.meta.url))
 const url = inject("redisUrl");
 const clusterUrl = inject("redisClusterUrl");
 
-async function analyze(scenario: string, store: WindowStore): Promise<Alert[]> {
+async function analyze(scenario: string, store: WindowStore, batchEvents?: number): Promise<Alert[]> {
   const paths = ["kern.log", "kern.log.gz", "auth.log", "auth.log.gz"]
     .map((f) => DIR + scenario + "/" + f)
     .filter((p) => existsSync(p));
@@ -27,7 +27,7 @@ async function analyze(scenario: string, store: WindowStore): Promise<Alert[]> {
   const alerts: Alert[] = [];
   try {
     await runPipeline({
-      source: batchSource(files, { zone: "UTC", year: 2026 }, new ParseStats(), diagnostics),
+      source: batchSource(files, { zone: "UTC", year: 2026, batchEvents }, new ParseStats(), diagnostics),
       engine,
       sinks: [],
       onAlerts: (a) => alerts.push(...a),
@@ -56,15 +56,25 @@ describe("store parity", () => {
     "port-sweep",
     "distributed-slices",
     "ssh-account-spray",
-  ])("store-parity/%s gives identical alerts on memory, redis and a redis cluster", async (scenario) => {
-    const mem = await analyze(scenario, new MemoryStore());
-    const red = await analyze(scenario, await RedisStore.open({ url, keyPrefix: uniquePrefix("parity") }));
-    const clu = await analyze(
-      scenario,
-      await RedisStore.open({ url: clusterUrl, keyPrefix: uniquePrefix("parity") }),
-    );
-    expect(mem.length).toBeGreaterThan(0);
-    expect(red).toEqual(mem);
-    expect(clu).toEqual(mem);
-  });
+  ])(
+    "store-parity/%s gives identical alerts on memory, redis (also in batches of 64) and a redis cluster",
+    async (scenario) => {
+      const mem = await analyze(scenario, new MemoryStore());
+      const red = await analyze(scenario, await RedisStore.open({ url, keyPrefix: uniquePrefix("parity") }));
+      const clu = await analyze(
+        scenario,
+        await RedisStore.open({ url: clusterUrl, keyPrefix: uniquePrefix("parity") }),
+      );
+      // Small batches: many exchanges, each batch detected while the store answers the last one.
+      const small = await analyze(
+        scenario,
+        await RedisStore.open({ url, keyPrefix: uniquePrefix("parity") }),
+        64,
+      );
+      expect(mem.length).toBeGreaterThan(0);
+      expect(red).toEqual(mem);
+      expect(clu).toEqual(mem);
+      expect(small).toEqual(mem);
+    },
+  );
 });
