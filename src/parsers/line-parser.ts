@@ -1,7 +1,7 @@
 import type { AuthEvent, Event, PacketAction, SourceRef } from "../events/event.js";
 import { compileActionMap, DEFAULT_ACTION_MAP, type ActionMapEntry } from "./action-map.js";
 import { parseNetfilter, findNetfilterStart } from "./netfilter.js";
-import { parseSshd, type Alternative, type SshdMatch } from "./sshd.js";
+import { KBDINT_PAM, parseSshd, type Alternative, type SshdMatch } from "./sshd.js";
 import { SshdConnections, type SshdConnection, type SshdConnectionsOptions } from "./sshd-connections.js";
 import { parseHeader, type Header, type HeaderFormat } from "./syslog-header.js";
 import { StampResolver, type TimeContext } from "./time-context.js";
@@ -289,6 +289,16 @@ export class LineParser {
       return { ok: false, reason: "sshd-ignored", format, parser: "sshd" };
     }
     if (m.client === "ip") this.bind(conn, m.addr, m.port, base.source, base.ms);
+    if (m.method === KBDINT_PAM && m.kind === "failure") {
+      // OpenSSH writes `error: PAM: Authentication failure for U from A` for a refused
+      // keyboard-interactive attempt, then, from the MaxAuthTries/2-th failure on, also `Failed
+      // keyboard-interactive/pam for U from A`: one attempt, counted once.
+      if (m.pattern === "pam-error") conn.pamErrors = Math.min(conn.pamErrors + 1, 16);
+      else if (conn.pamErrors > 0) {
+        conn.pamErrors--;
+        return { ok: false, reason: "sshd-same-attempt", format, parser: "sshd" };
+      }
+    }
     if (m.kind === "failure" || m.kind === "invalid-user" || m.kind === "refused" || m.kind === "max-auth") {
       conn.failed = true;
     }

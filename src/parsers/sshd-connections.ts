@@ -21,6 +21,11 @@ export class SshdConnection<W> {
   authenticated = false;
   /** A failure, invalid user, refusal or too-many-failures line was seen. */
   failed = false;
+  /**
+   * `error: PAM: ...` lines not yet followed by their `Failed keyboard-interactive/pam` line: that
+   * line, when sshd writes it, is the same attempt again.
+   */
+  pamErrors = 0;
   /** Lines waiting for this connection's address, oldest first (at most `maxWaiting`). */
   waiting: W[] | undefined = undefined;
 
@@ -65,6 +70,7 @@ export class SshdConnection<W> {
     this.fromLine = 0;
     this.authenticated = false;
     this.failed = false;
+    this.pamErrors = 0;
   }
 }
 

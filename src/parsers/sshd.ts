@@ -110,6 +110,9 @@ export interface SshdPattern {
   map: (m: RegExpExecArray, preauth: boolean) => Mapped | null;
 }
 
+/** The method of a keyboard-interactive attempt through PAM, as sshd names it. */
+export const KBDINT_PAM = "keyboard-interactive/pam";
+
 /** A user name: client-chosen, may hold anything (spaces, "from", addresses). */
 const U = "(.*)";
 const A = "(\\S+)";
@@ -299,13 +302,16 @@ export const SSHD_PATTERNS: readonly SshdPattern[] = [
     map: (m, preauth) => disconnecting(m[1]!, preauth, undefined, undefined, undefined),
   },
   {
-    // OpenSSH's own PAM messages (3.x to 5.x, FreeBSD, macOS); "via" names the local address.
+    // OpenSSH's own word on a keyboard-interactive attempt PAM refused (auth-pam.c; FreeBSD,
+    // macOS, any sshd with KbdInteractiveAuthentication): at the default log level often the
+    // only line of such a guess, since sshd writes its `Failed keyboard-interactive/pam` only
+    // from the MaxAuthTries/2-th failure of a valid user on. "via" names the local address.
     name: "pam-error",
     start: ["PAM: "],
     re: new RegExp(
       `^PAM: (?:[Aa]uthentication (?:failure|error)|[Uu]nknown user|User not known to the underlying authentication module) for (?:illegal user )?${U} from ${A}(?: via \\S+)?$`,
     ),
-    map: (m) => ({ kind: "failure", method: "pam", user: m[1], addr: m[2] }),
+    map: (m) => ({ kind: "failure", method: KBDINT_PAM, user: m[1], addr: m[2] }),
   },
   {
     // Any reason (AllowUsers, DenyUsers, groups); the host is a name with UseDNS yes. The user is
@@ -342,7 +348,11 @@ export const SSHD_PATTERNS: readonly SshdPattern[] = [
     start: ["drop connection #"],
     re: /^drop connection #\d+ from \[([^\]\s]+)\]:(\d+) on \[[^\]\s]+\]:\d+ (.*)$/,
     map: (m) => ({
-      kind: m[3]!.startsWith("penalty") ? "refused" : "preauth-close",
+      // OpenSSH's penalties (srclimit.c): only "failed authentication" follows refused logins;
+      // "connections without attempting authentication" is what ssh-keyscan and health checks
+      // earn, "exceeded LoginGraceTime" a slow client, "caused crash" and RefuseConnection no
+      // login attempt either.
+      kind: m[3] === "penalty: failed authentication" ? "refused" : "preauth-close",
       addr: m[1],
       port: m[2],
     }),
@@ -350,7 +360,8 @@ export const SSHD_PATTERNS: readonly SshdPattern[] = [
   {
     name: "timeout",
     start: ["Timeout before authentication for "],
-    re: /^Timeout before authentication for (?:connection from )?(\S+?)(?: to \S+,)?(?: port (\d+))?$/,
+    // OpenSSH 9.8+ writes the session's pid: "... from A to B, pid = 1152348".
+    re: /^Timeout before authentication for (?:connection from )?(\S+?)(?: to \S+,)?(?: port (\d+))?(?: pid = \d+)?$/,
     map: (m) => ({ kind: "timeout", addr: m[1], port: m[2] }),
   },
   {

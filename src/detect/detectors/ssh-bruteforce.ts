@@ -6,8 +6,9 @@ import { kindsEvidence } from "./kinds-evidence.js";
 import { minSources } from "./params.js";
 
 /**
- * What counts as a failed authentication. PAM's own lines (`pam_unix(sshd:auth)`, `PAM n more`)
- * repeat failures sshd already logged as `Failed ...`, so they are not counted twice. A valid
+ * What counts as a failed authentication. PAM modules' lines (`pam_unix(sshd:auth)`, `PAM n
+ * more`) repeat failures sshd logged itself (`Failed ...`, or its own `error: PAM: ...` for a
+ * keyboard-interactive guess, method keyboard-interactive/pam), so they are not counted twice. A valid
  * user's `Failed publickey` is a client offering the keys it holds one after the other until one
  * fits (sshd logs them at INFO once the connection's failures reach half of MaxAuthTries): an ssh-agent with many keys,
  * a backup job reconnecting, never a password guess. As fail2ban's sshd filter (publickey is
