@@ -209,9 +209,13 @@ export class LineParser {
       return this.sshd(input, header, baseOf(header, source), hold);
     }
 
+    // A journal entry names its writer (journald's own fields, journalProgram): only the
+    // kernel's are firewall lines there.
+    const journal = header.format === "journal-json";
     // ulogd2 LOGEMU writes `host PREFIX IN=...` with no tag: a prefix ending in ":" ("FW-IN: ")
     // reads as one. A tag without a pid followed directly by `IN=` is such a prefix.
     if (
+      !journal &&
       header.program !== "" &&
       header.program !== "kernel" &&
       header.pid === undefined &&
@@ -221,7 +225,7 @@ export class LineParser {
       header.program = "";
     }
     // Kernel messages, and ulogd2 LOGEMU lines that carry no program tag at all.
-    if (header.program === "kernel" || header.program === "") {
+    if (header.program === "kernel" || (header.program === "" && !journal)) {
       msg = stripUptime(msg);
       const start = findNetfilterStart(msg);
       if (start < 0) {

@@ -454,19 +454,37 @@ function parseJournalJson(s: string, zone: string): HeaderResult {
   else if (Array.isArray(msg) && msg.length <= 65536 && msg.every((b) => typeof b === "number")) {
     message = Buffer.from(msg as number[]).toString("utf8");
   } else return { ok: false, reason: "journal-no-message" };
-  const ident = rec["SYSLOG_IDENTIFIER"] ?? rec["_COMM"];
   const host = rec["_HOSTNAME"];
   const header: Header = {
     ms,
     iso: isoInZone(ms, zone),
     host: typeof host === "string" ? host : "",
-    program: typeof ident === "string" ? ident : "",
+    program: journalProgram(rec),
     message,
     format: "journal-json",
   };
-  const pid = Number(rec["SYSLOG_PID"] ?? rec["_PID"]);
+  // journald's own _PID before the sender's SYSLOG_PID (the same for a real sshd).
+  const pid = Number(rec["_PID"] ?? rec["SYSLOG_PID"]);
   if (isPid(pid)) header.pid = pid;
   return { ok: true, header };
+}
+
+/**
+ * Who wrote a journal entry. Fields with a leading underscore are journald's own, not the
+ * sender's: any local user's `logger -t sshd` writes SYSLOG_IDENTIFIER=sshd (with _COMM=logger),
+ * and a program's stdout can say SYSLOG_IDENTIFIER=kernel. So the kernel is `_TRANSPORT=kernel`
+ * and a process is its `_COMM` when journald recorded them; only an entry without them (an
+ * export that dropped them) is taken at its word, and never as the kernel's from another
+ * transport.
+ */
+function journalProgram(rec: Record<string, unknown>): string {
+  const transport = rec["_TRANSPORT"];
+  const comm = rec["_COMM"];
+  const ident = rec["SYSLOG_IDENTIFIER"];
+  if (transport === "kernel") return "kernel";
+  if (typeof comm === "string") return comm;
+  const said = typeof ident === "string" ? ident : "";
+  return typeof transport === "string" && said === "kernel" ? "" : said;
 }
 
 function allDigits(s: string, from: number, to: number): boolean {
