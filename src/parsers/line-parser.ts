@@ -498,9 +498,25 @@ function stripUptime(msg: string): string {
   if (close < 0 || close > 24) return msg;
   for (let i = 1; i < close; i++) {
     const c = msg.charCodeAt(i);
-    if (c !== 32 && c !== 46 && (c < 48 || c > 57)) return msg;
+    if (c !== 32 && c !== 46 && (c < 48 || c > 57)) return stripCaller(msg);
   }
-  return msg.charCodeAt(close + 1) === 32 ? msg.slice(close + 2) : msg.slice(close + 1);
+  return stripCaller(msg.charCodeAt(close + 1) === 32 ? msg.slice(close + 2) : msg.slice(close + 1));
+}
+
+/**
+ * The printk caller id a kernel built with CONFIG_PRINTK_CALLER writes after the uptime stamp:
+ * `[    T1]` (task 1) or `[  C3]` (CPU 3). Not a LOG prefix.
+ */
+function stripCaller(msg: string): string {
+  if (msg.charCodeAt(0) !== 91) return msg;
+  let i = 1;
+  while (msg.charCodeAt(i) === 32 && i < 8) i++;
+  const kind = msg.charCodeAt(i);
+  if (kind !== 84 /* T */ && kind !== 67 /* C */) return msg;
+  let j = i + 1;
+  while (j < i + 11 && msg.charCodeAt(j) >= 48 && msg.charCodeAt(j) <= 57) j++;
+  if (j === i + 1 || msg.charCodeAt(j) !== 93) return msg;
+  return msg.charCodeAt(j + 1) === 32 ? msg.slice(j + 2) : msg.slice(j + 1);
 }
 
 /** `net_ratelimit: 123 callbacks suppressed`, `nf_log: 5 callbacks suppressed`, `12 callbacks suppressed`. */

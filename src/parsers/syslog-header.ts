@@ -73,8 +73,12 @@ export function parseHeader(line: string, stamps: StampResolver, zone: string, d
     }
     const stamp = s.slice(p, sp);
     let t = parseIsoStamp(stamp);
+    // RFC 3339 (5.6) allows a lowercase "t" and "z".
+    if (!t && (stamp.charCodeAt(10) === 116 || stamp.charCodeAt(stamp.length - 1) === 122))
+      t = parseIsoStamp(stamp.toUpperCase());
     // svlogd -tt ("2018-06-26_13:22:02.10878") and socklog ("2015-05-27T04:31:27.46667 auth.info:")
-    // write UTC without saying so; any other stamp without an offset is ambiguous.
+    // write UTC without saying so; any other stamp without an offset is ambiguous (UTC as those
+    // write it, or local time as a template without the zone would).
     if (!t && stamp.length >= 19 && (stamp.charCodeAt(10) === 95 || isSocklogFacility(s, sp + 1))) {
       t = parseIsoStamp(`${stamp.slice(0, 10)}T${stamp.slice(11)}Z`);
       if (t) return rest(s, sp + 1, t, "iso-space", stamps, zone, depth);
@@ -211,8 +215,9 @@ function rest(
     header.message = s.slice(pos);
     return { ok: true, header };
   }
-  // A tag right after the stamp: the line names no host.
-  if (isTag(s, pos, te < 0 ? s.length : te, false)) return tagged(s, pos, te, header);
+  // A tag right after the stamp: the line names no host. "kernel:" is no host name either.
+  if (isTag(s, pos, te < 0 ? s.length : te, false) || (te === pos + 7 && s.startsWith("kernel:", pos)))
+    return tagged(s, pos, te, header);
   if (te <= pos) return { ok: false, reason: "no-host" };
   // A relay that wrote no host of its own before the origin's header.
   if (depth === 0 && startsLikeHeader(s, pos)) {
