@@ -13,11 +13,14 @@ import { minSources } from "./params.js";
  * fits (sshd logs them at INFO once the connection's failures reach half of MaxAuthTries): an ssh-agent with many keys,
  * a backup job reconnecting, never a password guess. As fail2ban's sshd filter (publickey is
  * NOFAIL there), they do not count; a publickey attempt for a user that does not exist still
- * does, through its `Invalid user` line.
+ * does, through its `Invalid user` line. Nor does `Failed none`: every client first asks for the
+ * `none` method to learn which ones the server offers, and at the default LogLevel sshd logs
+ * that failure for a user that does not exist, whose `Invalid user` line counts already (one
+ * invalid-user guess was three failures: Invalid user, Failed none, Failed password).
  */
 export function isFailure(e: AuthEvent): boolean {
   return (
-    (e.kind === "failure" && e.method !== "pam" && e.method !== "publickey") ||
+    (e.kind === "failure" && e.method !== "pam" && e.method !== "publickey" && e.method !== "none") ||
     e.kind === "invalid-user" ||
     e.kind === "refused"
   );
