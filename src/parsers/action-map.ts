@@ -20,6 +20,7 @@ export const DEFAULT_ACTION_MAP: readonly ActionMapEntry[] = [
   { match: "BLOCK", action: "drop" },
   { match: "DROP", action: "drop" },
   { match: "DENY", action: "drop" },
+  { match: "DENIED", action: "drop" },
   { match: "ALLOW", action: "accept" },
   { match: "ACCEPT", action: "accept" },
 ];
