@@ -323,6 +323,36 @@ describe("redis-store/bounds", () => {
     }
   });
 
+  it("redis-store/a flood's batch naming 150,000 keys, most of them evicted, is one observe", async () => {
+    // A spoofed flood's batch: every update a new source, each declaring its state, HyperLogLog
+    // hash and two sets; past the bound nearly all of them leave again in the same batch.
+    const diagnostics = new Diagnostics();
+    const store = await open({ maxKeys: 64 * 4, diagnostics });
+    try {
+      const batch: WindowUpdate[] = [];
+      for (let i = 0; i < 40_000; i++) {
+        const src = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+        batch.push(
+          upd(`src|${src}`, T0 + i, {
+            dims: ["port", "host"],
+            sets: { port: new Map([["80", T0 + i]]) },
+          }),
+        );
+      }
+      const snaps = await store.observe(batch);
+      expect(snaps).toHaveLength(40_000);
+      expect(snaps[39_999]!.events).toBe(1);
+      const size = await store.size();
+      expect(size).toBeLessThanOrEqual(64 * 4);
+      expect(diagnostics.get("scanwatch_store_evictions_total")).toBeGreaterThan(0);
+      // The evicted keys' states and sets are gone too: a state and one set per key kept.
+      const left = (await keysUnder(store.keyPrefix)).filter((k) => !k.endsWith("}:i"));
+      expect(left.length).toBe(2 * size);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("redis-store/an incident key disappears on its own", async () => {
     const store = await open();
     try {

@@ -3,10 +3,14 @@ import { ESCALATE_LUA, EVICT_LUA, OBSERVE_LUA, READS_LUA } from "./scripts.js";
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    /** OBSERVE_LUA: a batch's updates, grouped by logical key (KEYS: every key they touch). */
-    scanwatchObserve(numKeys: number, ...keysAndArgs: (string | number)[]): Result<unknown, Context>;
+    /**
+     * OBSERVE_LUA: a batch's updates, grouped by logical key (KEYS: every key they touch). Keys
+     * and arguments go as one array (ioredis flattens it): a flood's batch names tens of
+     * thousands of keys, more than a call's spread arguments may hold.
+     */
+    scanwatchObserve(numKeys: number, keysAndArgs: (string | number)[]): Result<unknown, Context>;
     /** EVICT_LUA: delete the keys of logical keys a batch took out of their shard's index. */
-    scanwatchEvict(numKeys: number, ...keysAndArgs: string[]): Result<unknown, Context>;
+    scanwatchEvict(numKeys: number, keysAndArgs: string[]): Result<unknown, Context>;
     /** READS_LUA: samples and in-window members of one logical key. */
     scanwatchReads(numKeys: number, ...keys: string[]): Result<unknown, Context>;
     /** ESCALATE_LUA: raise incidents atomically, in order. */

@@ -371,7 +371,7 @@ export class RedisStore implements WindowStore {
         this.maxPerShard,
       ];
       if (withCommit) args.push(commit!.value);
-      const reply = await this.send(() => this.client.scanwatchObserve(keys.length, ...args));
+      const reply = await this.send(() => this.client.scanwatchObserve(keys.length, args));
       if (Array.isArray(reply) && reply[0] === "undeclared" && tries < 3) {
         // A key holds a set its updates did not name (a caller without `dims`, or another agent
         // that added one): declare it and send the call again.
@@ -410,7 +410,7 @@ export class RedisStore implements WindowStore {
       keys.push(shardIndexKey(this.keyPrefix, shard), ...own);
       args.push(member, String(own.length - 2));
     }
-    await this.send(() => this.client.scanwatchEvict(keys.length, ...keys, ...args));
+    await this.send(() => this.client.scanwatchEvict(keys.length, [...keys, ...args]));
   }
 
   async readCommit(key: string): Promise<string | undefined> {
