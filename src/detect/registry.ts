@@ -5,6 +5,7 @@ import { flood } from "./detectors/flood.js";
 import { craftedIcmp } from "./detectors/crafted-icmp.js";
 import { icmpSweep } from "./detectors/icmp-sweep.js";
 import { portSweep } from "./detectors/port-sweep.js";
+import { prefixScan } from "./detectors/prefix-scan.js";
 import { protocolScan } from "./detectors/protocol-scan.js";
 import { sshBruteforce } from "./detectors/ssh-bruteforce.js";
 import { stealthScan } from "./detectors/stealth-scan.js";
@@ -25,6 +26,7 @@ export const DETECTORS: readonly AnyDetector[] = [
   craftedIcmp,
   protocolScan,
   distributedScan,
+  prefixScan,
   flood,
   ddos,
   sshBruteforce,

@@ -72,6 +72,18 @@ function stripV4Zeros(s: string): string {
     .join(".");
 }
 
+/**
+ * The /64 network of a canonical IPv6 address, as `2001:db8:1:2::/64` (undefined for IPv4 or a
+ * link-local address with a zone): the unit a host or a LAN gets, and what a scanner that takes a
+ * new address per probe stays in.
+ */
+export function ipv6Net64(addr: string): string | undefined {
+  if (addr.indexOf(":") < 0 || addr.indexOf("%") >= 0) return undefined;
+  const g = parseV6(addr);
+  if (!g) return undefined;
+  return `${formatV6([g[0]!, g[1]!, g[2]!, g[3]!, 0, 0, 0, 0])}/64`;
+}
+
 /** Parses an IPv6 address into 8 16-bit groups; supports `::` and a trailing dotted IPv4. */
 export function parseV6(s: string): number[] | undefined {
   if (s.length < 2 || s.length > 45) return undefined;

@@ -58,7 +58,8 @@ const ruleArb = fc
       const p = r.params as Record<string, unknown>;
       if (r.detector === "flood") Object.assign(spec, { packets: p.packets, maxPorts: p.maxPorts });
       if (r.detector === "ddos") Object.assign(spec, { packets: p.packets, minSources: 2 });
-      if (r.detector === "distributed-scan") Object.assign(spec, { minSources: 2 });
+      if (r.detector === "distributed-scan" || r.detector === "prefix-scan")
+        Object.assign(spec, { minSources: 2 });
       if (r.detector === "stealth-scan")
         Object.assign(spec, { techniques: [...(p.techniques as Set<string>)] });
       if (r.detector === "ssh-bruteforce")
