@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalIp, isGroupAddress, isIpv4, parseV6 } from "../../src/parsers/ip.js";
+import { canonicalIp, ipv6Net64, isGroupAddress, isIpv4, parseV6 } from "../../src/parsers/ip.js";
 
 describe("canonicalIp", () => {
   it.each([
@@ -102,6 +102,21 @@ describe("parseV6", () => {
 
   it.each([":", ":::", "1", "1:2", "::1::", "1:2:3:4:5:6:7:8:9"])("parseV6/invalid %s", (input) => {
     expect(parseV6(input)).toBeUndefined();
+  });
+});
+
+describe("ipv6Net64", () => {
+  it.each<[string, string | undefined]>([
+    ["2001:db8:1:2::1", "2001:db8:1:2::/64"],
+    ["2001:db8:1:2:ffff:ee:dd:cc", "2001:db8:1:2::/64"],
+    ["2001:db8::1", "2001:db8::/64"],
+    ["2001:0:0:1::5", "2001:0:0:1::/64"],
+    ["::1", "::/64"],
+    // IPv4, and a link-local address with its zone: no /64 to group by.
+    ["198.51.100.7", undefined],
+    ["fe80::1%eth0", undefined],
+  ])("ipv6Net64/%s", (addr, net) => {
+    expect(ipv6Net64(addr)).toBe(net);
   });
 });
 
