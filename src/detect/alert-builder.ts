@@ -35,10 +35,7 @@ export function buildAlert(f: AlertFacts): Alert {
   const dimEstimate = (dim: string | undefined) => (dim ? s.estimate(dim) : false);
   const list = (dim: string | undefined) => (dim ? sortMembers(f.members(dim)).slice(0, LISTED_MEMBERS) : []);
   const hosts = list(v.dims.hosts);
-  // Sources are listed when the key is no one address: many sources (src null), or a network
-  // (prefix-scan's /64, whose verdict names a sources dimension).
-  const manySources = f.src === null || v.dims.sources !== undefined;
-  const sources = manySources ? list(v.dims.sources) : [];
+  const sources = f.src === null ? list(v.dims.sources) : [];
   const ports =
     v.ports ??
     list(v.dims.ports)
@@ -59,7 +56,7 @@ export function buildAlert(f: AlertFacts): Alert {
     src: f.src,
     ...(sources.length ? { sources } : {}),
     // An estimate can overshoot the packets it was drawn from: never claim more sources than events.
-    distinctSources: manySources ? Math.min(dimCount(v.dims.sources), events || Infinity) : 1,
+    distinctSources: f.src !== null ? 1 : Math.min(dimCount(v.dims.sources), events || Infinity),
     dst: f.dst !== null && dimCount(v.dims.hosts) <= 1 ? f.dst : hosts.length === 1 ? hosts[0]! : null,
     ...(hosts.length > 1 ? { targets: hosts } : {}),
     distinctHosts: v.dims.hosts ? dimCount(v.dims.hosts) : f.dst !== null ? 1 : 0,

@@ -13,7 +13,8 @@ interface Params {
 /**
  * SYNs to many ports from many addresses of one IPv6 /64. Every host and LAN gets a /64, and a
  * scanner on one can take a new source address for every probe: a hundred sources of one port
- * each, which every rule keyed by the source address misses. Keyed by the source's /64 (IPv4
+ * each, which every rule keyed by the source address misses. Keyed by the source's /64 (the
+ * alert names it in its evidence, its addresses in `sources`; IPv4
  * sources are left to the other rules); a verdict needs `minSources` addresses, and a SYN from
  * an address that is a tcp-scan scanner on its own does not count here.
  */
@@ -36,7 +37,8 @@ export const prefixScan: DetectorModule<Params> = {
     // An address scanning on its own is tcp-scan's to report (with its neighbours' browsing, it
     // would be raised twice).
     if ((ctx.fact("tcp-scan/scanner", e.src) ?? 0) > 0) return;
-    const k = ctx.touch(net, e, net, e.dst, "tcp");
+    // Many sources: the alert's src is null, its sources the addresses (as distributed-scan's).
+    const k = ctx.touch(net, e, null, e.dst, "tcp");
     ctx.count(k, e);
     ctx.member(k, HOST, e.dst, e);
     const grew = ctx.member(k, SRC, e.src, e);
@@ -46,11 +48,12 @@ export const prefixScan: DetectorModule<Params> = {
     const ports = s.distinct("port");
     const sources = s.distinct("src");
     if (ports < rule.threshold || sources < rule.params.minSources) return undefined;
+    const net = ipv6Net64(s.members("src")?.[0] ?? "") ?? "one IPv6 /64";
     return {
       measure: ports,
       type: "prefix-scan",
       evidence: [
-        `${ports} distinct TCP ports probed with SYNs from ${sources} addresses of one IPv6 /64 in ${rule.windowMs / 1000} s`,
+        `${ports} distinct TCP ports probed with SYNs from ${sources} addresses of ${net} in ${rule.windowMs / 1000} s`,
         "a scanner taking a new source address per probe: no single address reaches the per-address thresholds",
       ],
       dims: { ports: "port", sources: "src", hosts: "host" },
