@@ -297,10 +297,16 @@ export class LineParser {
       // OpenSSH writes `error: PAM: Authentication failure for U from A` for a refused
       // keyboard-interactive attempt, then, from the MaxAuthTries/2-th failure on, also `Failed
       // keyboard-interactive/pam for U from A`: one attempt, counted once.
-      if (m.pattern === "pam-error") conn.pamErrors = Math.min(conn.pamErrors + 1, 16);
-      else if (conn.pamErrors > 0) {
-        conn.pamErrors--;
+      // rsyslog's `message repeated N times: [ ... ]` stands for N of either line.
+      const n = m.count ?? 1;
+      if (m.pattern === "pam-error") conn.pamErrors = Math.min(conn.pamErrors + n, 64);
+      else if (conn.pamErrors >= n) {
+        conn.pamErrors -= n;
         return { ok: false, reason: "sshd-same-attempt", format, parser: "sshd" };
+      } else if (conn.pamErrors > 0) {
+        const left = n - conn.pamErrors;
+        m.count = left > 1 ? left : undefined;
+        conn.pamErrors = 0;
       }
     }
     if (m.kind === "failure" || m.kind === "invalid-user" || m.kind === "refused" || m.kind === "max-auth") {

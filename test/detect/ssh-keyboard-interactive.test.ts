@@ -75,6 +75,25 @@ describe("ssh-bruteforce/keyboard-interactive through PAM", () => {
     expect(stats.rejected.get("sshd-same-attempt")).toBe(4);
   });
 
+  it("ssh-kbdint/a repeated PAM error stands for as many guesses", async () => {
+    // rsyslog folds identical consecutive lines: guesses 1-3 leave one PAM error and its repeat
+    // line, then sshd logs guesses 4-6 with both lines each.
+    const ip = "198.51.100.11";
+    const pam = `error: PAM: authentication error for root from ${ip}`;
+    const failed = `Failed keyboard-interactive/pam for root from ${ip} port 40022 ssh2`;
+    const lines = [
+      `${at(0)} vps sshd[900]: ${pam}`,
+      `${at(4)} vps sshd[900]: message repeated 2 times: [ ${pam}]`,
+    ];
+    for (let g = 0; g < 3; g++) {
+      lines.push(`${at(10 + g * 3)} vps sshd[900]: ${pam}`);
+      lines.push(`${at(11 + g * 3)} vps sshd[900]: ${failed}`);
+    }
+    const { alerts, stats } = await analyze(lines);
+    expect(alerts.find((x) => x.type === "ssh-bruteforce")?.events).toBe(6);
+    expect(stats.rejected.get("sshd-same-attempt")).toBe(3);
+  });
+
   it("ssh-kbdint/penalties for connections that never tried to log in raise nothing", async () => {
     // OpenSSH 9.8+ PerSourcePenalties: ssh-keyscan or a health check, dropped 20 times.
     const lines: string[] = [];
