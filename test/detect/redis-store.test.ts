@@ -353,6 +353,72 @@ describe("redis-store/bounds", () => {
     }
   });
 
+  it("redis-store/a set or HyperLogLog hash made again after its trim gets the state's TTL", async () => {
+    const store = await open({ maxMembers: 3 });
+    try {
+      const W60 = 60_000;
+      const u = (key: string, ts: number, sets?: WindowUpdate["sets"]) =>
+        ({
+          key,
+          windowMs: W60,
+          ts,
+          firstTs: ts,
+          count: sets ? 1 : 0,
+          ...(sets ? { sets } : {}),
+        }) as WindowUpdate;
+      const m = (...xs: string[]) => new Map(xs.map((x) => [x, 0]));
+      const at = (t: number, map: Map<string, number>) => new Map([...map.keys()].map((k) => [k, t]));
+      // A first overflow, within the bucket of the key's last TTL setting, makes the HLL hash.
+      await store.observe([u("A", T0, { user: at(T0, m("a", "b")) })]);
+      await store.observe([u("A", T0 + 100, { user: at(T0 + 100, m("c", "d", "e")) })]);
+      // A set trimmed empty (Redis deletes it), then a member again within the same bucket.
+      await store.observe([u("B", T0, { user: at(T0, m("u1")) })]);
+      await store.observe([u("B", T0 + W60, undefined)]);
+      await store.observe([u("B", T0 + W60 + 1, { user: at(T0 + W60 + 1, m("u2")) })]);
+      const keys = await keysUnder(store.keyPrefix);
+      const hll = keys.find((k) => k.endsWith("A:h"))!;
+      const zset = keys.find((k) => k.endsWith("B:z:user"))!;
+      expect(hll).toBeDefined();
+      expect(zset).toBeDefined();
+      for (const k of keys) expect(await admin.pttl(k), k).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("redis-store/an eviction spares a key another agent updated between the two calls", async () => {
+    // Two agents: the first's batch takes a key out of its shard's index; before its clean-up
+    // call runs, the second starts that key over (other sets, a later clock).
+    const keyPrefix = uniquePrefix();
+    prefixes.push(keyPrefix);
+    const one = await RedisStore.open({ url, keyPrefix, maxKeys: 640 });
+    const two = await RedisStore.open({ url, keyPrefix, maxKeys: 640 });
+    try {
+      const shard = shardOf("k0");
+      const same: string[] = [];
+      for (let i = 0; same.length < 11; i++) if (shardOf(`k${i}`) === shard) same.push(`k${i}`);
+      const src = (t: number) => ({ src: new Map([["198.51.100.7", t]]) });
+      await one.observe(same.slice(0, 10).map((k) => upd(k, T0, { sets: src(T0) })));
+      const victim = same[0]!;
+      const later = T0 + 2_000_000;
+      const o = one as unknown as { evict: (...a: unknown[]) => Promise<void> };
+      const evict = o.evict.bind(one);
+      o.evict = async (...a: unknown[]) => {
+        await two.observe([upd(victim, later, { sets: { port: new Map([["22", later]]) } })]);
+        return evict(...a);
+      };
+      await one.observe([upd(same[10]!, later, { sets: src(later) })]);
+      const [s] = await two.observe([
+        upd(victim, later + 1, { sets: { port: new Map([["22", later + 1]]) } }),
+      ]);
+      expect(s!.events).toBe(2);
+      expect(s!.sets.port).toEqual({ count: 1, estimate: false });
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+
   it("redis-store/an incident key disappears on its own", async () => {
     const store = await open();
     try {

@@ -402,15 +402,23 @@ export class RedisStore implements WindowStore {
   private async evict(victims: unknown[], shards: number[]): Promise<void> {
     const keys: string[] = [];
     const args: string[] = [];
-    for (let i = 0; i + 1 < victims.length; i += 2) {
+    for (let i = 0; i + 2 < victims.length; i += 3) {
       const shard = shards[Number(victims[i]) - 1];
       const member = victims[i + 1];
-      if (shard === undefined || typeof member !== "string") throw badReply("observe", victims);
+      const score = victims[i + 2];
+      if (shard === undefined || typeof member !== "string" || typeof score !== "string")
+        throw badReply("observe", victims);
       const own = memberKeys(this.keyPrefix, shard, member);
       keys.push(shardIndexKey(this.keyPrefix, shard), ...own);
-      args.push(member, String(own.length - 2));
+      args.push(member, String(own.length - 2), score);
     }
-    await this.send(() => this.client.scanwatchEvict(keys.length, [...keys, ...args]));
+    // The batch's windows are written: a failed clean-up leaves keys to their TTL, and must not
+    // fail the batch (a fallback would write it again).
+    try {
+      await this.send(() => this.client.scanwatchEvict(keys.length, [...keys, ...args]));
+    } catch {
+      this.opts.diagnostics?.count("scanwatch_store_errors_total", { reason: "evict" });
+    }
   }
 
   async readCommit(key: string): Promise<string | undefined> {

@@ -33,7 +33,8 @@
  * Returns, per logical key, one string per update: `events, firstSeen, lastSeen, number of sets,
  * (dim, count, estimate 0|1) per set, (tag, value) per tag`, joined by NUL (codec.ts parses it);
  * then the number of keys evicted over the bound; then the keys that left their shard's index
- * (`[index position, member, ...]`) for EVICT_LUA to delete. A key whose state holds a set not
+ * (`[index position, member, score, ...]`, the score their window's end) for EVICT_LUA to
+ * delete. A key whose state holds a set not
  * declared makes the whole batch change nothing and answer `{'undeclared', [group, dim...]}`.
  * Mirrors MemoryStore.apply/trimSet step for step; read those for the reasoning.
  */
@@ -51,6 +52,9 @@ local floor, ceil, call, sub = math.floor, math.ceil, redis.call, string.sub
 -- unpack() is bounded by the Lua C stack (about 8000 values): send members in chunks.
 local CHUNK = 500
 local usedScratch = false
+-- Set when this call creates a key that may not exist yet (a set emptied by its trim, a
+-- HyperLogLog hash or field): the key's TTLs are then set again before the call ends.
+local created = false
 
 -- Integers below 1e14 (epoch ms, counts) print exactly, and much faster, with tostring.
 local function num(x)
@@ -61,7 +65,7 @@ end
 -- A bucket's HyperLogLog is a field of the key's :h hash (dim:bucket), worked on in scratch X.
 local function hllAdd(hk, field, ms, from, to)
   local blob = call('HGET', hk, field)
-  if blob then call('SET', X, blob) else call('DEL', X) end
+  if blob then call('SET', X, blob) else call('DEL', X); created = true end
   for start = from, to, CHUNK do call('PFADD', X, unpack(ms, start, math.min(start + CHUNK - 1, to))) end
   call('HSET', hk, field, call('GET', X))
   usedScratch = true
@@ -157,6 +161,7 @@ local function applyGroup(g, updates)
   local o = offsets[g]
   local metaKey, hk, zk = KEYS[o], KEYS[o + 1], zkeys[g]
   local s = states[g] or nil
+  created = false
   local idxKey = KEYS[firstIdx + at[g] - 1]
   -- The index member: K (the state key after the shard's tag, without ":v"), then ":<dim>" for
   -- each of its dimensions, so that an eviction can declare every key it deletes.
@@ -228,6 +233,8 @@ local function applyGroup(g, updates)
         refresh = true
       end
       local z = zk[dim]
+      -- No member held: the set's key is gone (trimmed empty, or never made) and ZADD makes it.
+      if d.n == 0 then created = true end
       local args = {}
       local byBucket = {}
       for p = 1, #pairsOf, 2 do
@@ -289,7 +296,7 @@ local function applyGroup(g, updates)
   -- state each call and on the sets once the clock has moved a bucket past the last setting (a
   -- key keeps getting events of one bucket for 2 x window of wall time only if its events
   -- arrive about 20 times slower than their own time passes).
-  refresh = refresh or not s.x or s.c >= s.x + bms
+  refresh = refresh or created or not s.x or s.c >= s.x + bms
   if refresh then s.x = s.c end
   local ttl = ceil(2 * s.w + slack)
   call('SET', metaKey, cmsgpack.pack(s), 'PX', ttl)
@@ -326,19 +333,21 @@ for ix = 1, nIdx do
   if now[ix] then
     local n = call('ZCARD', idxKey)
     if n > maxPerShard then
-      local gone = call('ZRANGEBYSCORE', idxKey, '-inf', '(' .. num(now[ix]), 'LIMIT', 0, n - maxPerShard)
-      for _, m in ipairs(gone) do
-        call('ZREM', idxKey, m)
+      local gone = call('ZRANGEBYSCORE', idxKey, '-inf', '(' .. num(now[ix]), 'WITHSCORES', 'LIMIT', 0, n - maxPerShard)
+      for i = 1, #gone, 2 do
+        call('ZREM', idxKey, gone[i])
         victims[#victims + 1] = ix
-        victims[#victims + 1] = m
+        victims[#victims + 1] = gone[i]
+        victims[#victims + 1] = gone[i + 1]
       end
-      n = n - #gone
+      n = n - #gone / 2
       if n > maxPerShard then
         local drop = n - floor(maxPerShard * 0.9)
         local stale = call('ZPOPMIN', idxKey, drop)
         for i = 1, #stale, 2 do
           victims[#victims + 1] = ix
           victims[#victims + 1] = stale[i]
+          victims[#victims + 1] = stale[i + 1]
         end
         evicted = evicted + drop
       end
@@ -357,15 +366,26 @@ return out
 
 /**
  * Deletes the keys of logical keys that OBSERVE_LUA took out of their shard's index, unless one
- * came back meanwhile (another agent's update put it in the index again).
+ * was updated meanwhile (another agent's update between the two calls): its member is back in
+ * the index, or its state's window now ends elsewhere than the score it left with (a new event,
+ * a start over with other sets).
  * KEYS: per evicted key its shard's index, its state, its HyperLogLog hash, then its sets.
- * ARGV: per evicted key its index member and its number of sets. Returns the number deleted.
+ * ARGV: per evicted key its index member, its number of sets and its index score. Returns the
+ * number deleted.
  */
 export const EVICT_LUA = `
 local k, gone = 1, 0
-for a = 1, #ARGV, 2 do
-  local member, nz = ARGV[a], tonumber(ARGV[a + 1])
-  if not redis.call('ZSCORE', KEYS[k], member) then
+for a = 1, #ARGV, 3 do
+  local member, nz, score = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local untouched = not redis.call('ZSCORE', KEYS[k], member)
+  if untouched then
+    local raw = redis.call('GET', KEYS[k + 1])
+    if raw then
+      local s = cmsgpack.unpack(raw)
+      untouched = s.c + s.w == score
+    end
+  end
+  if untouched then
     redis.call('UNLINK', unpack(KEYS, k + 1, k + 2 + nz))
     gone = gone + 1
   end
