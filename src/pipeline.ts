@@ -280,12 +280,23 @@ export async function runPipeline(opts: PipelineOptions): Promise<void> {
       if (ahead) {
         // Settled when delivered; a failure of an earlier batch must not leave it unhandled.
         alerts.catch(() => undefined);
-        if (held) await deliver(held.events, held.alerts);
+        const prev = held;
         held = { events, alerts };
+        if (prev) await deliver(prev.events, prev.alerts);
       } else await deliver(events, alerts);
       if (opts.stopping?.()) break;
     }
-    if (held) await deliver(held.events, held.alerts);
+    const last = held;
+    held = undefined;
+    if (last) await deliver(last.events, last.alerts);
+  } catch (e) {
+    // The batch detected ahead has had its exchange (its incident steps are raised in the
+    // shared store): its alerts go to the sinks before the error does, or no one would ever
+    // alert them.
+    const last = held;
+    held = undefined;
+    if (last) await deliver(last.events, last.alerts).catch(() => undefined);
+    throw e;
   } finally {
     await source.stop?.();
   }

@@ -39,28 +39,33 @@ function batches(): Event[][] {
   return out;
 }
 
-async function run(live: boolean) {
+async function run(live: boolean, failAfter?: number) {
   const store = new SlowSharedStore();
   const engine = new Engine(await loadRules(SHIPPED_RULES_DIR), store, { diagnostics: new Diagnostics() });
   store.engine = engine;
   const all = batches();
   const source: EventSource = {
     batches: (async function* () {
-      yield* all;
+      for (let i = 0; i < all.length; i++) {
+        if (i === failAfter) throw new Error("disk gone");
+        yield all[i]!;
+      }
     })(),
     // A live source has positions to commit after each batch's alerts.
     ...(live && { commit: () => undefined }),
   };
   const alerts: Alert[] = [];
   const judged: number[] = [];
+  const written: Alert[] = [];
+  let error: unknown;
   await runPipeline({
     source,
     engine,
-    sinks: [],
+    sinks: [{ name: "test", write: async (a) => void written.push(a), close: async () => undefined }],
     onAlerts: (a) => alerts.push(...a),
     onJudged: (events) => judged.push(events[0]!.source.line),
-  });
-  return { alerts, judged, fedWhenAnswered: store.fedWhenAnswered };
+  }).catch((e: unknown) => (error = e));
+  return { alerts, judged, written, error, fedWhenAnswered: store.fedWhenAnswered };
 }
 
 describe("pipeline with a shared store", () => {
@@ -76,5 +81,18 @@ describe("pipeline with a shared store", () => {
     expect(ahead.alerts).toEqual(step.alerts);
     expect(ahead.judged).toEqual([1, 51, 101, 151]);
     expect(step.judged).toEqual([1, 51, 101, 151]);
+    expect(ahead.written).toEqual(step.written);
+  });
+
+  it("pipeline/a source failing while a batch is ahead still delivers that batch's alerts", async () => {
+    // The third read fails: the second batch was detected ahead and its exchange done, so its
+    // alerts (its incident steps are raised in the store) reach the sinks before the error.
+    const ahead = await run(false, 2);
+    const step = await run(true, 2);
+    expect((ahead.error as Error).message).toBe("disk gone");
+    expect((step.error as Error).message).toBe("disk gone");
+    expect(ahead.judged).toEqual([1, 51]);
+    expect(ahead.written.length).toBeGreaterThan(0);
+    expect(ahead.written).toEqual(step.written);
   });
 });
