@@ -293,9 +293,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<void> {
     // The batch detected ahead has had its exchange (its incident steps are raised in the
     // shared store): its alerts go to the sinks before the error does, or no one would ever
     // alert them.
-    const last = held;
-    held = undefined;
-    if (last) await deliver(last.events, last.alerts).catch(() => undefined);
+    if (held) await deliver(held.events, held.alerts).catch(() => undefined);
     throw e;
   } finally {
     await source.stop?.();
