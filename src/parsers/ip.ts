@@ -73,15 +73,24 @@ function stripV4Zeros(s: string): string {
 }
 
 /**
- * The /64 network of a canonical IPv6 address, as `2001:db8:1:2::/64` (undefined for IPv4 or a
- * link-local address with a zone): the unit a host or a LAN gets, and what a scanner that takes a
- * new address per probe stays in.
+ * The /64 network of a canonical IPv6 address, as `2001:db8:1:2::/64` (undefined for IPv4, a
+ * link-local address with a zone, and NAT64 or Teredo addresses): the unit a host or a LAN gets,
+ * and what a scanner that takes a new address per probe stays in.
  */
 export function ipv6Net64(addr: string): string | undefined {
   if (addr.indexOf(":") < 0 || addr.indexOf("%") >= 0) return undefined;
   const g = parseV6(addr);
-  if (!g) return undefined;
+  if (!g || carriesIpv4Clients(g)) return undefined;
   return `${formatV6([g[0]!, g[1]!, g[2]!, g[3]!, 0, 0, 0, 0])}/64`;
+}
+
+/**
+ * Prefixes whose /64 holds unrelated IPv4 clients, not one network: NAT64 (64:ff9b::/96, and the
+ * local-use 64:ff9b:1::/48), where every IPv4 host of the internet is one /64, and Teredo
+ * (2001::/32), where a relay's clients share one.
+ */
+function carriesIpv4Clients(g: number[]): boolean {
+  return (g[0] === 0x64 && g[1] === 0xff9b && (g[2] === 0 || g[2] === 1)) || (g[0] === 0x2001 && g[1] === 0);
 }
 
 /** Parses an IPv6 address into 8 16-bit groups; supports `::` and a trailing dotted IPv4. */

@@ -478,15 +478,19 @@ function parseJournalJson(s: string, zone: string): HeaderResult {
  * Who wrote a journal entry. Fields with a leading underscore are journald's own, not the
  * sender's: any local user's `logger -t sshd` writes SYSLOG_IDENTIFIER=sshd (with _COMM=logger),
  * and a program's stdout can say SYSLOG_IDENTIFIER=kernel. So the kernel is `_TRANSPORT=kernel`
- * and a process is its `_COMM` when journald recorded them; only an entry without them (an
- * export that dropped them) is taken at its word, and never as the kernel's from another
- * transport.
+ * (only root writes /dev/kmsg) and a process is its `_COMM` when journald recorded them. A
+ * process names itself in _COMM (it may write /proc/self/comm), so a process is believed only
+ * when it runs as root (`_UID=0`, as sshd's monitor does, which logs for its unprivileged
+ * child): another user's entries are no daemon's. Only an entry without these fields (an export
+ * that dropped them) is taken at its word, and never as the kernel's from another transport.
  */
 function journalProgram(rec: Record<string, unknown>): string {
   const transport = rec["_TRANSPORT"];
   const comm = rec["_COMM"];
   const ident = rec["SYSLOG_IDENTIFIER"];
+  const uid = rec["_UID"];
   if (transport === "kernel") return "kernel";
+  if (uid !== undefined && uid !== "0" && uid !== 0) return "";
   if (typeof comm === "string") return comm;
   const said = typeof ident === "string" ? ident : "";
   return typeof transport === "string" && said === "kernel" ? "" : said;

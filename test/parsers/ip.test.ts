@@ -110,11 +110,15 @@ describe("ipv6Net64", () => {
     ["2001:db8:1:2::1", "2001:db8:1:2::/64"],
     ["2001:db8:1:2:ffff:ee:dd:cc", "2001:db8:1:2::/64"],
     ["2001:db8::1", "2001:db8::/64"],
-    ["2001:0:0:1::5", "2001:0:0:1::/64"],
+    ["2001:db8:0:1::5", "2001:db8:0:1::/64"],
     ["::1", "::/64"],
     // IPv4, and a link-local address with its zone: no /64 to group by.
     ["198.51.100.7", undefined],
     ["fe80::1%eth0", undefined],
+    // NAT64 and Teredo: unrelated IPv4 clients behind one /64.
+    ["64:ff9b::c633:6407", undefined],
+    ["64:ff9b:1::c633:6407", undefined],
+    ["2001:0:4136:e378:8000:63bf:3fff:fdd2", undefined],
   ])("ipv6Net64/%s", (addr, net) => {
     expect(ipv6Net64(addr)).toBe(net);
   });
