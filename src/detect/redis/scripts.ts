@@ -34,8 +34,8 @@
  * (dim, count, estimate 0|1) per set, (tag, value) per tag`, joined by NUL (codec.ts parses it);
  * then the number of keys evicted over the bound; then the keys that left their shard's index
  * (`[index position, member, score, ...]`, the score their window's end) for EVICT_LUA to
- * delete. A key whose state holds a set not
- * declared makes the whole batch change nothing and answer `{'undeclared', [group, dim...]}`.
+ * delete. A key whose state holds a set not declared makes the whole batch change nothing and
+ * answer `{'undeclared', [group, dim...]}`.
  * Mirrors MemoryStore.apply/trimSet step for step; read those for the reasoning.
  */
 export const OBSERVE_LUA = `
