@@ -318,15 +318,16 @@ export class Engine {
     }
     const pending = this.pending;
     this.pending = [];
+    // With a shared store, everything this batch needs from the engine is taken now and the keys
+    // are bounded before the exchange (no key window is recycled while a fleet exchange runs):
+    // the caller may feed the next batch while the store answers this one.
+    const batch = shared ? this.fleet!.take(pending) : undefined;
+    this.bound();
+    this.nearBound = this.keyCount > this.maxKeys >> 1;
     let alerts: Alert[];
-    if (shared) {
-      // Everything this batch needs from the engine is taken now, and the keys are bounded
-      // before the exchange (no key window is recycled while a fleet exchange runs): the caller
-      // may feed the next batch while the store answers this one. Exchanges run in batch order.
+    if (batch) {
+      // Exchanges run in batch order.
       const fleet = this.fleet!;
-      const batch = fleet.take(pending);
-      this.bound();
-      this.nearBound = this.keyCount > this.maxKeys >> 1;
       const before = this.exchanging;
       const states = this.states;
       const run = (async () => {
@@ -340,8 +341,6 @@ export class Engine {
       alerts = await run;
     } else {
       alerts = deferring ? this.fleet!.defer(this.store, pending, commit) : pending.map((p) => p.alert);
-      this.bound();
-      this.nearBound = this.keyCount > this.maxKeys >> 1;
     }
     // Said after the exchange: a store that failed during it has just switched to its fallback.
     const note = this.store.note;

@@ -34,7 +34,12 @@ export function shardOf(s: string): number {
 
 /** The base of every key of logical key `key`: `P{n}K` (then `:v`, `:h`, `:z:<dim>`). */
 export function keyBase(prefix: string, key: string): string {
-  return `${prefix}{${shardOf(key)}}${escapePart(key)}`;
+  return keyBaseIn(prefix, shardOf(key), key);
+}
+
+/** `keyBase` for a key whose shard is known already. */
+export function keyBaseIn(prefix: string, shard: number, key: string): string {
+  return `${prefix}{${shard}}${escapePart(key)}`;
 }
 
 export function stateKey(base: string): string {

@@ -29,6 +29,7 @@ import {
   incidentKey,
   isStateKey,
   keyBase,
+  keyBaseIn,
   keySlot,
   logicalKeys,
   memberKeys,
@@ -73,12 +74,11 @@ export const TTL_SLACK_MS = 60_000;
 
 type Client = Redis | Cluster;
 
-/** One observe script call: the logical keys of one slot and the keys each declares. */
+/** One observe script call: the logical keys of one slot and what each declares. */
 interface ObserveCall {
-  keys: string[];
   groups: number[][];
-  /** Per group, the position (1-based) of its state key in `keys`. */
-  offsets: number[];
+  /** Per group, the base of its keys (keys.ts). */
+  bases: string[];
   /** Per group, its declared dimensions, escaped, in the order of its set keys. */
   dims: string[][];
   /** Per group, its shard index's position (1-based) in `shards`. */
@@ -87,7 +87,7 @@ interface ObserveCall {
 }
 
 /** `c` with the sets an "undeclared" answer named (`[group, dim...]`, 1-based groups) added. */
-function redeclare(c: ObserveCall, missing: unknown[], prefix: string, updates: WindowUpdate[]): ObserveCall {
+function redeclare(c: ObserveCall, missing: unknown[]): ObserveCall {
   const dims = c.dims.map((d) => [...d]);
   for (let i = 0; i + 1 < missing.length; i += 2) {
     const g = Number(missing[i]) - 1;
@@ -95,13 +95,7 @@ function redeclare(c: ObserveCall, missing: unknown[], prefix: string, updates: 
     if (!dims[g] || typeof dim !== "string") throw badReply("observe", missing);
     if (!dims[g].includes(dim)) dims[g].push(dim);
   }
-  const out: ObserveCall = { ...c, keys: [], offsets: [], dims };
-  c.groups.forEach((idx, g) => {
-    const base = keyBase(prefix, updates[idx[0]!]!.key);
-    out.offsets.push(out.keys.length + 1);
-    out.keys.push(...logicalKeys(base, dims[g]!));
-  });
-  return out;
+  return { ...c, dims };
 }
 
 /**
@@ -320,21 +314,18 @@ export class RedisStore implements WindowStore {
     const calls = new Map<number, ObserveCall>();
     const callFor = (slot: number) => {
       let c = calls.get(slot);
-      if (!c)
-        calls.set(slot, (c = { keys: [], groups: [], offsets: [], dims: [], at: [], shards: new Map() }));
+      if (!c) calls.set(slot, (c = { groups: [], bases: [], dims: [], at: [], shards: new Map() }));
       return c;
     };
     for (const [key, idx] of byKey) {
-      const base = keyBase(this.keyPrefix, key);
-      const c = callFor(this.isCluster ? keySlot(base) : 0);
       const shard = shardOf(key);
+      const base = keyBaseIn(this.keyPrefix, shard, key);
+      const c = callFor(this.isCluster ? keySlot(base) : 0);
       let at = c.shards.get(shard);
       if (at === undefined) c.shards.set(shard, (at = c.shards.size + 1));
-      const dims = declaredDims(updates, idx);
-      c.offsets.push(c.keys.length + 1);
-      c.keys.push(...logicalKeys(base, dims));
       c.groups.push(idx);
-      c.dims.push(dims);
+      c.bases.push(base);
+      c.dims.push(declaredDims(updates, idx));
       c.at.push(at);
     }
     const cKey = commit ? commitKey(this.keyPrefix, commit.key) : undefined;
@@ -343,18 +334,24 @@ export class RedisStore implements WindowStore {
 
     const out = new Array<WindowSnapshot>(updates.length);
     const run = async (slot: number, c: ObserveCall, tries = 0): Promise<void> => {
-      const keys = [...c.keys];
+      const keys: string[] = [];
+      const offsets: number[] = [];
+      c.bases.forEach((base, g) => {
+        offsets.push(keys.length + 1);
+        keys.push(...logicalKeys(base, c.dims[g]!));
+      });
       const ip = keys.length + 1;
       const shards = [...c.shards.keys()];
       for (const shard of shards) keys.push(shardIndexKey(this.keyPrefix, shard));
       const x = keys.length + 1;
-      if (c.groups.length) keys.push(...scratchKeys(this.keyPrefix, shardOf(updates[c.groups[0]![0]!]!.key)));
+      // Scratch keys under the first group's shard tag (its shard is the first in `shards`).
+      if (c.groups.length) keys.push(...scratchKeys(this.keyPrefix, shards[0]!));
       const withCommit = cKey !== undefined && slot === cSlot;
       const cp = keys.length + 1;
       if (withCommit) keys.push(cKey);
       const payload = JSON.stringify({
         g: c.groups.map((idx) => idx.map((i) => encodeUpdate(updates[i]!))),
-        o: c.offsets,
+        o: offsets,
         d: c.dims,
         i: c.at,
         n: shards.length,
@@ -377,7 +374,7 @@ export class RedisStore implements WindowStore {
         // that added one): declare it and send the call again.
         const missing = reply[1] as unknown;
         if (!Array.isArray(missing)) throw badReply("observe", reply);
-        return run(slot, redeclare(c, missing, this.keyPrefix, updates), tries + 1);
+        return run(slot, redeclare(c, missing), tries + 1);
       }
       if (!Array.isArray(reply) || reply.length !== c.groups.length + 2) throw badReply("observe", reply);
       c.groups.forEach((idx, g) => {
