@@ -56,8 +56,8 @@ export class FleetSync {
   private slots: Slot[] = [];
   /**
    * Per key window, its slots of this batch (a few: one per view and bucket). Keyed by the
-   * object: a key window is neither dropped nor reused before its batch's exchange (the engine
-   * bounds its keys after it, and recycles none while a fleet exchange runs).
+   * object: a key window is not reused while its batch is collected or exchanged (the engine
+   * recycles no dropped key window while it exchanges with a fleet store).
    */
   private byKey = new Map<KeyWindow, Slot[]>();
 
