@@ -1,16 +1,23 @@
 import type { Diagnostics } from "../diagnostics.js";
 import type { Alert } from "../events/alert.js";
 import type { Event } from "../events/event.js";
-import { isEvent } from "../events/event-check.js";
 import type { CompiledRule } from "../rules/compiled-rule.js";
 import { buildAlert, ladderLevel } from "./alert-builder.js";
-import type { AnyDetector, EventClass, FeedContext } from "./detector.js";
+import type { EventClass, FeedContext } from "./detector.js";
 import { DetectorState } from "./detector-state.js";
+import {
+  restoreInto,
+  signature,
+  snapshotOf,
+  SNAPSHOT_MAX_KEYS,
+  type EngineSnapshot,
+} from "./engine-snapshot.js";
 import { FleetSync, type Pending } from "./fleet-sync.js";
+import { boundKeys } from "./key-bound.js";
 import { Parking } from "./parking.js";
 import { IncidentBook, incidentId, isLive, type Incident } from "./incident-book.js";
 import { detectorNamed, DETECTORS } from "./registry.js";
-import { KeyWindow, keyWindowFromJson, keyWindowToJson, type KeyWindowJson } from "./window/key-window.js";
+import { KeyWindow } from "./window/key-window.js";
 import type { Commit, WindowStore } from "./window-store.js";
 import { detach } from "../util/detach.js";
 
@@ -30,28 +37,6 @@ export interface EngineOptions {
    * see parking.ts). Alerts are the same either way; only memory differs.
    */
   parkFirstEvents?: boolean;
-}
-
-/** Most keys a snapshot keeps (the most recently active), and about how many bytes. */
-export const SNAPSHOT_MAX_KEYS = 20_000;
-export const SNAPSHOT_MAX_BYTES = 32 << 20;
-
-/**
- * The engine's windows and incidents as plain JSON: what `tail` saves with its file positions
- * (one write, one moment), so that a restart resumes both. Keys beyond SNAPSHOT_MAX_KEYS (the
- * least recently active) and members beyond SNAPSHOT_MEMBERS per dimension are left out.
- */
-export interface EngineSnapshot {
-  version: 1;
-  watermark: number | null;
-  states: {
-    sig: string;
-    keys: KeyWindowJson[];
-    joined: (string | null)[][];
-    /** Keys parked on their first event (see parking.ts): the key and that event. */
-    parked?: [key: string, first: Event][];
-  }[];
-  incidents: [name: string, id: string, level: number, lastSeen: number, cooldownMs: number][];
 }
 
 /** A kernel "callbacks suppressed" notice: counts around it are lower bounds. */
@@ -159,47 +144,7 @@ export class Engine {
 
   /** The windows and incidents now, as JSON (see EngineSnapshot). Synchronous: one moment. */
   snapshot(maxKeys = SNAPSHOT_MAX_KEYS): EngineSnapshot {
-    // Keys and parked keys together, the most recently active first (a parked key's clock is
-    // its one event's time).
-    type Item =
-      | { i: number; k: KeyWindow; key?: undefined; e?: undefined }
-      | { i: number; key: string; e: Event; k?: undefined };
-    const all: { at: number; item: Item }[] = [];
-    this.states.forEach((s, i) => {
-      for (const k of s.keys.values()) all.push({ at: k.clock, item: { i, k } });
-      for (const [key, e] of s.parked) all.push({ at: e.ms, item: { i, key, e } });
-    });
-    all.sort((a, b) => b.at - a.at);
-    const states: EngineSnapshot["states"] = this.states.map((s) => ({
-      sig: signature(s.module, s.rules),
-      keys: [],
-      joined: [],
-    }));
-    // A byte budget too (about 24 bytes of JSON per member, 300 per key, 600 per parked key),
-    // so that a state file stays a few tens of MB whatever the keys hold.
-    let budget = SNAPSHOT_MAX_BYTES;
-    for (const { item } of all.slice(0, maxKeys)) {
-      const out = states[item.i]!;
-      if (item.k) {
-        const j = keyWindowToJson(item.k);
-        budget -= 300 + 24 * (j.m ?? []).reduce((n, d) => n + (d?.e.length ?? 0), 0);
-        if (budget < 0) break;
-        out.keys.push(j);
-        out.joined.push(((item.k.incidents ?? []) as (Incident | undefined)[]).map((i) => i?.name ?? null));
-      } else {
-        budget -= 600;
-        if (budget < 0) break;
-        (out.parked ??= []).push([item.key, item.e]);
-      }
-    }
-    const incidents: EngineSnapshot["incidents"] = [];
-    for (const i of this.incidents.all()) incidents.push([i.name, i.id, i.level, i.lastSeen, i.cooldownMs]);
-    return {
-      version: 1,
-      watermark: Number.isFinite(this.watermark) ? this.watermark : null,
-      states: states.filter((x) => x.keys.length || x.parked),
-      incidents,
-    };
+    return snapshotOf(this.states, this.incidents, this.watermark, maxKeys);
   }
 
   /**
@@ -208,45 +153,9 @@ export class Engine {
    * that is not one (nothing is taken then), else undefined.
    */
   restore(snap: unknown): string | undefined {
-    const s = snap as Partial<EngineSnapshot> | null;
-    if (!s || typeof s !== "object" || s.version !== 1) return "not an engine snapshot of version 1";
-    if (!Array.isArray(s.states) || !Array.isArray(s.incidents)) return "states or incidents missing";
-    try {
-      const incidents = new Map<string, Incident>();
-      for (const [name, id, level, lastSeen, cooldownMs] of s.incidents) {
-        if (
-          typeof name !== "string" ||
-          typeof id !== "string" ||
-          ![level, lastSeen, cooldownMs].every(Number.isFinite)
-        )
-          return "a malformed incident";
-        incidents.set(name, this.incidents.create(name, id, level, lastSeen, cooldownMs));
-      }
-      const bySig = new Map(this.states.map((x) => [signature(x.module, x.rules), x]));
-      for (const st of s.states) {
-        const state = bySig.get(st.sig);
-        if (!state) continue;
-        st.keys.forEach((j, i) => {
-          const k = keyWindowFromJson(state.layout, j);
-          if (!k) return;
-          const joined = st.joined[i] ?? [];
-          if (joined.some((n) => n !== null))
-            k.incidents = joined.map((n) => (n === null ? undefined : incidents.get(n)));
-          k.seq = ++state.tick;
-          state.put(k);
-          state.parked.delete(k.key); // a key is parked or has windows, never both
-        });
-        // Oldest first, as they were parked; an entry that is not a key and an event is left out,
-        // and so is every one for a state that no longer parks (a detector that now needs facts).
-        const parked = Array.isArray(st.parked) && state.parks ? [...st.parked].reverse() : [];
-        for (const p of parked)
-          if (Array.isArray(p) && typeof p[0] === "string" && isEvent(p[1]) && !state.keys.has(p[0]))
-            state.parked.set(p[0], p[1]);
-      }
-      if (typeof s.watermark === "number") this.watermark = Math.max(this.watermark, s.watermark);
-    } catch (e) {
-      return `unreadable (${(e as Error).message})`;
-    }
+    const r = restoreInto(this.states, this.incidents, snap);
+    if (typeof r === "string") return r;
+    if (r.watermark !== undefined) this.watermark = Math.max(this.watermark, r.watermark);
     return undefined;
   }
 
@@ -519,64 +428,21 @@ export class Engine {
   }
 
   /**
-   * Bounds memory once per batch: keys whose every window has passed (in event time) are dropped
-   * from the front of each detector's map, then, while over the cap, the least recently used
-   * keys (the front: keys in use move to the back), counted as evictions. Exact windows are
-   * kept for every key not evicted; an evicted key that returns starts over.
+   * Bounds memory once per batch (see key-bound.ts). Nothing outside the maps refers to a dropped
+   * key unless a fleet exchange kept it, so only without one are dropped keys' objects recycled.
    */
   private bound(): void {
     const max = this.maxKeys;
     if (this.keyCount <= max) return;
     const now = this.watermark;
-    // Nothing outside the maps refers to a dropped key unless a fleet exchange kept it.
-    const recycle = this.fleet === undefined;
-    const spareMax = Math.floor(max / 10);
-    const drop = (s: DetectorState, k: KeyWindow) => {
-      s.drop(k);
-      if (recycle && this.spares < spareMax) {
-        s.spare.push(k);
-        this.spares++;
-      }
-    };
-    for (const s of this.states) {
-      const w = s.layout.maxWindowMs;
-      for (const k of s.keys.values()) {
-        if (now - k.clock <= w) break;
-        drop(s, k);
-      }
-      this.parking.expire(s, now);
-    }
     this.incidents.sweep(now);
-    const total = this.keyCount;
-    if (total <= max) return;
-    const excess = total - Math.floor(max * 0.9);
-    // Shares in proportion to each state's keys, rounded down, the rest from the largest state:
-    // rounding up took the one key of a one-key state on every sweep (the ddos key of a flood's
-    // target, which then started over).
-    const shares = this.states.map((s) => Math.floor((s.size / total) * excess));
-    let largest = 0;
-    this.states.forEach((s, i) => {
-      if (s.size > this.states[largest]!.size) largest = i;
-    });
-    shares[largest]! += excess - shares.reduce((a, b) => a + b, 0);
-    let dropped = 0;
-    for (const [i, s] of this.states.entries()) {
-      let share = shares[i]!;
-      // Keys parked on one event go first (the oldest of them), then the least recently used.
-      for (const key of s.parked.keys()) {
-        if (share <= 0) break;
-        s.parked.delete(key);
-        share--;
-        dropped++;
-      }
-      for (const k of s.keys.values()) {
-        if (share-- <= 0) break;
-        drop(s, k);
-        dropped++;
-      }
-    }
-    this.evicted += dropped;
-    this.opts.diagnostics.count("scanwatch_store_evictions_total", undefined, dropped);
+    const spareRoom = this.fleet === undefined ? Math.max(0, Math.floor(max / 10) - this.spares) : 0;
+    const { evicted, recycled } = boundKeys(this.states, max, now, spareRoom, (s) =>
+      this.parking.expire(s, now),
+    );
+    this.spares += recycled;
+    this.evicted += evicted;
+    this.opts.diagnostics.count("scanwatch_store_evictions_total", undefined, evicted);
   }
 }
 
@@ -584,9 +450,4 @@ export class Engine {
 function active(k: KeyWindow): void {
   for (const inc of k.incidents as (Incident | undefined)[])
     if (inc && isLive(inc, k.clock) && k.clock > inc.lastSeen) inc.lastSeen = k.clock;
-}
-
-function signature(m: AnyDetector, rules: readonly CompiledRule[]): string {
-  const r0 = rules[0]!;
-  return `${m.name}|${m.stateKey(r0)}|${r0.filterKey}|${rules.map((r) => `${r.id}:${r.windowMs}`).join(",")}`;
 }
