@@ -29,6 +29,8 @@ export class Parking {
   /** The last event parked and its copy (see parkedCopy). */
   private parkedFrom: Event | undefined;
   private parkedAs: Event | undefined;
+  private lastTs = "";
+  private lastTsCopy = "";
 
   /** `feed` runs a state's detector on one event, through the engine's feed context. */
   constructor(private readonly feed: (s: DetectorState, e: Event) => void) {}
@@ -145,6 +147,13 @@ export class Parking {
     if (this.parkedFrom === e) return this.parkedAs!;
     const c = { ...e } as Record<string, unknown>;
     for (const f in c) if (typeof c[f] === "string") c[f] = detach(c[f]);
+    // Events of one second share one copy of their time text (detach's few recent copies cycle
+    // through each event's address and keys, and a flood's first events held one copy each).
+    if (e.ts === this.lastTs) c.ts = this.lastTsCopy;
+    else {
+      this.lastTs = e.ts;
+      this.lastTsCopy = c.ts as string;
+    }
     this.parkedFrom = e;
     this.parkedAs = c as unknown as Event;
     return this.parkedAs;

@@ -1,6 +1,7 @@
 import type { Direction, PacketAction, PacketEvent, Proto } from "../events/event.js";
 import { flagMaskOf, packetClass } from "../events/packet-class.js";
 import { canonicalIp, isGroupAddress } from "./ip.js";
+import { RecentText } from "./recent-text.js";
 import { FlagCollector, flagWordAt } from "./shared-lists.js";
 import { decodeTcpOptions } from "./tcp-options.js";
 
@@ -25,6 +26,11 @@ const PROTO_NAMES: Record<string, Proto> = {
   UDPLITE: 136,
 };
 const PROTO_NUMBERS: Record<number, Proto> = { 6: "tcp", 17: "udp", 1: "icmp", 58: "icmpv6" };
+
+/** LOG prefixes and interface names as the lines before named them (see RecentText). */
+const PREFIXES = new RecentText();
+const IN_IFS = new RecentText();
+const OUT_IFS = new RecentText();
 
 /** The current line's TCP flag words (parsing is synchronous: one line at a time). */
 const FLAGS = new FlagCollector();
@@ -70,8 +76,17 @@ export function parseNetfilter(
   start = findNetfilterStart(msg),
 ): NetfilterResult {
   if (start < 0) return { ok: false, reason: "netfilter-no-fields" };
-  const rawPrefix = msg.slice(0, start).trim();
-  const prefix = rawPrefix.length > 0 ? rawPrefix : undefined;
+  let pe = start;
+  while (pe > 0 && msg.charCodeAt(pe - 1) <= 32) pe--;
+  let ps = 0;
+  while (ps < pe && msg.charCodeAt(ps) <= 32) ps++;
+  // Unicode white space at either end (a no-break space) is trimmed as String.trim does.
+  const prefix =
+    pe > ps && (msg.charCodeAt(ps) > 127 || msg.charCodeAt(pe - 1) > 127)
+      ? msg.slice(0, start).trim() || undefined
+      : pe > ps
+        ? PREFIXES.at(msg, ps, pe)
+        : undefined;
 
   let inIf = "";
   let outIf = "";
@@ -161,7 +176,7 @@ export function parseNetfilter(
     switch (eq - pos) {
       case 2:
         if (first === 73 && msg.charCodeAt(pos + 1) === 78)
-          inIf = msg.slice(vs, end); // IN
+          inIf = IN_IFS.at(msg, vs, end); // IN
         else if (first === 73 && msg.charCodeAt(pos + 1) === 68) {
           // ID: the IP ID before PROTO=, an ICMP echo's ID after TYPE=.
           if (protoText === undefined) id = intAt(msg, vs, end);
@@ -176,7 +191,7 @@ export function parseNetfilter(
         } else if (first === 68) {
           if (msg.startsWith("DST", pos)) dst ??= msg.slice(vs, end);
           else if (msg.startsWith("DPT", pos)) dport ??= intAt(msg, vs, end);
-        } else if (first === 79 && msg.startsWith("OUT", pos)) outIf = msg.slice(vs, end);
+        } else if (first === 79 && msg.startsWith("OUT", pos)) outIf = OUT_IFS.at(msg, vs, end);
         else if (first === 76 && msg.startsWith("LEN", pos)) len ??= intAt(msg, vs, end);
         else if (first === 84 && msg.startsWith("TTL", pos)) ttl ??= intAt(msg, vs, end);
         else if (first === 85 && msg.startsWith("UID", pos)) uid = intAt(msg, vs, end);

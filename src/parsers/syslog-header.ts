@@ -1,4 +1,8 @@
+import { RecentText } from "./recent-text.js";
 import { type Instant, type StampResolver, parseIsoStamp, isoInZone } from "./time-context.js";
+
+/** Host names as the lines before named them (see RecentText). */
+const HOSTS = new RecentText();
 
 /**
  * A log line split into its syslog parts. `program` is "" when the line has no tag (ulogd LOGEMU),
@@ -224,7 +228,7 @@ function rest(
     const inner = relayed(s, pos, header, stamps, zone);
     if (inner) return inner;
   }
-  header.host = s.slice(pos, te);
+  header.host = HOSTS.at(s, pos, te);
   pos = te + 1;
   te = s.indexOf(" ", pos);
   // "vps auth.info sshd[13482]: ..." (a template that writes facility.level before the tag).
