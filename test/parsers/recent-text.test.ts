@@ -19,7 +19,8 @@ describe("RecentText", () => {
 });
 
 describe("netfilter LOG prefix", () => {
-  const payload = "IN=eth0 OUT= SRC=198.51.100.7 DST=203.0.113.10 LEN=40 TTL=50 ID=1 PROTO=TCP SPT=1 DPT=22 WINDOW=1024 RES=0x00 SYN URGP=0";
+  const payload =
+    "IN=eth0 OUT= SRC=198.51.100.7 DST=203.0.113.10 LEN=40 TTL=50 ID=1 PROTO=TCP SPT=1 DPT=22 WINDOW=1024 RES=0x00 SYN URGP=0";
   it.each([
     ["FW-IN: ", "FW-IN:"],
     ["  [UFW BLOCK] ", "[UFW BLOCK]"],
