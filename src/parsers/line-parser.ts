@@ -226,8 +226,16 @@ export class LineParser {
     }
     // Kernel messages, and ulogd2 LOGEMU lines that carry no program tag at all.
     if (header.program === "kernel" || (header.program === "" && !journal)) {
+      // A line with no tag may be sshd's own (`sshd -e` under runit, s6, daemontools, a
+      // container's log), whose user name and other client text can read like LOG fields: sshd's
+      // patterns come first, so a crafted user name never becomes a packet from an address the
+      // client chose. No netfilter LOG payload reads as an sshd message.
+      if (header.program === "") {
+        const u = this.untagged(text, header, baseOf(header, source));
+        if (u) return u;
+      }
       msg = stripUptime(msg);
-      const start = findNetfilterStart(msg);
+      const start = untaggedStartOk(header.program, findNetfilterStart(msg));
       if (start < 0) {
         const n = header.program === "kernel" ? suppressedCount(msg) : undefined;
         if (n !== undefined) {
@@ -241,8 +249,6 @@ export class LineParser {
         if (header.program === "") {
           const times = lastMessageRepeated(msg);
           if (times !== undefined) return this.repeated(input, times, baseOf(header, source), header.format);
-          const u = this.untagged(text, header, baseOf(header, source));
-          if (u) return u;
         }
         return {
           ok: false,
@@ -533,4 +539,16 @@ function suppressedCount(msg: string): number | undefined {
   while (i >= 0 && msg.charCodeAt(i) >= 48 && msg.charCodeAt(i) <= 57) i--;
   if (i === at - 1 || at - i > 10) return undefined;
   return Number(msg.slice(i + 1, at));
+}
+
+/**
+ * The longest text before `IN=` in a LOG line with no program tag: the LOG prefix (at most 127
+ * characters in nftables, 29 in iptables) and the white space around it. Further in, `IN=` is
+ * part of some other program's message, not a firewall's.
+ */
+const MAX_UNTAGGED_PREFIX = 160;
+
+/** Where the LOG fields start, or -1 when a line with no tag has them too far in to be a LOG line. */
+function untaggedStartOk(program: string, start: number): number {
+  return program === "" && start > MAX_UNTAGGED_PREFIX ? -1 : start;
 }

@@ -383,6 +383,19 @@ const FRAMINGS: { name: string; wrap: (msg: string) => string }[] = [
   },
 ];
 
+/*
+ * Lines with no program tag: `sshd -D -e` under a supervisor (svlogd, s6-log, socklog with its
+ * TAI64N or local stamps) or in a container (`docker logs -t`). Such a line may also be a ulogd
+ * LOG line, so here the message alone says which it is.
+ */
+const UNTAGGED: { name: string; wrap: (msg: string) => string }[] = [
+  { name: "tai64nlocal", wrap: (m) => `2026-06-26 13:22:02.108781500 ${m}` },
+  { name: "tai64n", wrap: (m) => `@400000006a5d6f4d06781d34 ${m}` },
+  { name: "socklog", wrap: (m) => `2026-05-27T04:31:27.46667 auth.info: ${m}` },
+  { name: "svlogd -tt", wrap: (m) => `2026-06-26_13:22:02.10878 ${m}` },
+  { name: "docker -t", wrap: (m) => `2026-06-26T13:22:02.108781500Z ${m}` },
+];
+
 function parse(line: string): ParseOutcome {
   return new LineParser({ time: { zone: "UTC", year: 2026, referenceMs: Date.UTC(2026, 11, 1) } }).parse(
     line,
@@ -397,7 +410,7 @@ describe("injection", () => {
   });
 
   const cases = ROWS.flatMap((r) =>
-    FRAMINGS.map((f) => [`${r.name} (${f.name})`, r, f.wrap(r.msg)] as const),
+    [...FRAMINGS, ...UNTAGGED].map((f) => [`${r.name} (${f.name})`, r, f.wrap(r.msg)] as const),
   );
 
   it.each(cases)("injection/%s", (_name, row, line) => {
@@ -488,10 +501,18 @@ describe("injection/kernel LOG inside sshd lines", () => {
     `${KERNEL_PAYLOAD} 12 callbacks suppressed`,
     "net_ratelimit: 12 callbacks suppressed",
   ];
-  const cases = msgs.flatMap((m, i) => FRAMINGS.map((f) => [`#${i + 1} (${f.name})`, f.wrap(m)] as const));
+  // The first seven are sshd's own messages: with no tag as well, they are sshd's (the others,
+  // untagged, are a ulogd LOG line indeed).
+  const cases = msgs.flatMap((m, i) =>
+    [...FRAMINGS, ...(i < 7 ? UNTAGGED : [])].map((f) => [`#${i + 1} (${f.name})`, f.wrap(m)] as const),
+  );
 
   it.each(cases)("injection/kernel line in sshd message %s yields no packet event", (_name, line) => {
     const out = parse(line);
+    if (out.ok || !line.includes("sshd")) {
+      // With no tag, the sshd message must still be read as sshd's, from REAL.
+      expect(out.ok, out.ok ? "" : out.reason).toBe(true);
+    }
     if (out.ok) {
       expect(out.event.type).toBe("auth");
       expect(out.parser.startsWith("sshd/")).toBe(true);
