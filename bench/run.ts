@@ -20,7 +20,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeAuthLog, writeFullPortScans, writeKernelLog, writeSpoofedFlood } from "./generate.js";
-import { hostileRegexTimings } from "./regex-worst-case.js";
+import { hostileLineTimings, hostileRegexTimings } from "./regex-worst-case.js";
 
 const N = Number(process.env.BENCH_LINES ?? 1_000_000);
 const dir = process.env.BENCH_DIR ?? join(tmpdir(), "scanwatch-bench");
@@ -148,4 +148,9 @@ console.log(
 for (const t of hostileRegexTimings())
   console.log(
     `  ${t.name.padEnd(40)} 16 KiB ${t.small.toFixed(3)} ms   64 KiB ${t.large.toFixed(3)} ms   ratio ${(t.large / t.small).toFixed(1)}`,
+  );
+console.log("\nwhole lines through the parser on hostile words (linear time means ~4x time for 4x length):");
+for (const t of hostileLineTimings())
+  console.log(
+    `  ${t.name.padEnd(40)} 12 KiB ${t.small.toFixed(3)} ms   48 KiB ${t.large.toFixed(3)} ms   ratio ${(t.large / t.small).toFixed(1)}`,
   );

@@ -51,10 +51,16 @@ function upperAt(s: string, from: number, to: number): string {
  * field is `OUT=`, as the kernel always writes them; `PHYSIN=` is followed by `PHYSOUT=`.
  */
 export function findNetfilterStart(msg: string): number {
+  // The next space after a glued `IN=`, found once for all the `IN=` before it: a word of many
+  // (`xIN=xIN=...`) is then one pass, not one per occurrence.
+  let sp = -1;
   for (let i = msg.indexOf("IN="); i >= 0; i = msg.indexOf("IN=", i + 1)) {
     if (i === 0 || msg.charCodeAt(i - 1) === 32) return i;
-    const sp = msg.indexOf(" ", i);
-    if (sp > 0 && msg.startsWith("OUT=", sp + 1)) return i;
+    if (sp < i) {
+      sp = msg.indexOf(" ", i);
+      if (sp < 0) return -1; // no space after: no OUT= after either
+    }
+    if (msg.startsWith("OUT=", sp + 1)) return i;
   }
   return -1;
 }
