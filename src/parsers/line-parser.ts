@@ -319,6 +319,7 @@ export class LineParser {
       conn.failed = true;
     }
     if (m.authenticates) conn.authenticated = true;
+    if (m.closes) this.conns.close(conn);
     if (m.client === "ip" || conn.known || !hold) return this.settled(m, base, pid, format, conn);
     // Wait for a later line of this connection to name the address.
     const slot = new Slot(input, undefined, base.ms, { match: m, base, pid: pid!, format, conn }, undefined);

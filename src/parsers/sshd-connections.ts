@@ -28,6 +28,8 @@ export class SshdConnection<W> {
   pamErrors = 0;
   /** Lines waiting for this connection's address, oldest first (at most `maxWaiting`). */
   waiting: W[] | undefined = undefined;
+  /** When its last words were written (`seen` then), or -1: see SshdConnections.close. */
+  closedAt = -1;
 
   /** `seen`: event time of the connection's latest line, in seconds from the table's first line. */
   constructor(public seen: number) {}
@@ -71,6 +73,7 @@ export class SshdConnection<W> {
     this.authenticated = false;
     this.failed = false;
     this.pamErrors = 0;
+    this.closedAt = -1;
   }
 }
 
@@ -91,6 +94,13 @@ export interface SshdConnectionsOptions {
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 16_384;
+/**
+ * How long after its last words (`Connection closed by`, `Disconnected from`) a connection's
+ * own lines may still come, in seconds: sshd's monitor writes PAM's summary (`PAM 2 more
+ * authentication failures`) and session lines right after. A line of the pid later than that
+ * is a new client's, whose address is still to come.
+ */
+export const CLOSE_GRACE_S = 5;
 export const DEFAULT_CONNECTION_IDLE_MS = 300_000;
 /** Distinct host names remembered for keys; past it the table starts over (a log of many hosts). */
 const MAX_HOSTS = 4096;
@@ -148,7 +158,7 @@ export class SshdConnections<W> {
     const key = h === 0 ? pid : h * PID_SPAN + pid;
     let c = this.map.get(key);
     if (c !== undefined) {
-      if ((sec - c.seen) * 1000 > this.idleMs) {
+      if ((sec - c.seen) * 1000 > this.idleMs || (c.closedAt >= 0 && sec - c.closedAt > CLOSE_GRACE_S)) {
         c.reset();
         c.waiting = undefined;
       }
@@ -169,6 +179,15 @@ export class SshdConnections<W> {
     c = new SshdConnection<W>(sec);
     this.map.set(key, c);
     return c;
+  }
+
+  /**
+   * `c` (just returned by `open`) wrote its last words: a line of its pid more than
+   * CLOSE_GRACE_S later belongs to the next process with that pid, not to this client. A pid
+   * comes round in minutes where pid_max is 32,768 and a brute force forks hundreds a second.
+   */
+  close(c: SshdConnection<W>): void {
+    c.closedAt = c.seen;
   }
 
   private hostIndex(host: string): number {

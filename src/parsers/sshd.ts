@@ -41,6 +41,11 @@ export interface SshdMatch extends Reading {
   /** The line marks its connection as authenticated (`Accepted ...`). */
   authenticates: boolean;
   /**
+   * The line is its connection's last words (`Connection closed by`, `Disconnected from`, with
+   * the client's address): the pid's next client is another one (see SshdConnections.closed).
+   */
+  closes: boolean;
+  /**
    * The same words end a logged-in session (old OpenSSH without the `[preauth]` tag): an event only
    * while the connection has not authenticated.
    */
@@ -68,6 +73,7 @@ interface Mapped {
   method?: string | undefined;
   opens?: boolean;
   authenticates?: boolean;
+  closes?: boolean;
   preauthOnly?: boolean;
   afterFailure?: boolean;
 }
@@ -181,7 +187,7 @@ export const SSHD_PATTERNS: readonly SshdPattern[] = [
     name: "closed-preauth",
     start: ["Connection closed by ", "Connection reset by "],
     re: new RegExp(`^Connection (?:closed|reset) by ${WHO}${A} port ${P}$`),
-    map: (m) => ({ kind: "preauth-close", user: m[1], addr: m[2], port: m[3] }),
+    map: (m) => ({ kind: "preauth-close", user: m[1], addr: m[2], port: m[3], closes: true }),
   },
   {
     name: "closed-no-port",
@@ -195,7 +201,9 @@ export const SSHD_PATTERNS: readonly SshdPattern[] = [
     re: new RegExp(`^Disconnected from ${WHO}${A} port ${P}$`),
     // Without [preauth] nor a user part, OpenSSH 7 ended a logged-in session with these words.
     map: (m, preauth) =>
-      !preauth && m[1] === undefined ? null : { kind: "preauth-close", user: m[1], addr: m[2], port: m[3] },
+      !preauth && m[1] === undefined
+        ? null
+        : { kind: "preauth-close", user: m[1], addr: m[2], port: m[3], closes: true },
   },
   {
     // Without [preauth] this is a logged-in user leaving.
@@ -612,6 +620,7 @@ function toMatch(p: SshdPattern, f: Mapped, count: number | undefined): SshdMatc
     count,
     opens: f.opens === true,
     authenticates: f.authenticates === true,
+    closes: f.closes === true,
     preauthOnly: f.preauthOnly === true,
     afterFailure: f.afterFailure === true,
   };

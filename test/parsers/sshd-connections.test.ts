@@ -179,6 +179,32 @@ describe("connections/held lines", () => {
     expect(out[0]).toMatchObject({ ok: false, reason: "sshd-no-address" });
   });
 
+  it("held/a pid that wrote its last words lends its address to the next client's lines only briefly", () => {
+    const out = feedAll(parser(), [
+      at(0, 812, "Failed password for root from 198.51.100.7 port 40022 ssh2"),
+      at(1, 812, "Connection closed by authenticating user root 198.51.100.7 port 40022 [preauth]"),
+      // sshd's monitor writes PAM's summary right after: still this client's.
+      at(1, 812, "Disconnecting: Too many authentication failures [preauth]"),
+      // Two minutes on, the pid serves another client: its address comes one line later.
+      at(120, 812, "error: kex_exchange_identification: Connection closed by remote host"),
+      at(120, 812, "Connection closed by 198.51.100.99 port 5555"),
+      at(180, 812, "Disconnecting: Too many authentication failures [preauth]"),
+      at(181, 812, "Connection closed by authenticating user root 198.51.100.50 port 777 [preauth]"),
+    ]);
+    expect(out[2]).toMatchObject({ ok: true, event: { src: "198.51.100.7", srcVia: "pid" } });
+    expect(out[3]).toMatchObject({ ok: true, event: { src: "198.51.100.99", kind: "no-ident" } });
+    expect(out[3]!.ok && out[3]!.via).toEqual({ file: "t.log", line: 5 });
+    expect(out[5]).toMatchObject({ ok: true, event: { src: "198.51.100.50", kind: "max-auth" } });
+  });
+
+  it("held/a pid whose last line was not its last words keeps its address for the idle time", () => {
+    const out = feedAll(parser(), [
+      at(0, 812, "Failed password for root from 198.51.100.7 port 40022 ssh2"),
+      at(60, 812, "Disconnecting: Too many authentication failures [preauth]"),
+    ]);
+    expect(out[1]).toMatchObject({ ok: true, event: { src: "198.51.100.7", srcVia: "pid" } });
+  });
+
   it("held/the end of input settles what still waits", () => {
     const p = parser();
     const got: ParseOutcome[] = [];
