@@ -186,9 +186,17 @@ export class LineParser {
   }
 
   private readLine(input: InputLine, hold: boolean): ParseOutcome | Slot {
-    const { text, file, line } = input;
+    const { file, line } = input;
+    let text = input.text;
     if (text.length === 0) return { ok: false, reason: "empty" };
-    if (text.indexOf("\0") >= 0) return { ok: false, reason: "binary" };
+    if (text.indexOf("\0") >= 0) {
+      // A file written up to a crash holds a run of NULs where its last block was never
+      // written; the next line after the restart is glued on after them, whole.
+      let i = 0;
+      while (i < text.length && text.charCodeAt(i) === 0) i++;
+      if (i === 0 || i === text.length || text.indexOf("\0", i) >= 0) return { ok: false, reason: "binary" };
+      text = text.slice(i);
+    }
     const h = parseHeader(text, this.stamps, this.zone);
     if (!h.ok) return { ok: false, reason: h.reason };
     const { header } = h;
