@@ -5,6 +5,7 @@ import { FileSink } from "../sinks/file.js";
 import type { Sink } from "../sinks/sink.js";
 import { StdoutSink } from "../sinks/stdout.js";
 import { WebhookSink } from "../sinks/webhook/index.js";
+import { checkOutputPath } from "./output-path.js";
 import { RuntimeError, UsageError } from "./usage-error.js";
 
 export const SINK_OPTIONS = {
@@ -48,7 +49,10 @@ export async function buildSinks(
 ): Promise<Sink[]> {
   const sinks: Sink[] = [];
   if (!flags["no-stdout"]) sinks.push(new StdoutSink(format));
-  if (flags.out) sinks.push(new FileSink({ path: flags.out, diagnostics }));
+  if (flags.out !== undefined) {
+    await checkOutputPath("--out", flags.out, "alerts.ndjson", true);
+    sinks.push(new FileSink({ path: flags.out, diagnostics }));
+  }
   const hooks = flags.webhook ?? [];
   if (hooks.length) {
     const wf = flags["webhook-format"] ?? "json";
@@ -72,7 +76,10 @@ export async function buildSinks(
     }
     const labels = webhookLabels(hooks);
     for (const [i, url] of hooks.entries()) {
-      if (!/^https?:\/\//.test(url)) throw new UsageError(`--webhook: expected an http:// or https:// URL`);
+      if (!/^https?:\/\//.test(url))
+        throw new UsageError(
+          `--webhook: expected an http:// or https:// URL, got "${url.replace(/\/\/[^/@]*@/, "//***@")}"`,
+        );
       sinks.push(
         new WebhookSink({
           url,

@@ -125,7 +125,11 @@ export class FileSink implements Sink {
       this.diagnostics.count("scanwatch_file_sink_writes_total", { result: "ok" });
     } catch (err) {
       this.diagnostics.count("scanwatch_file_sink_writes_total", { result: "error" });
-      this.fail("write", err, "this alert is lost; check free space and permissions");
+      this.fail(
+        "write",
+        err,
+        `this alert is lost; ${hintFor((err as NodeJS.ErrnoException | undefined)?.code)}`,
+      );
       const broken = this.handle;
       this.handle = undefined;
       // Drop the handle so the next write reopens; closing a handle whose open failed rejects again.
@@ -140,5 +144,24 @@ export class FileSink implements Sink {
       "sink_file_error",
       `file sink: ${op} ${this.path} failed (${code}); ${consequence}`,
     );
+  }
+}
+
+/** What to look at when a write failed with `code`. */
+function hintFor(code: string | undefined): string {
+  switch (code) {
+    case "ENOSPC":
+    case "EDQUOT":
+      return "the disk (or quota) is full";
+    case "EACCES":
+    case "EPERM":
+    case "EROFS":
+      return "check the file's and its folder's permissions (or a read-only mount)";
+    case "ENOENT":
+      return "its folder does not exist (any more)";
+    case "EISDIR":
+      return "the path is a folder";
+    default:
+      return "check free space and permissions";
   }
 }

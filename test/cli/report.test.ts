@@ -113,6 +113,27 @@ describe("cli report and summary", () => {
     expect(r.stderr).not.toMatch(/missing\.log/);
   });
 
+  it.each([
+    [
+      "a folder that does not exist",
+      () => join(dir, "no", "such", "a.ndjson"),
+      /--out: the folder .* does not exist/,
+    ],
+    ["a path that is a folder", () => dir, /--out: .* is a folder; give a file name/],
+  ])("cli/--out into %s exits 2 before any alert is lost", (_what, path, message) => {
+    const r = run(["analyze", "--tz", "UTC", "--out", path(), ...MIXED]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).not.toMatch(/this alert is lost/);
+  });
+
+  it("cli/--out to a device is fine", () => {
+    const r = run(["analyze", "--tz", "UTC", "--quiet", "--out", "/dev/null", ...MIXED]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toBe("");
+  });
+
   it("cli/--summary with an unknown value exits 2 naming it", () => {
     const r = run(["analyze", "--summary", "yaml", MIXED[0]!]);
     expect(r.status).toBe(2);
