@@ -108,7 +108,9 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const files = await openBatchFiles(positionals);
 
   const diagnostics = new Diagnostics();
-  diagnostics.onReport((m) => process.stderr.write(`\rscanwatch: ${m.level}: ${m.message}\x1b[K\n`));
+  // On a terminal a message first wipes the progress bar; in a file or the journal it is plain text.
+  const [wipe, eol] = process.stderr.isTTY === true && !values.quiet ? ["\r", "\x1b[K\n"] : ["", "\n"];
+  diagnostics.onReport((m) => process.stderr.write(`${wipe}scanwatch: ${m.level}: ${m.message}${eol}`));
   const allow = allowListFrom(values.allow, diagnostics);
   const location = resolveStateLocation({ spool: values.spool });
   // Its webhooks queue in the same spool as a running tail would: one process per spool.
@@ -135,8 +137,21 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       ? new ReportCollector({ generator: `scanwatch ${VERSION}` })
       : undefined;
   let failed = false;
+  // Ctrl-C: the batch in hand is finished, then the summary of what was read so far is printed
+  // (and --report written), marked as partial; a second Ctrl-C quits at once.
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    progress?.clear();
+    process.stderr.write(
+      "scanwatch: interrupted; finishing the batch in hand, then the summary of what was read (Ctrl-C again to quit now)\n",
+    );
+  };
+  process.on("SIGINT", onSigint);
   try {
     await runPipeline({
+      stopping: () => interrupted,
       source: batchSource(
         files,
         {
@@ -174,6 +189,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     progress?.clear();
     process.stderr.write(`scanwatch: ${(e as Error).message}\n`);
   } finally {
+    process.off("SIGINT", onSigint);
     progress?.clear();
     for (const s of sinks) await s.close();
     await store.close();
@@ -193,6 +209,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         store: store.kind,
         seconds: secs,
         duplicates: (dedup?.dropped ?? 0) + ruleCopies.dropped,
+        interrupted,
       }),
     );
     await addSampleText(summary, files);
@@ -226,7 +243,12 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     });
     text += renderLate(engine.stats.stragglers, disorderMs);
     text += renderEvictions(engine.evictions, engine.maxKeys);
+    if (interrupted)
+      text += `interrupted after ${stats.lines.toLocaleString("en-US")} lines: this summary covers only what was read\n`;
     process.stderr.write(attackersText + wrapLines(text));
+  } else if (interrupted) {
+    process.stderr.write(`scanwatch: interrupted after ${stats.lines.toLocaleString("en-US")} lines\n`);
   }
+  if (interrupted) return 130;
   return failed || diagnostics.get("scanwatch_read_errors_total") > 0 ? 1 : 0;
 }

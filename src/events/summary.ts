@@ -47,6 +47,8 @@ export interface RunSummary {
   /** Lines dropped as duplicates of a line already read; null when the run does not look for them. */
   duplicates: number | null;
   readErrors: number;
+  /** Stopped (Ctrl-C) before the end of its input: the totals cover what was read. */
+  interrupted?: true;
   /** Distinct source addresses (a HyperLogLog estimate when `distinctSourcesExact` is false). */
   distinctSources: number;
   distinctSourcesExact: boolean;

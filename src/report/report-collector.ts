@@ -35,6 +35,8 @@ export interface RunFacts {
   disorderMs: number;
   duplicates: number | null;
   readErrors: number;
+  /** Stopped before the end of its input. */
+  interrupted?: true;
   store: string;
   seconds: number;
 }
@@ -206,6 +208,7 @@ export class ReportCollector {
         disorderSeconds: run.disorderMs / 1000,
         duplicates: run.duplicates,
         readErrors: run.readErrors,
+        ...(run.interrupted ? { interrupted: true as const } : {}),
         distinctSources: this.tally.distinct,
         distinctSourcesExact: this.tally.exact,
         alerts: this.alerts,

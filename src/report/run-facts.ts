@@ -18,6 +18,8 @@ export function runFactsOf(r: {
    * absent when the run did not look for them.
    */
   duplicates?: number;
+  /** Stopped (Ctrl-C) before the end of its input. */
+  interrupted?: boolean;
 }): RunFacts {
   return {
     files: r.files.map((f) => ({ file: f.path, bytes: f.size })),
@@ -33,6 +35,7 @@ export function runFactsOf(r: {
     disorderMs: r.disorderMs,
     duplicates: r.duplicates ?? null,
     readErrors: r.diagnostics.get("scanwatch_read_errors_total"),
+    ...(r.interrupted ? { interrupted: true as const } : {}),
     store: r.store,
     seconds: r.seconds,
   };

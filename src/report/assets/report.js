@@ -854,6 +854,9 @@
         row("time went backwards", `${fmt(run.backwards)} lines (kept)`),
         row("lines over 64 KiB", `${fmt(run.tooLong)} (skipped)`),
         run.readErrors ? row("read errors", fmt(run.readErrors)) : null,
+        run.interrupted
+          ? row("interrupted", "stopped before the end of its input: this covers only what was read")
+          : null,
         row("header formats", counts(run.headerFormats)),
         row("alerts", `${fmt(run.alerts)}${run.alerts ? `: ${counts(run.alertsByType)}` : ""}`),
         row("time zone", run.timeZone),
