@@ -182,10 +182,13 @@ export function liveSource(
   parserFor: (file: string) => LineParser,
   stats: ParseStats,
   diagnostics: Diagnostics,
+  /** Each line's outcome, after it is counted. */
+  onOutcome?: (raw: RawLine, o: ParseOutcome) => void,
 ): EventSource {
-  const count = (_raw: RawLine, o: ParseOutcome) => {
+  const count = (raw: RawLine, o: ParseOutcome) => {
     if (o.ok) diagnostics.count("scanwatch_events_total", { type: o.event.type });
     else diagnostics.count("scanwatch_lines_rejected_total", { reason: o.reason });
+    onOutcome?.(raw, o);
   };
   return {
     batches: (async function* () {

@@ -15,6 +15,7 @@ interface Tally {
  */
 export class FileTally {
   private readonly files = new Map<string, Tally>();
+  private readonly warned = new Set<string>();
 
   record(raw: RawLine, o: ParseOutcome): void {
     const t = this.of(raw.file);
@@ -42,12 +43,24 @@ export class FileTally {
     const out: string[] = [];
     for (const [file, t] of this.files) {
       if (t.lines === 0 || t.headers > 0) continue;
-      const what =
-        t.binary > 0 ? `${t.binary} with NUL bytes: a binary file?` : "is it a log of another format?";
-      out.push(
-        `warning: nothing in ${file} looked like a log line (${t.lines.toLocaleString("en-US")} lines, none with a syslog header; ${what})`,
-      );
+      out.push(`warning: ${warningOf(file, t)}`);
     }
     return out;
   }
+
+  /**
+   * For a file followed live: the warning, once, when its first `after` lines held not one
+   * syslog header (a binary or a log of another format is followed in vain otherwise).
+   */
+  liveWarning(file: string, after = 100): string | undefined {
+    const t = this.files.get(file);
+    if (!t || t.lines < after || t.headers > 0 || this.warned.has(file)) return undefined;
+    this.warned.add(file);
+    return `${warningOf(file, t)}; still following it`;
+  }
+}
+
+function warningOf(file: string, t: Tally): string {
+  const what = t.binary > 0 ? `${t.binary} with NUL bytes: a binary file?` : "is it a log of another format?";
+  return `nothing in ${file} looked like a log line (${t.lines.toLocaleString("en-US")} lines, none with a syslog header; ${what})`;
 }

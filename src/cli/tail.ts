@@ -44,6 +44,7 @@ import { buildSinks, SINK_HELP, SINK_OPTIONS } from "./sinks.js";
 import { resolveStateLocation } from "./state-location.js";
 import { checkStoreSpec } from "./store-option.js";
 import { onStdoutClosed } from "./stdout-closed.js";
+import { FileTally } from "./file-tally.js";
 import { RuntimeError, UsageError } from "./usage-error.js";
 
 export const DEFAULT_FILES = [
@@ -141,6 +142,15 @@ export async function tailCommand(argv: string[]): Promise<number> {
       throw new RuntimeError(
         `tail: none of the default log files exist (${DEFAULT_FILES.join(", ")}); give FILEs or use --journal`,
       );
+    // A file not there yet is waited for; a folder or a device never becomes a log file.
+    for (const f of files) {
+      const st = statSync(f, { throwIfNoEntry: false });
+      if (st?.isDirectory())
+        throw new UsageError(
+          `tail: ${f} is a folder, not a log file; give the files in it (e.g. ${f}/auth.log)`,
+        );
+      if (st && !st.isFile() && !st.isFIFO()) throw new UsageError(`tail: ${f} is not a regular file`);
+    }
     process.stderr.write(`scanwatch: following ${files.join(", ")}\n`);
   } else process.stderr.write("scanwatch: following the systemd journal (kernel and sshd)\n");
 
@@ -320,6 +330,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
 
   let status = 0;
   const stats = new ParseStats();
+  const tally = new FileTally();
   try {
     await runPipeline({
       source: liveSource(
@@ -327,6 +338,11 @@ export async function tailCommand(argv: string[]): Promise<number> {
         parserFor,
         stats,
         diagnostics,
+        (raw, o) => {
+          tally.record(raw, o);
+          const w = tally.liveWarning(raw.file);
+          if (w) diagnostics.report("warn", "tail_not_a_log", w);
+        },
       ),
       engine,
       sinks,

@@ -33,6 +33,12 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("cli", () => {
+  it("cli/tail on a folder is a usage error, not a wait for a file that never comes", () => {
+    const r = run(["tail", "--state", join(dir, "tail-folder-state"), dir]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/tail: .* is a folder, not a log file/);
+  });
+
   it("cli/analyze prints schema-valid NDJSON alerts and a summary on stderr", () => {
     const r = run(["analyze", "--tz", "UTC", "--format", "ndjson", ...MIXED]);
     expect(r.status).toBe(0);
