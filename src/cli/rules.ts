@@ -9,7 +9,8 @@ export const RULES_HELP = `scanwatch rules check [DIR | FILE...]
 scanwatch rules schema
 
 check: validates rule files against rules/rule.schema.json and the cross-field checks: every
-*.json of DIR (default: the shipped rules/), or the FILEs given. Problems are listed as file:
+*.json of DIR (default: the shipped rules/) but *.schema.json, or the FILEs given (a
+*.schema.json among several is skipped). Problems are listed as file:
 /pointer: message. Exit status 0 when all are valid, 1 otherwise.
 schema: prints the rule JSON Schema, assembled from the detector modules (rules/rule.schema.json
 is this output).
@@ -38,6 +39,11 @@ export async function rulesCommand(argv: string[]): Promise<number> {
   const problems: string[] = [];
   let valid = 0;
   for (const path of where) {
+    // `rules check rules/*.json` names the schema too: skipped, as a folder's check skips it.
+    if (path.endsWith(".schema.json") && paths.length > 1) {
+      process.stdout.write(`skip ${path} (a JSON Schema, not a rule)\n`);
+      continue;
+    }
     try {
       const rules = (await isFile(path)) ? [await loadRuleFile(path)] : await loadRules(path);
       for (const r of rules) process.stdout.write(describe(r));
@@ -51,7 +57,10 @@ export async function rulesCommand(argv: string[]): Promise<number> {
     process.stderr.write(`scanwatch: invalid rules:\n  ${problems.join("\n  ")}\n`);
     return 1;
   }
-  process.stdout.write(`${valid} rules valid in ${where.join(", ")}\n`);
+  const checked = where.filter((p) => !(p.endsWith(".schema.json") && paths.length > 1));
+  process.stdout.write(
+    `${valid} rules valid in ${checked.length > 2 ? `${checked.length} files` : checked.join(", ")}\n`,
+  );
   return 0;
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -186,6 +186,20 @@ describe("cli", () => {
     ]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/--webhook-secret-file: cannot read .*no-secret \(ENOENT\)/);
+  });
+
+  it("cli/rules check rules/*.json skips the schema among the rules", () => {
+    const files = readdirSync(join(import.meta.dirname, "..", "..", "rules"))
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => `rules/${f}`);
+    expect(files).toContain("rules/rule.schema.json");
+    const r = spawnSync(process.execPath, [BIN, "rules", "check", ...files], {
+      cwd: join(import.meta.dirname, "..", ".."),
+      encoding: "utf8",
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/skip rules\/rule\.schema\.json \(a JSON Schema, not a rule\)/);
+    expect(r.stdout).toMatch(new RegExp(`${files.length - 1} rules valid in ${files.length - 1} files`));
   });
 
   it("cli/rules check FILE checks that file", () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -21,12 +21,16 @@ async function analyze(lines: string[]): Promise<{ alerts: Alert[]; stats: Parse
   const engine = new Engine(await loadRules(SHIPPED_RULES_DIR), new MemoryStore(), { diagnostics });
   const stats = new ParseStats();
   const alerts: Alert[] = [];
-  await runPipeline({
-    source: batchSource(await openBatchFiles([path]), { zone: "UTC", year: 2026 }, stats, diagnostics),
-    engine,
-    sinks: [],
-    onAlerts: (a) => alerts.push(...a),
-  });
+  try {
+    await runPipeline({
+      source: batchSource(await openBatchFiles([path]), { zone: "UTC", year: 2026 }, stats, diagnostics),
+      engine,
+      sinks: [],
+      onAlerts: (a) => alerts.push(...a),
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   return { alerts, stats };
 }
 
