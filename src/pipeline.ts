@@ -208,21 +208,34 @@ export function eventFilters(f: {
   ruleCopies?: { filter(b: Event[]): Event[] };
   /** The global allow-list. */
   allow?: { filter(b: Event[]): Event[] };
-  since?: number;
-  until?: number;
+  /** `--since` / `--until`. */
+  range?: TimeRange;
 }): ((events: Event[]) => Event[])[] {
-  const { dedup, ruleCopies, allow, since, until } = f;
+  const { dedup, ruleCopies, allow, range } = f;
   return [
     ...(dedup ? [(b: Event[]) => dedup.filter(b)] : []),
     ...(ruleCopies ? [(b: Event[]) => ruleCopies.filter(b)] : []),
     ...(allow ? [(b: Event[]) => allow.filter(b)] : []),
-    ...(since === undefined && until === undefined
-      ? []
-      : [
-          (b: Event[]) =>
-            b.filter((e) => (since === undefined || e.ms >= since) && (until === undefined || e.ms < until)),
-        ]),
+    ...(range ? [(b: Event[]) => range.filter(b)] : []),
   ];
+}
+
+/** Events in [since, until) go on; those outside are counted (the summary says how many). */
+export class TimeRange {
+  outside = 0;
+  constructor(
+    readonly since: number | undefined,
+    readonly until: number | undefined,
+  ) {}
+
+  filter(b: Event[]): Event[] {
+    const { since, until } = this;
+    const kept = b.filter(
+      (e) => (since === undefined || e.ms >= since) && (until === undefined || e.ms < until),
+    );
+    this.outside += b.length - kept.length;
+    return kept;
+  }
 }
 
 export interface PipelineOptions {

@@ -3,7 +3,14 @@ import { Diagnostics } from "../diagnostics.js";
 import { Engine } from "../detect/engine.js";
 import { openStore, storeSpecFrom } from "../detect/open-store.js";
 import { ParseStats } from "../parsers/parse-stats.js";
-import { BATCH_EVENTS, batchSource, eventFilters, runPipeline, SHARED_BATCH_EVENTS } from "../pipeline.js";
+import {
+  BATCH_EVENTS,
+  batchSource,
+  eventFilters,
+  runPipeline,
+  SHARED_BATCH_EVENTS,
+  TimeRange,
+} from "../pipeline.js";
 import { loadRules, SHIPPED_RULES_DIR } from "../rules/load-rules.js";
 import { addSampleText } from "../report/sample-lines.js";
 import { writeHtmlReport } from "../report/html-report.js";
@@ -34,6 +41,7 @@ import { workersOption } from "./workers-option.js";
 import {
   renderAlertSummary,
   renderAllowed,
+  renderOutsideRange,
   renderDuplicates,
   renderRuleCopies,
   renderEvictions,
@@ -96,6 +104,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const time = resolveTime(values);
   const format = formatOption(values.format, process.stdout.isTTY === true);
   const { since, until } = timeRange(values.since, values.until);
+  const range = since !== undefined || until !== undefined ? new TimeRange(since, until) : undefined;
   const disorderMs = values.disorder !== undefined ? secondsOption(values.disorder, "--disorder") : 5000;
   const workers = workersOption(values.workers);
   const storeSpec = storeSpecFrom(values.store);
@@ -168,7 +177,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       engine,
       sinks,
       // Before detection: lines read twice from two files, allowed sources, then the time range.
-      filters: eventFilters({ dedup, ruleCopies, allow, since, until }),
+      filters: eventFilters({ dedup, ruleCopies, allow, range }),
       onEvents: () => {
         if (progress) progress.lines = stats.lines;
       },
@@ -210,6 +219,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         seconds: secs,
         duplicates: (dedup?.dropped ?? 0) + ruleCopies.dropped,
         interrupted,
+        allowed: allow?.allowed,
+        outsideTimeRange: range?.outside,
       }),
     );
     await addSampleText(summary, files);
@@ -234,6 +245,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     if (dedup?.dropped) text += renderDuplicates(dedup);
     if (ruleCopies.dropped) text += renderRuleCopies(ruleCopies.dropped);
     if (allow) text += renderAllowed(allow);
+    if (range) text += renderOutsideRange(range);
     text += renderAlertSummary({
       alerts: engine.stats.alerts,
       byType: alertsByType,

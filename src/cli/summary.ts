@@ -101,6 +101,17 @@ export function renderDuplicates(dedup: CrossFileDedup): string {
 }
 
 /** The summary line for the global allow-list: how much of the input it kept from every rule. */
+export function renderOutsideRange(r: { since?: number; until?: number; outside: number }): string {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const span = [
+    r.since !== undefined ? `--since ${iso(r.since)}` : "",
+    r.until !== undefined ? `--until ${iso(r.until)}` : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
+  return `  events outside ${span}, not examined: ${fmt(r.outside)}\n`;
+}
+
 export function renderAllowed(allow: AllowList): string {
   return `  events from allowed sources (--allow ${allow.entries.join(", ")}), not examined: ${fmt(allow.allowed)}\n`;
 }

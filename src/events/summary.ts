@@ -49,6 +49,10 @@ export interface RunSummary {
   readErrors: number;
   /** Stopped (Ctrl-C) before the end of its input: the totals cover what was read. */
   interrupted?: true;
+  /** Events from `--allow`ed sources, not examined (present when the run had --allow). */
+  allowed?: number;
+  /** Events outside `--since` / `--until`, not examined (present when the run had either). */
+  outsideTimeRange?: number;
   /** Distinct source addresses (a HyperLogLog estimate when `distinctSourcesExact` is false). */
   distinctSources: number;
   distinctSourcesExact: boolean;

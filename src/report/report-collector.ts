@@ -37,6 +37,8 @@ export interface RunFacts {
   readErrors: number;
   /** Stopped before the end of its input. */
   interrupted?: true;
+  allowed?: number;
+  outsideTimeRange?: number;
   store: string;
   seconds: number;
 }
@@ -209,6 +211,8 @@ export class ReportCollector {
         duplicates: run.duplicates,
         readErrors: run.readErrors,
         ...(run.interrupted ? { interrupted: true as const } : {}),
+        ...(run.allowed !== undefined ? { allowed: run.allowed } : {}),
+        ...(run.outsideTimeRange !== undefined ? { outsideTimeRange: run.outsideTimeRange } : {}),
         distinctSources: this.tally.distinct,
         distinctSourcesExact: this.tally.exact,
         alerts: this.alerts,

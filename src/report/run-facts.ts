@@ -20,6 +20,10 @@ export function runFactsOf(r: {
   duplicates?: number;
   /** Stopped (Ctrl-C) before the end of its input. */
   interrupted?: boolean;
+  /** Events from `--allow`ed sources, when the run had an allow-list. */
+  allowed?: number;
+  /** Events outside `--since` / `--until`, when the run had a time range. */
+  outsideTimeRange?: number;
 }): RunFacts {
   return {
     files: r.files.map((f) => ({ file: f.path, bytes: f.size })),
@@ -36,6 +40,8 @@ export function runFactsOf(r: {
     duplicates: r.duplicates ?? null,
     readErrors: r.diagnostics.get("scanwatch_read_errors_total"),
     ...(r.interrupted ? { interrupted: true as const } : {}),
+    ...(r.allowed !== undefined ? { allowed: r.allowed } : {}),
+    ...(r.outsideTimeRange !== undefined ? { outsideTimeRange: r.outsideTimeRange } : {}),
     store: r.store,
     seconds: r.seconds,
   };

@@ -134,6 +134,26 @@ describe("cli report and summary", () => {
     expect(r.stdout).not.toBe("");
   });
 
+  it("cli/events left out by --allow and --since/--until are counted in the summary, text and JSON", () => {
+    const all = JSON.parse(
+      run(["analyze", "--tz", "UTC", "--quiet", "--summary", "json", MIXED[0]!]).stdout,
+    ) as Summary;
+    expect(all.run.allowed).toBeUndefined();
+    expect(all.run.outsideTimeRange).toBeUndefined();
+    const args = ["analyze", "--tz", "UTC", "--summary", "json", "--since", "2026-11-28T16:04:00Z"];
+    const r = run([...args, "--until", "2026-11-28T16:05:00Z", "--allow", "198.51.100.76", MIXED[0]!]);
+    expect(r.status).toBe(0);
+    const s = JSON.parse(r.stdout) as Summary;
+    expect(validateSummary(s), schemaErrors(validateSummary)).toBe(true);
+    // Every event read is examined, allowed, or outside the range: nothing unaccounted for.
+    expect(s.run.files[0]!.events + s.run.allowed! + s.run.outsideTimeRange!).toBe(all.run.events);
+    expect(s.run.allowed).toBeGreaterThan(0);
+    expect(s.run.outsideTimeRange).toBeGreaterThan(0);
+    expect(r.stderr.replace(/\n\s+/g, " ")).toContain(
+      `not examined: ${s.run.outsideTimeRange!.toLocaleString("en-US")}`,
+    );
+  });
+
   it("cli/--summary with an unknown value exits 2 naming it", () => {
     const r = run(["analyze", "--summary", "yaml", MIXED[0]!]);
     expect(r.status).toBe(2);

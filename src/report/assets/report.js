@@ -854,6 +854,10 @@
         row("time went backwards", `${fmt(run.backwards)} lines (kept)`),
         row("lines over 64 KiB", `${fmt(run.tooLong)} (skipped)`),
         run.readErrors ? row("read errors", fmt(run.readErrors)) : null,
+        run.allowed !== undefined ? row("allowed sources", `${fmt(run.allowed)} events, not examined`) : null,
+        run.outsideTimeRange !== undefined
+          ? row("outside --since/--until", `${fmt(run.outsideTimeRange)} events, not examined`)
+          : null,
         run.interrupted
           ? row("interrupted", "stopped before the end of its input: this covers only what was read")
           : null,
