@@ -41,6 +41,7 @@ import { workersOption } from "./workers-option.js";
 import {
   renderAlertSummary,
   renderAllowed,
+  renderAlreadyAlerted,
   renderOutsideRange,
   renderDuplicates,
   renderRuleCopies,
@@ -255,6 +256,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     });
     text += renderLate(engine.stats.stragglers, disorderMs);
     text += renderEvictions(engine.evictions, engine.maxKeys);
+    text += renderAlreadyAlerted(engine.alreadyAlerted);
     if (interrupted)
       text += `interrupted after ${stats.lines.toLocaleString("en-US")} lines: this summary covers only what was read\n`;
     process.stderr.write(attackersText + wrapLines(text));

@@ -77,6 +77,14 @@ export function renderLate(late: number, disorderMs: number): string {
  * Keys the engine evicted to stay under its key bound, in words: what it means for the counts.
  * Empty when there were none. Keys whose windows had all passed are dropped without counting.
  */
+export function renderAlreadyAlerted(n: number): string {
+  if (n === 0) return "";
+  return (
+    `  ${fmt(n)} verdict${n === 1 ? " was" : "s were"} already alerted in the shared store (by another agent, or ` +
+    `an earlier run over the same logs: a replay into the store also counts its events again), not alerted again\n`
+  );
+}
+
 export function renderEvictions(evicted: number, maxKeys: number): string {
   if (evicted === 0) return "";
   return (

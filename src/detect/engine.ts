@@ -173,6 +173,11 @@ export class Engine {
     return this.evicted;
   }
 
+  /** Verdicts a shared store had already alerted (see FleetSync.alreadyAlerted). */
+  get alreadyAlerted(): number {
+    return this.fleet?.alreadyAlerted ?? 0;
+  }
+
   /** The bound on keys held across all detectors. */
   get maxKeys(): number {
     return this.opts.maxKeys ?? DEFAULT_MAX_KEYS;

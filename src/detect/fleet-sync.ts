@@ -60,6 +60,11 @@ export class FleetSync {
    * recycles no dropped key window while it exchanges with a fleet store).
    */
   private byKey = new Map<KeyWindow, Slot[]>();
+  /**
+   * Verdicts this process reached that the shared store had already alerted at that level or
+   * above (another agent, or an earlier run over the same logs): not alerted again.
+   */
+  alreadyAlerted = 0;
 
   reset(): void {
     this.slots = [];
@@ -277,7 +282,10 @@ export class FleetSync {
         local.level = Math.max(local.level, r.level);
         local.id = r.id;
       } else incidents.create(c.incident.name, r.id, r.level, c.lastSeen, c.rule.cooldownMs);
-      if (!r.raised) return;
+      if (!r.raised) {
+        if (i < pending.length) this.alreadyAlerted++;
+        return;
+      }
       out.push({ ...c.alert, id: r.id, status: r.created ? "new" : "update" });
     });
     if (kept.length) store.defer?.([], kept);
