@@ -23,11 +23,14 @@ export class Progress {
     const frac = this.total > 0 ? Math.min(1, this.done / this.total) : 0;
     const width = 24;
     const bar = "█".repeat(Math.round(frac * width)).padEnd(width, "░");
-    const rate = secs > 0 ? Math.round(this.lines / secs) : 0;
-    const eta = frac > 0 && frac < 1 ? ` eta ${Math.round((secs / frac) * (1 - frac))}s` : "";
+    // No rate or time left before there is something to measure them by (a first frame said
+    // "0 lines/s eta 0s").
+    const measured = this.lines > 0 && secs >= 0.5;
+    const rate = measured ? ` ${Math.round(this.lines / secs).toLocaleString("en-US")} lines/s` : "";
+    const eta = measured && frac > 0 && frac < 1 ? ` eta ${Math.round((secs / frac) * (1 - frac))}s` : "";
     const pct = this.total > 0 ? `${(frac * 100).toFixed(0).padStart(3)}% ` : "";
     this.out.write(
-      `\r${bar} ${pct}${mb(this.done)}${this.total ? "/" + mb(this.total) : ""} ${rate.toLocaleString("en-US")} lines/s${eta}\x1b[K`,
+      `\r${bar} ${pct}${mb(this.done)}${this.total ? "/" + mb(this.total) : ""}${rate}${eta}\x1b[K`,
     );
   }
 

@@ -9,6 +9,7 @@ import type {
   SourceCount,
   Summary,
 } from "../events/summary.js";
+import { canonicalIp } from "../parsers/ip.js";
 import {
   addHost,
   hostsOf,
@@ -258,6 +259,7 @@ export class ReportCollector {
       let incidentEvents = 0;
       const types = new Set<string>();
       const techniques = new Set<string>();
+      const sshHosts = new Set<string>();
       for (const inc of incs) {
         const a = inc.latest;
         if (rank(inc.severity) > rank(severity)) severity = inc.severity;
@@ -272,10 +274,16 @@ export class ReportCollector {
         for (const h of [a.dst, ...(a.targets ?? [])])
           if (h !== null && hosts.size < HOSTS_PER_SOURCE) hosts.add(h);
         // sshd alerts name no destination: the host that logged them is what was attacked.
-        if (a.proto === "ssh" && hosts.size < HOSTS_PER_SOURCE) hosts.add(a.host);
+        if (a.proto === "ssh" && a.host) sshHosts.add(a.host);
         distinctPorts = Math.max(distinctPorts, inc.distinctPorts);
         distinctHosts = Math.max(distinctHosts, inc.distinctHosts);
       }
+      for (const h of sshHosts) if (hosts.size < HOSTS_PER_SOURCE) hosts.add(h);
+      // A host name comes from an sshd line's syslog header, an address from a packet: with
+      // both, the names are dropped, or the same machine by its name and by its address read as
+      // two targets ("2 hosts (203.0.113.10, victim)").
+      if ([...hosts].some((h) => canonicalIp(h) !== undefined))
+        for (const h of hosts) if (canonicalIp(h) === undefined) hosts.delete(h);
       const first = incs[0]!.latest;
       out.push({
         src,
