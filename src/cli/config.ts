@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { Ajv } from "ajv";
 import { UsageError } from "./usage-error.js";
+import { jsonErrorText } from "../util/json-error.js";
 
 /**
  * `--config FILE`: a JSON object holding any of the long flags of `tail` and `analyze`, by their
@@ -55,11 +56,14 @@ export type ConfigValues = Record<string, string | boolean | string[] | undefine
 
 export async function loadConfig(path: string): Promise<ConfigValues> {
   let data: unknown;
+  let text = "";
   try {
-    data = JSON.parse(await readFile(path, "utf8"));
+    text = await readFile(path, "utf8");
+    data = JSON.parse(text);
   } catch (e) {
+    const err = e as NodeJS.ErrnoException;
     throw new UsageError(
-      `--config ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`,
+      `--config ${path}: ${err.code === "ENOENT" ? "no such file" : err.code ? `cannot read (${err.code})` : `not valid JSON (${jsonErrorText(text, err)})`}`,
     );
   }
   const validate = new Ajv({ allErrors: true, strict: true }).compile(CONFIG_SCHEMA);

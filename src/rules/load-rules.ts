@@ -10,6 +10,7 @@ import { windowSpec, MIN_BUCKET_MS } from "../detect/window/window-spec.js";
 import type { CompiledRule } from "./compiled-rule.js";
 import { parseDuration } from "./duration.js";
 import { ruleSchema } from "./rule-schema.js";
+import { jsonErrorText } from "../util/json-error.js";
 
 /** The rules/ folder shipped with scanwatch (two levels up from src/rules or dist/rules). */
 export const SHIPPED_RULES_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "rules");
@@ -95,12 +96,16 @@ async function readRule(
   problems: string[],
 ): Promise<(CompiledRule & { enabled: boolean }) | undefined> {
   let data: unknown;
+  let text = "";
   try {
-    data = JSON.parse(await readFile(file, "utf8"));
+    text = await readFile(file, "utf8");
+    data = JSON.parse(text);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     problems.push(
-      code ? `${file}: cannot read (${code})` : `${file}: not valid JSON (${(e as Error).message})`,
+      code
+        ? `${file}: cannot read (${code})`
+        : `${file}: not valid JSON (${jsonErrorText(text, e as Error)})`,
     );
     return undefined;
   }
