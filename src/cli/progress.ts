@@ -1,7 +1,7 @@
 /** A one-line progress bar on a terminal's stderr, redrawn at most 5 times a second. */
 export class Progress {
   private done = 0;
-  private last = 0;
+  private last = -Infinity;
   private readonly started = performance.now();
   lines = 0;
 
@@ -36,7 +36,7 @@ export class Progress {
 
   clear(): void {
     this.out.write("\r\x1b[K");
-    this.last = 0;
+    this.last = -Infinity;
   }
 }
 
