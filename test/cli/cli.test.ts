@@ -271,6 +271,8 @@ describe("cli", () => {
     const r = run(["analyze", "--store", "redis://:hunter2@127.0.0.1:1/0", MIXED[0]!]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/127\.0\.0\.1:1/);
+    // The socket's own error, not only ioredis' "Connection is closed".
+    expect(r.stderr).toMatch(/ECONNREFUSED/);
     expect(r.stderr).not.toMatch(/hunter2/);
   });
 

@@ -135,6 +135,8 @@ export class RedisStore implements WindowStore {
   private readonly connectTimeout: number;
   private connecting: Promise<void> | undefined;
   private everReady = false;
+  /** The connection's latest error event, said with "cannot reach". */
+  private lastConnectionError: string | undefined = undefined;
   private outage = false;
   private closed = false;
   private trips = 0;
@@ -175,9 +177,10 @@ export class RedisStore implements WindowStore {
     defineCommands(this.client);
 
     // Without a listener ioredis prints every connection error; count them instead.
-    this.client.on("error", () =>
-      opts.diagnostics?.count("scanwatch_store_errors_total", { reason: "connection" }),
-    );
+    this.client.on("error", (e: Error) => {
+      this.lastConnectionError = e.message;
+      opts.diagnostics?.count("scanwatch_store_errors_total", { reason: "connection" });
+    });
     this.client.on("reconnecting", () => {
       if (this.outage || !this.everReady) return;
       this.outage = true;
@@ -621,7 +624,11 @@ export class RedisStore implements WindowStore {
 
   private unreachable(e: unknown): StoreError {
     this.opts.diagnostics?.count("scanwatch_store_errors_total", { reason: "unreachable" });
-    const why = e instanceof Error ? e.message : String(e);
+    let why = e instanceof Error ? e.message : String(e);
+    // A command fails with "Connection is closed."; the socket's own error says why (a host
+    // name that does not resolve, a refused port, a TLS failure).
+    const cause = this.lastConnectionError;
+    if (cause && !why.includes(cause)) why = `${why.replace(/\.$/, "")}: ${cause}`;
     return new StoreError(
       `cannot reach Redis at ${this.displayUrl} (${why}): start redis-server there (or fix the URL), ` +
         `or run with --store memory to keep windows in process memory`,
