@@ -1,3 +1,4 @@
+import { parseDmesgHeader } from "./dmesg-header.js";
 import { RecentText } from "./recent-text.js";
 import { type Instant, type StampResolver, parseIsoStamp, isoInZone } from "./time-context.js";
 
@@ -28,7 +29,7 @@ export interface Header {
 }
 
 export type HeaderFormat =
-  "rfc3164" | "rfc3164-precise" | "rfc3339" | "iso-space" | "tai64n" | "rfc5424" | "journal-json";
+  "rfc3164" | "rfc3164-precise" | "rfc3339" | "iso-space" | "tai64n" | "rfc5424" | "journal-json" | "dmesg";
 
 export type HeaderResult = { ok: true; header: Header } | { ok: false; reason: string };
 
@@ -55,6 +56,10 @@ export function parseHeader(line: string, stamps: StampResolver, zone: string, d
       return parse5424(s, p + 2, stamps, zone, depth);
   }
   if (p === 0 && s.charCodeAt(0) === 123 /* { */) return parseJournalJson(s, zone);
+  if (p === 0 && (s.charCodeAt(0) === 91 /* [ */ || s.charCodeAt(19) === 44) /* , */) {
+    const d = parseDmesgHeader(s, stamps);
+    if (d) return d;
+  }
   // daemontools multilog and svlogd -t: a TAI64N label, "@4000000063e8c2aa1c2f8b94 ".
   if (p === 0 && s.charCodeAt(0) === 64 /* @ */) {
     const t = tai64n(s, zone);
