@@ -52,6 +52,8 @@ export class DetectorState implements FactSource {
       module.dims,
       module.tags,
       maxMembers,
+      // The largest any rule needs; a rule that names no cap for a dimension needs every member.
+      module.dims.map((d) => Math.max(...rules.map((r) => module.distinctUpTo?.(r)[d] ?? Infinity))),
     );
     module.dims.forEach((d, i) => this.dimIdx.set(d, i));
     this.parks = !module.needs?.length;

@@ -93,6 +93,13 @@ export interface DetectorModule<P = unknown> {
   readonly accepts: readonly EventClass[] | ((rule: CompiledRule<P>) => readonly EventClass[]);
   /** The member dimensions and counters each key keeps. */
   readonly dims: readonly string[];
+  /**
+   * Per dimension, the most distinct members `judge` needs to tell apart under `rule` (a flood
+   * that may touch at most 5 ports needs 6). Past it a key keeps only that many, the most
+   * recently seen, and the dimension's count stops there: exact up to it, never beyond the log.
+   * A dimension not named keeps every member up to the engine's exact bound.
+   */
+  readonly distinctUpTo?: (rule: CompiledRule<P>) => Readonly<Record<string, number>>;
   readonly tags: readonly string[];
   /** Facts this detector answers for others, computed from its state. */
   readonly provides?: Readonly<Record<string, (state: FactSource, key: string) => number>>;

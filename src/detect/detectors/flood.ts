@@ -38,6 +38,8 @@ export const flood: DetectorModule<Params> = {
   measure: { what: "packets", max: Infinity, of: (s) => s.events() },
   accepts: (rule) => floodClasses(rule.params.packets),
   dims: ["port"],
+  // More than maxPorts ports is a scan: one more than that is all judge tells apart.
+  distinctUpTo: (rule) => ({ port: rule.params.maxPorts + 1 }),
   tags: TAGS,
   compile: (spec) => ({ packets: spec.packets as PacketKind, maxPorts: spec.maxPorts as number }),
   stateKey: (rule) => rule.params.packets,

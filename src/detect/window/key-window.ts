@@ -24,12 +24,17 @@ export class WindowLayout {
   readonly orderedFrom: number;
   private readonly tagIdx = new Map<string, number>();
 
+  /** Per dimension, the most members a key keeps (the most recently seen; see distinctUpTo). */
+  readonly caps: readonly number[];
+
   constructor(
     readonly views: readonly WindowSpec[],
     readonly dims: readonly string[],
     readonly tags: readonly string[],
     readonly maxMembers = DEFAULT_MAX_MEMBERS,
+    caps?: readonly number[],
   ) {
+    this.caps = dims.map((_, i) => caps?.[i] ?? Infinity);
     let off = 0;
     for (const v of views) {
       this.offsets.push(off);
@@ -301,8 +306,30 @@ export class KeyWindow {
     // of holes each time (5 % of analyze on a spoofed flood, in MemberMap.trim). Counts never
     // depend on when a trim runs (they are kept per bucket); a dimension holds at most an eighth
     // more members than the exact bound meanwhile.
+    if (prev === undefined && dim.size > L.caps[d]!) this.dropOldest(dim);
     if (prev === undefined && ++dim.adds >= Math.max(64, dim.members.size >> 3)) this.trim(dim);
     return grew;
+  }
+
+  /**
+   * A dimension past its cap (a handful of members: see WindowLayout.caps) drops the member seen
+   * longest ago, and its count with it. The members kept are the most recently seen, so a window
+   * holding more than the cap counts exactly the cap, and one holding fewer counts them all.
+   */
+  private dropOldest(dim: Dim): void {
+    let oldest: Member | undefined;
+    let at = Infinity;
+    dim.forEach((m, t) => {
+      if (t < at) {
+        at = t;
+        oldest = m;
+      }
+    });
+    if (oldest === undefined) return;
+    dim.members.delete(oldest);
+    const L = this.layout;
+    if (dim.hist)
+      for (let v = 0; v < L.views.length; v++) takeAt(dim.hist, L, v, Math.floor(at / L.views[v]!.bucketMs));
   }
 
   /** The counts of a dimension that held one member so far, made explicit for a second. */

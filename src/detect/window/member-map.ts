@@ -121,6 +121,13 @@ export class MemberMap {
     else if (this.k0 !== undefined) fn(this.k0, this.v0);
   }
 
+  /** Removes `k`. */
+  delete(k: Member): void {
+    if (k === this.lk) this.lk = undefined;
+    if (this.map) this.map.delete(k);
+    else if (this.k0 === k) this.k0 = undefined;
+  }
+
   /** Empties the map (the dimension of a key taken over by another: see KeyWindow.reuse). */
   clear(): void {
     this.k0 = undefined;

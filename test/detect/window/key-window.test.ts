@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { KeyWindow, keyWindowToJson, WindowLayout } from "../../../src/detect/window/key-window.js";
-import { windowSpec } from "../../../src/detect/window/window-spec.js";
+import { windowSpec, windowStart } from "../../../src/detect/window/window-spec.js";
 
 const T0 = Date.UTC(2026, 10, 28, 12);
 const layout = new WindowLayout([windowSpec(10_000)!, windowSpec(60_000)!], ["port", "host"], ["syn", "rst"]);
@@ -99,5 +99,34 @@ describe("key-window/a new episode", () => {
     k.lastSourcePort = 4242;
     k.advance(T0 + gap, "t1");
     expect(k.lastSourcePort).toBe(expected);
+  });
+});
+
+describe("key-window/a capped dimension", () => {
+  it("key-window/counts exactly up to its cap, and the cap past it, on any stream of members", () => {
+    const spec = windowSpec(10_000)!;
+    let seed = 11;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    for (const cap of [2, 4, 6]) {
+      for (let round = 0; round < 40; round++) {
+        const layout = new WindowLayout([spec], ["port"], [], undefined, [cap]);
+        const k = new KeyWindow(layout, "k", "198.51.100.7", null, "tcp", "h");
+        const seen = new Map<number, number>(); // brute force: each member's last time
+        let t = Date.UTC(2026, 10, 28, 12);
+        for (let i = 0; i < 300; i++) {
+          t += rnd(4) * 500;
+          // Now and then a little out of order, as a log's lines are.
+          const at = t - (rnd(8) === 0 ? rnd(3) * 400 : 0);
+          const port = rnd(12);
+          k.advance(at, "");
+          k.member(0, port, at);
+          seen.set(port, Math.max(seen.get(port) ?? -Infinity, at));
+          const from = windowStart(spec, k.clock);
+          const exact = [...seen.values()].filter((x) => x >= from).length;
+          expect(k.distinct(0, 0)).toBe(Math.min(exact, cap));
+          expect(k.members(0, 0).length).toBeLessThanOrEqual(cap);
+        }
+      }
+    }
   });
 });

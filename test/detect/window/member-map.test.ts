@@ -36,7 +36,7 @@ describe("member-map/trim", () => {
 });
 
 describe("member-map/the last member", () => {
-  it("member-map/reads agree with a plain Map through any mix of updates, moves, trims and clears", () => {
+  it("member-map/reads agree with a plain Map through any mix of updates, moves, trims, deletes and clears", () => {
     let seed = 7;
     const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
     for (let round = 0; round < 50; round++) {
@@ -58,6 +58,9 @@ describe("member-map/the last member", () => {
         } else if (op === 1) {
           m.clear();
           ref.clear();
+        } else if (op < 6) {
+          m.delete(k);
+          ref.delete(k);
         } else if (ref.has(k)) {
           const reorder = rnd(2) === 0;
           m.set(k, t, reorder);
