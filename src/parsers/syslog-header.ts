@@ -29,7 +29,15 @@ export interface Header {
 }
 
 export type HeaderFormat =
-  "rfc3164" | "rfc3164-precise" | "rfc3339" | "iso-space" | "tai64n" | "rfc5424" | "journal-json" | "dmesg";
+  | "rfc3164"
+  | "rfc3164-precise"
+  | "rfc3339"
+  | "iso-space"
+  | "tai64n"
+  | "rfc5424"
+  | "journal-json"
+  | "dmesg"
+  | "unix";
 
 export type HeaderResult = { ok: true; header: Header } | { ok: false; reason: string };
 
@@ -81,6 +89,12 @@ export function parseHeader(line: string, stamps: StampResolver, zone: string, d
       return rest(s, end + 1, t, "iso-space", stamps, zone, depth);
     }
     const stamp = s.slice(p, sp);
+    // journalctl -o short-unix: seconds since the epoch, with microseconds.
+    const unix = /^(\d{10})(?:\.(\d{1,9}))?$/.exec(stamp);
+    if (unix) {
+      const ms = Number(unix[1]) * 1000 + Math.floor(Number(`0.${unix[2] ?? "0"}`) * 1000);
+      return rest(s, sp + 1, { ms, iso: isoInZone(ms, zone) }, "unix", stamps, zone, depth);
+    }
     let t = parseIsoStamp(stamp);
     // RFC 3339 (5.6) allows a lowercase "t" and "z".
     if (!t && (stamp.charCodeAt(10) === 116 || stamp.charCodeAt(stamp.length - 1) === 122))

@@ -250,6 +250,7 @@ const FORMATS = [
   "rfc5424",
   "journal-json",
   "dmesg",
+  "unix",
 ] as const satisfies readonly HeaderFormat[];
 // Fails to compile when syslog-header.ts gains a format that this list (and so the coverage check) lacks.
 type MissingFormat = Exclude<HeaderFormat, (typeof FORMATS)[number]>;
