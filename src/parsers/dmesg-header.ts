@@ -29,16 +29,22 @@ export function parseDmesgHeader(s: string, stamps: StampResolver): HeaderResult
     if (!t) return { ok: false, reason: "bad-timestamp" };
     return { ok: true, header: kernelHeader(t.ms, t.iso, s.slice(s.charCodeAt(26) === 32 ? 27 : 26)) };
   }
-  // 2026-11-28T14:35:40,123456+01:00: util-linux's ISO stamp, a comma before the fraction.
-  if (s.length > 33 && s.charCodeAt(10) === 84 /* T */ && s.charCodeAt(19) === 44 /* , */) {
-    const sp = s.indexOf(" ");
-    if (sp < 20 || sp > 40) return undefined;
-    const t = parseIsoStamp(`${s.slice(0, 19)}.${s.slice(20, sp)}`);
+  // 2026-11-28T14:35:40,123456+01:00: util-linux's ISO stamp, exactly (a comma, microseconds,
+  // an offset with a colon). A syslog host and tag after it (`host sshd[1]: ...`) make it some
+  // daemon's line in a template of that shape, not the kernel's: its text is not the kernel's.
+  if (s.length > 33 && ISO_STAMP.test(s.slice(0, 33))) {
+    const message = s.slice(33);
+    if (SYSLOG_HOST_TAG.test(message)) return undefined;
+    const t = parseIsoStamp(`${s.slice(0, 19)}.${s.slice(20, 32)}`);
     if (!t) return { ok: false, reason: "bad-timestamp" };
-    return { ok: true, header: kernelHeader(t.ms, t.iso, s.slice(sp + 1)) };
+    return { ok: true, header: kernelHeader(t.ms, t.iso, message) };
   }
   return undefined;
 }
+
+const ISO_STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d,\d{6}[+-]\d\d:\d\d $/;
+/** `host tag[pid]: ` or `host tag: ` where the tag is one of sshd's: a daemon's line, not the kernel's. */
+const SYSLOG_HOST_TAG = /^[^\s[\]]+ (?:[^\s[\]:]+\[\d+\]|sshd|sshd-session|sshd-auth):? /;
 
 function kernelHeader(ms: number, iso: string, message: string): Header {
   return { ms, iso, host: "", program: "kernel", message, format: "dmesg" };

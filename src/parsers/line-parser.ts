@@ -1,7 +1,7 @@
 import type { AuthEvent, Event, PacketAction, SourceRef } from "../events/event.js";
 import { compileActionMap, DEFAULT_ACTION_MAP, type ActionMapEntry } from "./action-map.js";
 import { parseNetfilter, findNetfilterStart } from "./netfilter.js";
-import { KBDINT_PAM, parseSshd, type Alternative, type SshdMatch } from "./sshd.js";
+import { KBDINT_PAM, parseSshd, shapedLikeSshd, type Alternative, type SshdMatch } from "./sshd.js";
 import { SshdConnections, type SshdConnection, type SshdConnectionsOptions } from "./sshd-connections.js";
 import { parseHeader, type Header, type HeaderFormat } from "./syslog-header.js";
 import { StampResolver, type TimeContext } from "./time-context.js";
@@ -239,7 +239,7 @@ export class LineParser {
       // patterns come first, so a crafted user name never becomes a packet from an address the
       // client chose. No netfilter LOG payload reads as an sshd message.
       if (header.program === "") {
-        const u = this.untagged(text, header, baseOf(header, source));
+        const u = this.untagged(text, header, baseOf(header, source), true);
         if (u) return u;
       }
       msg = stripUptime(msg);
@@ -426,11 +426,22 @@ export class LineParser {
    * first words as host and tag. Only a message that sshd's patterns take, with its client,
    * becomes an event; anything else keeps the header's reading.
    */
-  private untagged(text: string, header: Header, base: Base): ParseOutcome | undefined {
+  private untagged(text: string, header: Header, base: Base, claim = false): ParseOutcome | undefined {
     if (header.afterStamp === undefined || header.pid !== undefined) return undefined;
-    const r = parseSshd(text.slice(header.afterStamp));
-    if (!r.ok || r.client === "none") return undefined;
-    return this.settled(r, { ...base, host: "" }, undefined, header.format, undefined);
+    const msg = text.slice(header.afterStamp);
+    const r = parseSshd(msg);
+    if (r.ok && r.client !== "none")
+      return this.settled(r, { ...base, host: "" }, undefined, header.format, undefined);
+    // With `claim` (a line with no tag at all, which might be a LOG line): sshd's own words without
+    // an address, or text shaped like sshd's, are sshd's still, never a LOG line.
+    if (claim && (r.ok || r.reason !== "sshd-unrecognized" || shapedLikeSshd(msg)))
+      return {
+        ok: false,
+        reason: r.ok ? "sshd-no-address" : r.reason,
+        format: header.format,
+        parser: "sshd",
+      };
+    return undefined;
   }
 
   /** BSD syslogd's `last message repeated N times`: the previous line's event, N times. */

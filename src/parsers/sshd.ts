@@ -626,6 +626,17 @@ function toMatch(p: SshdPattern, f: Mapped, count: number | undefined): SshdMatc
   };
 }
 
+/**
+ * Text that reads as an sshd message even where no pattern takes it: a level prefix (`error: `),
+ * an OpenSSH function name (`userauth_pubkey: `, `input_userauth_request: `), or the
+ * privilege-separated child's closing ` [preauth]`. No LOG prefix a firewall writes looks so.
+ */
+export function shapedLikeSshd(msg: string): boolean {
+  if (/^(?:error|fatal|warning|debug[1-3]?): /.test(msg)) return true;
+  if (/^[a-z][a-z0-9]*(?:_[a-z0-9]+)+: /.test(msg)) return true;
+  return msg.trimEnd().endsWith(" [preauth]");
+}
+
 function ignoredOr(msg: string): SshdResult {
   let m = msg;
   if (m.startsWith("error: ") || m.startsWith("fatal: ")) m = m.slice(7);

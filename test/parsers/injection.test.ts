@@ -396,6 +396,12 @@ const UNTAGGED: { name: string; wrap: (msg: string) => string }[] = [
   { name: "docker -t", wrap: (m) => `2026-06-26T13:22:02.108781500Z ${m}` },
 ];
 
+/** util-linux's ISO stamp (`dmesg --time-format iso`) in a daemon's syslog template: not the kernel's. */
+const COMMA_ISO = {
+  name: "comma ISO",
+  wrap: (m: string) => `2026-11-28T14:35:40,123456+01:00 fw1 sshd[812]: ${m}`,
+};
+
 function parse(line: string): ParseOutcome {
   return new LineParser({ time: { zone: "UTC", year: 2026, referenceMs: Date.UTC(2026, 11, 1) } }).parse(
     line,
@@ -485,6 +491,28 @@ describe("injection/through the pid", () => {
   );
 });
 
+describe("injection/kernel LOG inside sshd lines sshd takes without an address", () => {
+  // Lines sshd writes with client text and no address: with no tag, still sshd's, so never a
+  // packet (a rejection is fine: nothing names the client).
+  const msgs = [
+    `input_userauth_request: invalid user ${KERNEL_PAYLOAD} [preauth]`,
+    `Postponed keyboard-interactive for invalid user ${KERNEL_PAYLOAD} from ${REAL} port 5555 ssh2 [preauth]`,
+    `userauth_pubkey: signature algorithm ${KERNEL_PAYLOAD} not in PubkeyAcceptedAlgorithms [preauth]`,
+    `error: kex_exchange_identification: banner line contains invalid characters: ${KERNEL_PAYLOAD}`,
+    `ssh_dispatch_run_fatal: Connection from ${KERNEL_PAYLOAD} port 1: invalid format`,
+  ];
+  const cases = msgs.flatMap((m, i) =>
+    [...FRAMINGS, ...UNTAGGED, COMMA_ISO].map((f) => [`#${i + 1} (${f.name})`, f.wrap(m)] as const),
+  );
+  it.each(cases)("injection/%s yields no packet event", (_name, line) => {
+    const out = parse(line);
+    if (out.ok) {
+      expect(out.event.type).toBe("auth");
+      if (out.event.type === "auth") expect(out.event.src).not.toBe(FAKE);
+    }
+  });
+});
+
 describe("injection/kernel LOG inside sshd lines", () => {
   // An sshd line is parsed by the sshd parser only, whatever its message holds.
   const msgs = [
@@ -504,7 +532,9 @@ describe("injection/kernel LOG inside sshd lines", () => {
   // The first seven are sshd's own messages: with no tag as well, they are sshd's (the others,
   // untagged, are a ulogd LOG line indeed).
   const cases = msgs.flatMap((m, i) =>
-    [...FRAMINGS, ...(i < 7 ? UNTAGGED : [])].map((f) => [`#${i + 1} (${f.name})`, f.wrap(m)] as const),
+    [...FRAMINGS, ...(i < 7 ? [...UNTAGGED, COMMA_ISO] : [])].map(
+      (f) => [`#${i + 1} (${f.name})`, f.wrap(m)] as const,
+    ),
   );
 
   it.each(cases)("injection/kernel line in sshd message %s yields no packet event", (_name, line) => {
