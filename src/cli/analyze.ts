@@ -222,6 +222,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         interrupted,
         allowed: allow?.allowed,
         outsideTimeRange: range?.outside,
+        alreadyAlerted: store.shared ? engine.alreadyAlerted : undefined,
       }),
     );
     await addSampleText(summary, files);

@@ -78,7 +78,7 @@ export async function buildSinks(
     for (const [i, url] of hooks.entries()) {
       if (!/^https?:\/\//.test(url))
         throw new UsageError(
-          `--webhook: expected an http:// or https:// URL, got "${url.replace(/\/\/[^/@]*@/, "//***@")}"`,
+          `--webhook: expected an http:// or https:// URL, got a value without one (not repeated: a webhook URL often holds its token)`,
         );
       sinks.push(
         new WebhookSink({

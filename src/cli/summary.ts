@@ -74,8 +74,8 @@ export function renderLate(late: number, disorderMs: number): string {
 }
 
 /**
- * Keys the engine evicted to stay under its key bound, in words: what it means for the counts.
- * Empty when there were none. Keys whose windows had all passed are dropped without counting.
+ * Verdicts a shared store had already alerted (another agent, or an earlier run over the same
+ * logs), in words: why a replay into the store raises nothing. Empty when there were none.
  */
 export function renderAlreadyAlerted(n: number): string {
   if (n === 0) return "";
@@ -85,6 +85,10 @@ export function renderAlreadyAlerted(n: number): string {
   );
 }
 
+/**
+ * Keys the engine evicted to stay under its key bound, in words: what it means for the counts.
+ * Empty when there were none. Keys whose windows had all passed are dropped without counting.
+ */
 export function renderEvictions(evicted: number, maxKeys: number): string {
   if (evicted === 0) return "";
   return (
@@ -108,7 +112,7 @@ export function renderDuplicates(dedup: CrossFileDedup): string {
   return `  lines also read from another file, counted once: ${fmt(dedup.dropped)} (copies in ${byFile})\n`;
 }
 
-/** The summary line for the global allow-list: how much of the input it kept from every rule. */
+/** The summary line for --since/--until: how many events fell outside the range. */
 export function renderOutsideRange(r: { since?: number; until?: number; outside: number }): string {
   const iso = (ms: number) => new Date(ms).toISOString();
   const span = [
@@ -120,6 +124,7 @@ export function renderOutsideRange(r: { since?: number; until?: number; outside:
   return `  events outside ${span}, not examined: ${fmt(r.outside)}\n`;
 }
 
+/** The summary line for the global allow-list: how much of the input it kept from every rule. */
 export function renderAllowed(allow: AllowList): string {
   return `  events from allowed sources (--allow ${allow.entries.join(", ")}), not examined: ${fmt(allow.allowed)}\n`;
 }

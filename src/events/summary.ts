@@ -53,6 +53,8 @@ export interface RunSummary {
   allowed?: number;
   /** Events outside `--since` / `--until`, not examined (present when the run had either). */
   outsideTimeRange?: number;
+  /** Verdicts a shared store had already alerted, not alerted again (present with a shared store). */
+  alreadyAlerted?: number;
   /** Distinct source addresses (a HyperLogLog estimate when `distinctSourcesExact` is false). */
   distinctSources: number;
   distinctSourcesExact: boolean;

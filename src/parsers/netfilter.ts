@@ -83,9 +83,9 @@ export function parseNetfilter(
 ): NetfilterResult {
   if (start < 0) return { ok: false, reason: "netfilter-no-fields" };
   let pe = start;
-  while (pe > 0 && msg.charCodeAt(pe - 1) <= 32) pe--;
+  while (pe > 0 && isTrimmed(msg.charCodeAt(pe - 1))) pe--;
   let ps = 0;
-  while (ps < pe && msg.charCodeAt(ps) <= 32) ps++;
+  while (ps < pe && isTrimmed(msg.charCodeAt(ps))) ps++;
   // Unicode white space at either end (a no-break space) is trimmed as String.trim does.
   const prefix =
     pe > ps && (msg.charCodeAt(ps) > 127 || msg.charCodeAt(pe - 1) > 127)
@@ -337,4 +337,9 @@ function toInt(s: string): number | undefined {
 export function directionOf(inIf: string, outIf: string): Direction {
   if (inIf === "lo" || outIf === "lo") return "local";
   return inIf && outIf ? "forward" : inIf ? "in" : outIf ? "out" : "unknown";
+}
+
+/** ASCII white space as String.trim takes it: tab, line feed, vertical tab, form feed, CR, space. */
+function isTrimmed(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
 }

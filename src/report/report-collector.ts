@@ -10,6 +10,7 @@ import type {
   Summary,
 } from "../events/summary.js";
 import { canonicalIp } from "../parsers/ip.js";
+import { detach } from "../util/detach.js";
 import {
   addHost,
   hostsOf,
@@ -40,6 +41,7 @@ export interface RunFacts {
   interrupted?: true;
   allowed?: number;
   outsideTimeRange?: number;
+  alreadyAlerted?: number;
   store: string;
   seconds: number;
 }
@@ -87,6 +89,11 @@ export class ReportCollector {
   private readonly tcpPorts = new Float64Array(65536);
   private readonly udpPorts = new Float64Array(65536);
   private readonly eventsPerFile = new Map<string, number>();
+  /**
+   * Per syslog host name, addresses packets it logged coming in were sent to: its own. An sshd
+   * target named by its host name is the same machine as one of these (bounded: see addresses).
+   */
+  private readonly hostAddresses = new Map<string, Set<string>>();
   private readonly incidents = new Map<string, IncidentAcc>();
   private readonly alertsByType = new Map<string, number>();
   private alerts = 0;
@@ -119,6 +126,7 @@ export class ReportCollector {
         const s = this.tally.touch(e.src, e.ms);
         if (e.dport !== undefined) this.tally.addPort(s, e.dport);
         addHost(s, e.dst);
+        if (e.direction === "in" && e.host) this.noteAddress(e.host, e.dst);
         s.protos |= 1 << protoBit(e.proto);
       } else if (e.type === "auth") {
         const s = this.tally.touch(e.src, e.ms);
@@ -214,6 +222,7 @@ export class ReportCollector {
         ...(run.interrupted ? { interrupted: true as const } : {}),
         ...(run.allowed !== undefined ? { allowed: run.allowed } : {}),
         ...(run.outsideTimeRange !== undefined ? { outsideTimeRange: run.outsideTimeRange } : {}),
+        ...(run.alreadyAlerted !== undefined ? { alreadyAlerted: run.alreadyAlerted } : {}),
         distinctSources: this.tally.distinct,
         distinctSourcesExact: this.tally.exact,
         alerts: this.alerts,
@@ -279,11 +288,14 @@ export class ReportCollector {
         distinctHosts = Math.max(distinctHosts, inc.distinctHosts);
       }
       for (const h of sshHosts) if (hosts.size < HOSTS_PER_SOURCE) hosts.add(h);
-      // A host name comes from an sshd line's syslog header, an address from a packet: with
-      // both, the names are dropped, or the same machine by its name and by its address read as
-      // two targets ("2 hosts (203.0.113.10, victim)").
-      if ([...hosts].some((h) => canonicalIp(h) !== undefined))
-        for (const h of hosts) if (canonicalIp(h) === undefined) hosts.delete(h);
+      // A host name comes from an sshd line's syslog header, an address from a packet. A name
+      // whose own firewall logged this source's packets to one of these addresses is that
+      // machine already: kept, it would read as two targets ("2 hosts (203.0.113.10, victim)").
+      for (const h of hosts) {
+        if (canonicalIp(h) !== undefined) continue;
+        const own = this.hostAddresses.get(h);
+        if (own && [...own].some((a) => hosts.has(a))) hosts.delete(h);
+      }
       const first = incs[0]!.latest;
       out.push({
         src,
@@ -312,6 +324,16 @@ export class ReportCollector {
         b.events - a.events ||
         (a.src ?? "").localeCompare(b.src ?? ""),
     );
+  }
+
+  /** `addr` is an address of syslog host `host` (at most 1,024 hosts of 32 addresses each). */
+  private noteAddress(host: string, addr: string): void {
+    let set = this.hostAddresses.get(host);
+    if (!set) {
+      if (this.hostAddresses.size >= 1024) return;
+      this.hostAddresses.set(host, (set = new Set()));
+    }
+    if (set.size < 32 && !set.has(addr)) set.add(detach(addr));
   }
 
   private topPorts(): PortCount[] {

@@ -24,6 +24,8 @@ export function runFactsOf(r: {
   allowed?: number;
   /** Events outside `--since` / `--until`, when the run had a time range. */
   outsideTimeRange?: number;
+  /** Verdicts a shared store had already alerted, when the store is shared. */
+  alreadyAlerted?: number;
 }): RunFacts {
   return {
     files: r.files.map((f) => ({ file: f.path, bytes: f.size })),
@@ -42,6 +44,7 @@ export function runFactsOf(r: {
     ...(r.interrupted ? { interrupted: true as const } : {}),
     ...(r.allowed !== undefined ? { allowed: r.allowed } : {}),
     ...(r.outsideTimeRange !== undefined ? { outsideTimeRange: r.outsideTimeRange } : {}),
+    ...(r.alreadyAlerted !== undefined ? { alreadyAlerted: r.alreadyAlerted } : {}),
     store: r.store,
     seconds: r.seconds,
   };

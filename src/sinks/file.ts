@@ -2,6 +2,7 @@ import { open, stat, type FileHandle } from "node:fs/promises";
 import type { Alert } from "../events/alert.js";
 import type { Diagnostics } from "../diagnostics.js";
 import type { Sink } from "./sink.js";
+import { errCode, fsHint } from "../util/fs-errors.js";
 
 export interface FileSinkOptions {
   /** The NDJSON file alerts are appended to; created if missing, never truncated. */
@@ -125,11 +126,7 @@ export class FileSink implements Sink {
       this.diagnostics.count("scanwatch_file_sink_writes_total", { result: "ok" });
     } catch (err) {
       this.diagnostics.count("scanwatch_file_sink_writes_total", { result: "error" });
-      this.fail(
-        "write",
-        err,
-        `this alert is lost; ${hintFor((err as NodeJS.ErrnoException | undefined)?.code)}`,
-      );
+      this.fail("write", err, `this alert is lost${writeHint(err, this.path)}`);
       const broken = this.handle;
       this.handle = undefined;
       // Drop the handle so the next write reopens; closing a handle whose open failed rejects again.
@@ -147,21 +144,16 @@ export class FileSink implements Sink {
   }
 }
 
-/** What to look at when a write failed with `code`. */
-function hintFor(code: string | undefined): string {
-  switch (code) {
-    case "ENOSPC":
-    case "EDQUOT":
-      return "the disk (or quota) is full";
-    case "EACCES":
-    case "EPERM":
-    case "EROFS":
-      return "check the file's and its folder's permissions (or a read-only mount)";
+/** What to look at when a write to `path` failed with `err` (fsHint, plus a folder that is gone). */
+function writeHint(err: unknown, path: string): string {
+  const hint = fsHint(err, path);
+  if (hint) return hint;
+  switch (errCode(err)) {
     case "ENOENT":
-      return "its folder does not exist (any more)";
+      return ` — its folder does not exist (any more)`;
     case "EISDIR":
-      return "the path is a folder";
+      return ` — ${path} is a folder`;
     default:
-      return "check free space and permissions";
+      return "; check free space and permissions";
   }
 }

@@ -48,6 +48,26 @@ describe("e2e/replay into a shared store", () => {
     const second = analyze();
     expect(second.status, second.stderr).toBe(0);
     expect(second.stdout.trim()).toBe("");
+    const json = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        "analyze",
+        "--tz",
+        "UTC",
+        "--store",
+        redis.url,
+        "--key-prefix",
+        prefix,
+        "--summary",
+        "json",
+        ...MIXED,
+      ],
+      { cwd: ROOT, encoding: "utf8" },
+    );
+    const s = JSON.parse(json.stdout) as { run: { alreadyAlerted?: number; alerts: number } };
+    expect(s.run.alerts).toBe(0);
+    expect(s.run.alreadyAlerted).toBeGreaterThan(0);
     expect(second.stderr.replace(/\n\s+/g, " ")).toMatch(
       /\d+ verdicts? (was|were) already alerted in the shared store \(by another agent, or an earlier run/,
     );

@@ -26,6 +26,7 @@ describe("netfilter LOG prefix", () => {
     ["  [UFW BLOCK] ", "[UFW BLOCK]"],
     ["\tDROP\t", "DROP"],
     ["\u00a0FW-IN:\u00a0 ", "FW-IN:"],
+    ["\u0001DROP\u001f ", "\u0001DROP\u001f"],
     ["", undefined],
     ["   ", undefined],
   ])("%j is read as String.trim reads it: %j", (prefix, want) => {

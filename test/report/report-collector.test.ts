@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Event, PacketEvent } from "../../src/events/event.js";
 import { ReportCollector, type RunFacts } from "../../src/report/report-collector.js";
@@ -48,6 +51,18 @@ describe("report-collector", () => {
     expect(ssh.hosts).toEqual(["203.0.113.10"]);
     const authOnly = (await summarizeFiles([MIXED[1]!])).attackers.find((a) => a.src === "198.51.100.112")!;
     expect(authOnly.hosts).toEqual(["victim"]);
+    // Another machine's sshd (its firewall logged nothing of this source) is another target.
+    const dir = mkdtempSync(join(tmpdir(), "scanwatch-hosts-"));
+    try {
+      const other = join(dir, "auth.log");
+      writeFileSync(other, readFileSync(MIXED[1]!, "utf8").replaceAll(" victim sshd", " bastion sshd"));
+      const both = (await summarizeFiles([MIXED[0]!, other])).attackers.find(
+        (a) => a.src === "198.51.100.112",
+      )!;
+      expect(both.hosts).toEqual(["203.0.113.10", "bastion"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     for (const inc of s.incidents)
       for (const sample of inc.samples)
         expect(sample.text, `${sample.file}:${sample.line}`).toMatch(/^Nov 28 /);

@@ -191,6 +191,7 @@ export class RedisStore implements WindowStore {
       );
     });
     this.client.on("ready", () => {
+      this.lastConnectionError = undefined; // a later failure has a cause of its own
       if (!this.outage) return;
       this.outage = false;
       opts.diagnostics?.report("info", "STORE_RECONNECTED", `reconnected to Redis at ${this.displayUrl}`);

@@ -858,6 +858,9 @@
         run.outsideTimeRange !== undefined
           ? row("outside --since/--until", `${fmt(run.outsideTimeRange)} events, not examined`)
           : null,
+        run.alreadyAlerted
+          ? row("already alerted", `${fmt(run.alreadyAlerted)} verdicts the shared store had alerted before`)
+          : null,
         run.interrupted
           ? row("interrupted", "stopped before the end of its input: this covers only what was read")
           : null,
