@@ -1,7 +1,6 @@
 import type { Header, HeaderResult } from "./syslog-header.js";
-import { parseIsoStamp, type StampResolver } from "./time-context.js";
+import { MONTHS, parseIsoStamp, type StampResolver } from "./time-context.js";
 
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /**
@@ -18,7 +17,7 @@ export function parseDmesgHeader(s: string, stamps: StampResolver): HeaderResult
     if (s.length < 27 || s.charCodeAt(25) !== 93 || s.charCodeAt(4) !== 32 || s.charCodeAt(8) !== 32)
       return undefined;
     if (!DAYS.includes(s.slice(1, 4))) return undefined;
-    const month = MONTHS.indexOf(s.slice(5, 8)) + 1;
+    const month = MONTHS[s.slice(5, 8)] ?? 0;
     const day = Number(s.slice(9, 11).trim());
     const hms = s.slice(12, 20);
     const year = s.slice(21, 25);

@@ -42,7 +42,7 @@ export interface SshdMatch extends Reading {
   authenticates: boolean;
   /**
    * The line is its connection's last words (`Connection closed by`, `Disconnected from`, with
-   * the client's address): the pid's next client is another one (see SshdConnections.closed).
+   * the client's address): the pid's next client is another one (see SshdConnections.close).
    */
   closes: boolean;
   /**

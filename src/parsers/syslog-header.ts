@@ -90,7 +90,9 @@ export function parseHeader(line: string, stamps: StampResolver, zone: string, d
     }
     const stamp = s.slice(p, sp);
     // journalctl -o short-unix: seconds since the epoch, with microseconds.
-    const unix = /^(\d{10})(?:\.(\d{1,9}))?$/.exec(stamp);
+    // (Tested only when the stamp can be one: not on every RFC 3339 line.)
+    const unix =
+      stamp.length === 10 || stamp.charCodeAt(10) === 46 ? /^(\d{10})(?:\.(\d{1,9}))?$/.exec(stamp) : null;
     if (unix) {
       const ms = Number(unix[1]) * 1000 + Math.floor(Number(`0.${unix[2] ?? "0"}`) * 1000);
       return rest(s, sp + 1, { ms, iso: isoInZone(ms, zone) }, "unix", stamps, zone, depth);

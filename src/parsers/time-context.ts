@@ -37,7 +37,7 @@ interface Fold {
  */
 const FOLD_SLACK_MS = 10 * 60_000;
 
-const MONTHS: Record<string, number> = {
+export const MONTHS: Record<string, number> = {
   Jan: 1,
   Feb: 2,
   Mar: 3,

@@ -94,6 +94,9 @@ export class ReportCollector {
    * target named by its host name is the same machine as one of these (bounded: see addresses).
    */
   private readonly hostAddresses = new Map<string, Set<string>>();
+  /** The pair noted last: most packets repeat it, and a compare costs less than two lookups. */
+  private lastHost = "";
+  private lastAddr = "";
   private readonly incidents = new Map<string, IncidentAcc>();
   private readonly alertsByType = new Map<string, number>();
   private alerts = 0;
@@ -328,6 +331,9 @@ export class ReportCollector {
 
   /** `addr` is an address of syslog host `host` (at most 1,024 hosts of 32 addresses each). */
   private noteAddress(host: string, addr: string): void {
+    if (host === this.lastHost && addr === this.lastAddr) return;
+    this.lastHost = host;
+    this.lastAddr = addr;
     let set = this.hostAddresses.get(host);
     if (!set) {
       if (this.hostAddresses.size >= 1024) return;

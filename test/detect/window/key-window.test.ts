@@ -1,3 +1,4 @@
+import { rng } from "../../../bench/generate.js";
 import { describe, expect, it } from "vitest";
 import { KeyWindow, keyWindowToJson, WindowLayout } from "../../../src/detect/window/key-window.js";
 import { windowSpec, windowStart } from "../../../src/detect/window/window-spec.js";
@@ -105,14 +106,8 @@ describe("key-window/a new episode", () => {
 describe("key-window/a capped dimension", () => {
   it("key-window/counts exactly up to its cap, and the cap past it, on any stream of members", () => {
     const spec = windowSpec(10_000)!;
-    // mulberry32: an LCG's product in doubles loses its low bits and cycles short.
-    let seed = 11;
-    const rnd = (n: number) => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-      return ((x ^ (x >>> 14)) >>> 0) % n;
-    };
+    const r = rng(11);
+    const rnd = (n: number) => Math.floor(r() * n);
     for (const cap of [2, 4, 6]) {
       for (let round = 0; round < 40; round++) {
         const layout = new WindowLayout([spec], ["port"], [], undefined, [cap]);

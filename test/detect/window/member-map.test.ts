@@ -1,3 +1,4 @@
+import { rng } from "../../../bench/generate.js";
 import { describe, expect, it } from "vitest";
 import { MemberMap } from "../../../src/detect/window/member-map.js";
 
@@ -37,14 +38,8 @@ describe("member-map/trim", () => {
 
 describe("member-map/the last member", () => {
   it("member-map/reads agree with a plain Map through any mix of updates, moves, trims, deletes and clears", () => {
-    // mulberry32: an LCG's product in doubles loses its low bits and cycles short.
-    let seed = 7;
-    const rnd = (n: number) => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-      return ((x ^ (x >>> 14)) >>> 0) % n;
-    };
+    const r = rng(7);
+    const rnd = (n: number) => Math.floor(r() * n);
     for (let round = 0; round < 50; round++) {
       const m = new MemberMap();
       const ref = new Map<string | number, number>();
